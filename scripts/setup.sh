@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Sets up everything the demo and the tests need on a fresh machine, then stays quiet
+# on later runs: a virtual environment with the package and its dev tools, the official
+# Node client for the conformance tests, and Chromium for the chat-page browser test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv"
+  "$PYTHON" -m venv .venv
+  .venv/bin/python -m pip install -q --upgrade pip
+fi
+
+# Reinstall only when pyproject.toml changed since the last install.
+stamp=.venv/.crisp_plugin_installed
+want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "setup: installing crisp_plugin and its dev tools"
+  .venv/bin/python -m pip install -q -e '.[dev]'
+  echo "$want" > "$stamp"
+fi
+
+if [ "${1:-}" = "--with-test-deps" ]; then
+  # The official npm client, pinned by its lockfile, for tests/conformance.
+  if [ -f tests/conformance/node/package-lock.json ] && [ ! -d tests/conformance/node/node_modules ]; then
+    echo "setup: installing the official Node client (npm ci)"
+    (cd tests/conformance/node && npm ci --silent --no-audit --no-fund)
+  fi
+  # Debian's Chromium for the browser test of the chat page.
+  if ! command -v chromium >/dev/null 2>&1; then
+    if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+      echo "setup: installing chromium (apt-get)"
+      DEBIAN_FRONTEND=noninteractive apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    else
+      echo "setup: chromium is missing; install Debian's 'chromium' package (the browser test needs it)" >&2
+    fi
+  fi
+fi
