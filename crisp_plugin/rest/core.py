@@ -1,0 +1,393 @@
+"""The HTTP core of the REST client: one session, the envelope, errors, retries, limits.
+
+``RestCore.request(method, path, body=..., query=...)`` sends one Crisp REST v1 call
+and returns the envelope's ``data``. It is the hot path: headers are built once, the
+aiohttp session (keep-alive pool) is reused, JSON goes through the stdlib, and no
+pydantic model is built here (the typed short forms do that on top).
+
+Wire rules (PROTOCOL.md): Basic auth, ``X-Crisp-Tier``, a User-Agent naming this library,
+path segments URL-encoded (``call`` quotes each one with ``safe=""``), query values
+that are objects or lists sent as JSON text, booleans as ``1`` / ``0``.
+
+Errors become typed exceptions from :mod:`crisp_plugin.errors` carrying status, reason,
+message, method and path; the token key never appears in reprs, logs or messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from collections.abc import Callable, Iterable, Mapping
+from types import TracebackType
+from typing import Any, Literal, Self
+from urllib.parse import quote, urlsplit
+
+import aiohttp
+import structlog
+from yarl import URL
+
+from crisp_plugin.errors import (
+    APIError,
+    ConfigError,
+    RateLimited,
+    RequestTimeout,
+    ServerError,
+    TransportError,
+    error_for,
+)
+from crisp_plugin.rest.limits import DailyQuota, TokenBucket
+from crisp_plugin.rest.retry import IDEMPOTENT_METHODS, RetryPolicy, parse_retry_after
+
+__all__ = ["Body", "Query", "RestCore", "SendListener", "Tier"]
+
+Tier = Literal["plugin", "website", "user"]
+Body = Mapping[str, Any] | list[Any] | None
+Query = Mapping[str, Any]
+SendListener = Callable[[str, str, int], None]
+
+_log = structlog.get_logger("crisp_plugin.rest")
+_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_loads = json.loads
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+_HEAD_REASONS = {401: "unauthorized", 403: "not_allowed", 404: "not_found", 429: "rate_limited"}
+_SAFE_SEGMENT = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.~")
+
+
+def quote_segment(value: object) -> str:
+    """One path segment, percent-encoded (slashes included: people ids can be e-mails)."""
+    text = value if isinstance(value, str) else str(value)
+    if text and _SAFE_SEGMENT.issuperset(text):
+        return text
+    if not text:
+        raise ValueError("a path segment cannot be empty")
+    return quote(text, safe="")
+
+
+def encode_query(query: Query) -> str:
+    """Query string: objects/lists as JSON, booleans as 1/0, None values left out."""
+    parts: list[str] = []
+    for key, value in query.items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            text = "1" if value else "0"
+        elif isinstance(value, Mapping | list | tuple):
+            text = _dumps(value)
+        else:
+            text = str(value)
+        parts.append(f"{quote(str(key), safe='')}={quote(text, safe='')}")
+    return "&".join(parts)
+
+
+def _user_agent() -> str:
+    import crisp_plugin  # the package is fully imported by the time a client is built
+
+    return f"crisp-plugin/{crisp_plugin.__version__} (python)"
+
+
+class RestCore:
+    """Session, headers, envelope, retries and limits shared by every route method."""
+
+    def __init__(
+        self,
+        identifier: str,
+        key: str,
+        *,
+        tier: Tier = "plugin",
+        api_url: str = "https://api.crisp.chat",
+        timeout: float = 10.0,
+        max_retries: int = 3,
+        retry: RetryPolicy | None = None,
+        rate_limit: float | None = None,
+        burst: int | None = None,
+        daily_quota: int | None = None,
+        quota_warn_ratio: float = 0.8,
+        allow_insecure_http: bool = False,
+        pool_size: int = 100,
+    ) -> None:
+        if not identifier or not key:
+            raise ConfigError(["crisp.identifier and crisp.key are both required"])
+        if tier not in ("plugin", "website", "user"):
+            raise ConfigError([f"crisp.tier must be plugin, website or user, not {tier!r}"])
+        api_url = api_url.rstrip("/")
+        if api_url.endswith("/v1"):
+            api_url = api_url[:-3]
+        parts = urlsplit(api_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError([f"crisp.api_url must be an http(s) URL, not {api_url!r}"])
+        if parts.scheme == "http" and not allow_insecure_http and parts.hostname not in _LOOPBACK:
+            raise ConfigError(
+                [
+                    "crisp.api_url uses plain http on a non-loopback host: use https, "
+                    "or set crisp.allow_insecure_http = true"
+                ]
+            )
+        self.identifier = identifier
+        self.tier: Tier = tier
+        self.api_url = api_url
+        self.timeout = timeout
+        self.retry = retry if retry is not None else RetryPolicy(max_retries=max_retries)
+        self.limiter = TokenBucket(rate_limit, burst) if rate_limit else None
+        self.quota = DailyQuota(daily_quota, warn_ratio=quota_warn_ratio) if daily_quota else None
+        self._pool_size = pool_size
+        token = base64.b64encode(f"{identifier}:{key}".encode()).decode("ascii")
+        self._headers: dict[str, str] = {
+            "Authorization": f"Basic {token}",
+            "X-Crisp-Tier": tier,
+            "User-Agent": _user_agent(),
+            "Accept": "application/json",
+        }
+        self._json_headers = {**self._headers, "Content-Type": "application/json"}
+        self._session: aiohttp.ClientSession | None = None
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._send_listeners: list[SendListener] = []
+
+    # -- lifecycle -------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(identifier={self.identifier!r}, tier={self.tier!r}, "
+            f"api_url={self.api_url!r})"
+        )
+
+    async def __aenter__(self) -> Self:
+        self._ensure_session()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def _ensure_session(self) -> aiohttp.ClientSession:
+        session = self._session
+        if session is None or session.closed:
+            connector = aiohttp.TCPConnector(
+                limit=self._pool_size, keepalive_timeout=30.0, ttl_dns_cache=300
+            )
+            session = aiohttp.ClientSession(
+                connector=connector,
+                timeout=self._timeout,
+                json_serialize=json.dumps,
+                raise_for_status=False,
+                skip_auto_headers=("Content-Type",),
+            )
+            self._session = session
+        return session
+
+    async def close(self) -> None:
+        """Close the HTTP session (idempotent). The client can be reopened by using it."""
+        session, self._session = self._session, None
+        if session is not None and not session.closed:
+            await session.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._session is None or self._session.closed
+
+    # -- send listeners ----------------------------------------------------------
+
+    def add_send_listener(self, callback: SendListener) -> None:
+        """Call ``callback(website_id, session_id, fingerprint)`` after each message sent."""
+        self._send_listeners.append(callback)
+
+    def remove_send_listener(self, callback: SendListener) -> None:
+        if callback in self._send_listeners:
+            self._send_listeners.remove(callback)
+
+    def _notify_sent(self, website_id: str, session_id: str, data: Any) -> None:
+        if not self._send_listeners or not isinstance(data, dict):
+            return
+        fingerprint = data.get("fingerprint")
+        if not isinstance(fingerprint, int):
+            return
+        for callback in tuple(self._send_listeners):
+            try:
+                callback(website_id, session_id, fingerprint)
+            except Exception:
+                _log.exception("rest.send_listener_failed", website_id=website_id)
+
+    # -- requests ------------------------------------------------------------------
+
+    async def call(
+        self,
+        method: str,
+        template: str,
+        args: Iterable[object],
+        body: Body = None,
+        query: Query | None = None,
+    ) -> Any:
+        """Fill ``template``'s ``{}`` with the quoted ``args`` and send the request."""
+        path = template.format(*[quote_segment(a) for a in args])
+        return await self.request(method, path, body=body, query=query)
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Body = None,
+        query: Query | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 (a per-request override)
+    ) -> Any:
+        """Send one call (``path`` starts with ``/v1/``, already encoded); return ``data``.
+
+        Raises an :class:`~crisp_plugin.errors.APIError` subclass for an error answer,
+        :class:`~crisp_plugin.errors.TransportError` / ``RequestTimeout`` when no answer
+        came, ``QuotaExceeded`` (nothing sent) when the daily quota is used up.
+        """
+        method = method.upper()
+        url_text = self.api_url + path
+        if query:
+            encoded = encode_query(query)
+            if encoded:
+                url_text = f"{url_text}?{encoded}"
+        url = URL(url_text, encoded=True)
+        data = _dumps(body).encode() if body is not None else None
+        headers = self._json_headers if data is not None else self._headers
+        req_timeout = self._timeout if timeout is None else aiohttp.ClientTimeout(total=timeout)
+        idempotent = method in IDEMPOTENT_METHODS
+        policy = self.retry
+        retries = 0
+        while True:
+            if self.quota is not None:
+                self.quota.take()
+            if self.limiter is not None:
+                await self.limiter.acquire()
+            session = self._session
+            if session is None or session.closed:
+                session = self._ensure_session()
+            retryable: bool
+            retry_after: float | None = None
+            limited = False
+            error: Exception
+            try:
+                async with session.request(
+                    method, url, data=data, headers=headers, timeout=req_timeout
+                ) as resp:
+                    status = resp.status
+                    raw = await resp.read()
+                    if status < 300:
+                        if method == "HEAD":
+                            return None
+                        return self._data(status, raw, method, path)
+                    error = self._error(status, raw, resp.content_type, method, path, resp)
+            except aiohttp.ConnectionTimeoutError:
+                error = RequestTimeout(
+                    f"could not connect within {req_timeout.total}s", method=method, path=path
+                )
+                retryable = True
+            except TimeoutError:
+                error = RequestTimeout(
+                    f"no answer within {req_timeout.total}s", method=method, path=path
+                )
+                retryable = idempotent
+            except aiohttp.ClientSSLError as exc:
+                raise TransportError(
+                    f"TLS failure with {self.api_url}: {type(exc).__name__}",
+                    method=method,
+                    path=path,
+                ) from exc
+            except aiohttp.ClientConnectorError as exc:
+                error = TransportError(
+                    f"cannot connect to {self.api_url}: {exc.os_error.strerror or exc.os_error}",
+                    method=method,
+                    path=path,
+                )
+                retryable = True  # the request never left: safe for any verb
+            except aiohttp.ClientError as exc:
+                error = TransportError(
+                    f"connection to {self.api_url} failed: {type(exc).__name__}",
+                    method=method,
+                    path=path,
+                )
+                retryable = idempotent
+            else:
+                if isinstance(error, RateLimited):
+                    limited = True
+                    retry_after = error.retry_after
+                    retryable = True
+                else:
+                    retryable = idempotent and isinstance(error, ServerError)
+            if not retryable or retries >= policy.max_retries:
+                raise error
+            if retry_after is not None and retry_after > policy.max_retry_after:
+                raise error
+            delay = policy.backoff(retries, retry_after, limited=limited)
+            retries += 1
+            _log.warning(
+                "rest.retry",
+                method=method,
+                path=path,
+                error=type(error).__name__,
+                status=getattr(error, "status", None),
+                retry=retries,
+                of=policy.max_retries,
+                delay=round(delay, 3),
+            )
+            await asyncio.sleep(delay)
+
+    @staticmethod
+    def _data(status: int, raw: bytes, method: str, path: str) -> Any:
+        if not raw:
+            return None
+        try:
+            envelope = _loads(raw)
+        except ValueError:
+            raise ServerError(
+                status, "invalid_response", "answer is not JSON", method=method, path=path
+            ) from None
+        if isinstance(envelope, dict):
+            if envelope.get("error") is True:
+                reason = str(envelope.get("reason") or "error")
+                raise error_for(status, reason)(status, reason, method=method, path=path)
+            return envelope.get("data")
+        return envelope
+
+    @staticmethod
+    def _error(
+        status: int,
+        raw: bytes,
+        content_type: str,
+        method: str,
+        path: str,
+        resp: aiohttp.ClientResponse,
+    ) -> APIError:
+        reason = ""
+        message = ""
+        data: Any = None
+        if raw:
+            try:
+                envelope = _loads(raw)
+            except ValueError:
+                envelope = None
+            if isinstance(envelope, dict) and "reason" in envelope:
+                reason = str(envelope.get("reason") or "")
+                data = envelope.get("data")
+                if isinstance(data, dict) and isinstance(data.get("message"), str):
+                    message = data["message"]
+            elif status >= 400:
+                kind = content_type or "unknown type"
+                message = f"answer is not Crisp JSON ({kind}, {len(raw)} bytes)"
+                reason = "invalid_response" if status >= 500 else ""
+        if not reason:
+            reason = _HEAD_REASONS.get(status, "http_error")
+        cls = error_for(status, reason)
+        if not raw and status >= 500:
+            cls = ServerError
+        if cls is RateLimited:
+            retry_after = parse_retry_after(resp.headers.get("Retry-After"))
+            return RateLimited(
+                status,
+                reason,
+                message,
+                method=method,
+                path=path,
+                data=data,
+                retry_after=retry_after,
+            )
+        return cls(status, reason, message, method=method, path=path, data=data)
