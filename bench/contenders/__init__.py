@@ -1,0 +1,1 @@
+"""Processes the benchmarks start: contenders on our side, the floor, the sandbox."""

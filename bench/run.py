@@ -1,0 +1,122 @@
+"""The benchmark harness: every workload, contenders alternating, medians, one table.
+
+    bash bench/run.sh                  # install the peers, full run, write bench/RESULTS.md
+    python -m bench --quick            # smoke run: tiny sizes, one round, no RESULTS.md
+    python -m bench --only w1,w4 --rounds 5
+    python -m bench --only w4 --contenders ours    # one contender of one workload
+
+Workloads (see each module's docstring): w1 hook ingest, w2 relay events, w3 auto-reply
+end to end, w4 REST, mem memory. Each contender runs in its own process(es); the
+figures of each round are collected and the median is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import importlib
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from bench.model import Options, Workload, rotation
+from bench.procs import BENCH
+from bench.report import table, write_results
+
+MODULES = {"w1": "w1_hooks", "w2": "w2_relay", "w3": "w3_autoreply", "w4": "w4_rest", "mem": "mem"}
+RUN_TIMEOUT = 120.0  # seconds, one contender's run
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    p.add_argument("--quick", action="store_true", help="tiny sizes, one round (smoke test)")
+    p.add_argument("--rounds", type=int, help="rounds per workload (default 3, quick 1)")
+    p.add_argument("--only", default="", help="comma-separated workloads: w1,w2,w3,w4,mem")
+    p.add_argument("--contenders", default="", help="comma-separated contender keys to keep")
+    p.add_argument("--duration", type=float, help="seconds of load per W1 run")
+    p.add_argument(
+        "--results",
+        type=Path,
+        help="where to write the Markdown results (default bench/RESULTS.md on a full run; "
+        "--quick writes none unless given)",
+    )
+    p.add_argument("--no-pin", action="store_true", help="do not pin processes to cores")
+    return p.parse_args(argv)
+
+
+def options(args: argparse.Namespace) -> Options:
+    opts = Options.quick_options() if args.quick else Options()
+    changes: dict[str, object] = {}
+    if args.rounds:
+        changes["rounds"] = args.rounds
+    if args.duration:
+        changes["duration"] = args.duration
+    if args.no_pin:
+        changes["load_cpu"] = changes["server_cpu"] = None
+    return dataclasses.replace(opts, **changes) if changes else opts
+
+
+async def run_workload(w: Workload, opts: Options) -> None:
+    for r in range(opts.rounds):
+        for c in rotation(w.contenders, r):
+            print(f"  [{w.key} round {r + 1}/{opts.rounds}] {c.label} ...", end="", flush=True)
+            started = time.perf_counter()
+            try:
+                figures = await asyncio.wait_for(c.run(opts), RUN_TIMEOUT)
+            except Exception as exc:
+                w.errors[c.key] = f"{type(exc).__name__}: {exc}".replace("\n", " ")
+                print(f" FAILED ({w.errors[c.key][:300]})", flush=True)
+                if "--debug" in sys.argv:
+                    traceback.print_exc()
+                continue
+            w.add(c.key, figures)
+            shown = ", ".join(f"{k}={v:,.2f}" for k, v in figures.items())
+            print(f" {shown} ({time.perf_counter() - started:.1f} s)", flush=True)
+
+
+async def amain(args: argparse.Namespace) -> int:
+    opts = options(args)
+    only = [k.strip() for k in args.only.split(",") if k.strip()] or list(MODULES)
+    unknown = [k for k in only if k not in MODULES]
+    if unknown:
+        print(f"unknown workload(s): {', '.join(unknown)}; known: {', '.join(MODULES)}")
+        return 2
+    keep = {k.strip() for k in args.contenders.split(",") if k.strip()}
+    started = time.perf_counter()
+    workloads: list[Workload] = []
+    targets: list[tuple[str, str, bool | None]] = []
+    for key in only:
+        module = importlib.import_module(f"bench.{MODULES[key]}")
+        w = module.workload(opts)
+        if keep:
+            w.contenders = [c for c in w.contenders if c.key in keep]
+        if not w.contenders:
+            continue
+        print(f"== {w.title}", flush=True)
+        await run_workload(w, opts)
+        workloads.append(w)
+        targets += module.targets(w)
+    elapsed = time.perf_counter() - started
+    print()
+    print(table(workloads))
+    print()
+    for text, measured, ok in targets:
+        verdict = "met" if ok else "MISSED" if ok is False else "not measured"
+        print(f"target: {text}: {measured} -> {verdict}")
+    results = args.results or (None if opts.quick else BENCH / "RESULTS.md")
+    if results is not None:
+        write_results(results, workloads, opts, targets, elapsed)
+        print(f"\nwrote {results}")
+    failed = any(w.errors for w in workloads)
+    return 1 if failed else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    return asyncio.run(amain(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

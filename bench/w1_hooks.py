@@ -1,0 +1,140 @@
+"""W1 hook ingest: signed ``message:send`` web hooks POSTed by wrk over loopback.
+
+wrk runs on one core, the contender on the other (taskset); wrk cycles through a pool
+of distinct pre-signed events. Contenders: our webhook transport feeding the
+dispatcher (no-op handler), the official Node client (http server + verifyHook +
+receiveHook, no-op handler), and bare aiohttp answering 200 (the floor of our stack).
+Figures: requests/s and p99 latency. Every contender must answer 200 to every request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from bench.model import Contender, Metric, Options, Workload, ratio
+from bench.payloads import HOOK_PATH, SECRET, write_hook_pool
+from bench.procs import BENCH, NODE_DIR, PYTHON, Proc, child_env, free_port, pinned
+
+LUA = BENCH / "wrk" / "hooks.lua"
+_pool: dict[int, Path] = {}
+
+
+def pool_file(count: int) -> Path:
+    """The signed request pool, built once per harness run."""
+    if count not in _pool:
+        tmp = Path(tempfile.mkdtemp(prefix="crisp-bench-"))
+        _pool[count] = write_hook_pool(tmp / "hooks.tsv", count)
+    return _pool[count]
+
+
+async def wrk(opts: Options, port: int, seconds: float, pool: Path) -> dict[str, float]:
+    if shutil.which("wrk") is None:
+        raise RuntimeError("wrk is not installed (Debian: apt-get install wrk)")
+    argv = [
+        "wrk",
+        "-t1",
+        f"-c{opts.connections}",
+        f"-d{max(1, round(seconds))}s",
+        "--timeout",
+        "5s",
+        "-s",
+        str(LUA),
+        f"http://127.0.0.1:{port}{HOOK_PATH}",
+        "--",
+        str(pool),
+    ]
+    proc = await asyncio.create_subprocess_exec(
+        *pinned(argv, opts.load_cpu),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await proc.communicate()
+    for line in reversed(out.decode().splitlines()):
+        if line.startswith("{"):
+            figures: dict[str, float] = json.loads(line)
+            return figures
+    raise RuntimeError(f"wrk printed no figures: {err.decode()[-300:]}")
+
+
+async def measure(opts: Options, argv: Sequence[str], port: int, name: str) -> dict[str, float]:
+    pool = pool_file(3_000 if opts.quick else 60_000)
+    env = child_env(CRISP_HOOK_SECRET=SECRET)
+    cwd = NODE_DIR if argv[0] == "node" else None
+    server = await Proc.start(name, argv, cpu=opts.server_cpu, cwd=cwd, env=env)
+    try:
+        await server.ready()
+        await wrk(opts, port, 0.5 if opts.quick else 1.0, pool)  # warm-up, not counted
+        figures = await wrk(opts, port, opts.duration, pool)
+    finally:
+        await server.stop()
+    if figures["errors"] or figures["non2xx"]:
+        raise RuntimeError(
+            f"{name}: {figures['non2xx']:.0f} non-200 answers, {figures['errors']:.0f} "
+            "socket errors"
+        )
+    return {"rps": figures["rps"], "p99_ms": figures["p99_ms"]}
+
+
+async def run_ours(opts: Options) -> dict[str, float]:
+    port = free_port()
+    argv = [PYTHON, "-m", "bench.contenders.ours_hooks", str(port), HOOK_PATH]
+    return await measure(opts, argv, port, "ours webhook")
+
+
+async def run_node(opts: Options) -> dict[str, float]:
+    port = free_port()
+    argv = ["node", str(NODE_DIR / "hook_server.js"), str(port), HOOK_PATH]
+    return await measure(opts, argv, port, "node hook server")
+
+
+async def run_bare(opts: Options) -> dict[str, float]:
+    port = free_port()
+    argv = [PYTHON, "-m", "bench.contenders.bare_aiohttp", str(port), HOOK_PATH]
+    return await measure(opts, argv, port, "bare aiohttp")
+
+
+def workload(opts: Options) -> Workload:
+    return Workload(
+        key="w1",
+        title="W1 hook ingest",
+        metrics=[
+            Metric("rps", "req/s", higher_is_better=True),
+            Metric("p99_ms", "p99 ms", higher_is_better=False, digits=2),
+        ],
+        contenders=[
+            Contender("ours", "ours: webhook transport", run_ours, ours=True),
+            Contender("node", "npm crisp-api: http + verifyHook", run_node),
+            Contender("bare", "bare aiohttp 200 (floor)", run_bare),
+        ],
+        limits=(
+            f"wrk (1 thread, {opts.connections} connections) on one core, the server on "
+            "the other. Every server is one process on one core, so requests/s is the "
+            "server's CPU time per request: HTTP parsing in aiohttp, the HMAC over the "
+            "raw body, JSON parsing into a typed event, the dedupe/ordering bookkeeping "
+            "and one task per handled event. Bare aiohttp is the ceiling for anything "
+            "built on aiohttp's server."
+        ),
+    )
+
+
+def targets(w: Workload) -> list[tuple[str, str, bool | None]]:
+    ours, bare, node = (w.median(k, "rps") for k in ("ours", "bare", "node"))
+    r_bare = ratio(ours, bare, True)
+    r_node = ratio(ours, node, True)
+    return [
+        (
+            "W1: at least 90% of bare aiohttp's requests/s",
+            "n/a" if r_bare is None else f"{r_bare:.0%} of bare aiohttp",
+            None if r_bare is None else r_bare >= 0.9,
+        ),
+        (
+            "W1: ratio to the Node client reported",
+            "n/a" if r_node is None else f"{r_node:.2f}x the Node client's req/s",
+            None if r_node is None else True,
+        ),
+    ]
