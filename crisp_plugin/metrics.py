@@ -1,0 +1,147 @@
+"""Prometheus metrics for a running plugin, in a registry of its own.
+
+Names (all prefixed ``crisp_``):
+
+- ``events_received_total{event}``, ``events_handled_total{event}``,
+  ``events_failed_total{event}``: read from the dispatcher's counters at scrape time;
+- ``handler_duration_seconds{event}``: histogram of handler run time, fed by
+  :meth:`Metrics.observe_handler`;
+- ``rest_requests_total{method,status}``: REST calls by answer status (``error`` when
+  no answer came), fed by :meth:`Metrics.observe_rest`;
+- ``webhook_responses_total{status}``: answers of the hook endpoint;
+- ``dispatch_in_flight``: events queued or running now;
+- ``transport_up{transport}``: 1 when the transport is connected or listening.
+
+Each runner owns one :class:`Metrics` (no global registry), so several plugins, or
+tests, in one process do not collide. ``/metrics`` serves :meth:`Metrics.render`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.exposition import generate_latest
+from prometheus_client.registry import Collector
+
+__all__ = ["CONTENT_TYPE", "Metrics", "counts_from_stats"]
+
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+_UP_STATES = frozenset({"connected", "listening"})
+
+StatsFn = Callable[[], Mapping[str, Mapping[str, int]]]
+
+
+def counts_from_stats(stats: Any) -> dict[str, dict[str, int]]:
+    """``{"received"|"handled"|"failed": {event: count}}`` from a dispatcher's stats.
+
+    Understands a mapping of those three keys to per-event counts, or per-event
+    mappings of those keys (``{event: {"received": n, ...}}``), as attributes or keys.
+    """
+    out: dict[str, dict[str, int]] = {"received": {}, "handled": {}, "failed": {}}
+    if stats is None:
+        return out
+    for kind in out:
+        table = stats.get(kind) if isinstance(stats, Mapping) else getattr(stats, kind, None)
+        if isinstance(table, Mapping):
+            for name, value in table.items():
+                if isinstance(value, int | float):
+                    out[kind][str(name)] = int(value)
+    if any(out.values()) or not isinstance(stats, Mapping):
+        return out
+    for name, row in stats.items():
+        if isinstance(row, Mapping):
+            for kind in out:
+                value = row.get(kind)
+                if isinstance(value, int | float):
+                    out[kind][str(name)] = int(value)
+    return out
+
+
+class _LiveCollector(Collector):
+    """Values read from the running parts when Prometheus scrapes."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self._metrics = metrics
+
+    def collect(self) -> Iterator[Metric]:
+        m = self._metrics
+        if m.stats_source is not None:
+            counts = counts_from_stats(m.stats_source())
+            for kind, help_text in (
+                ("received", "Events the transports handed to the dispatcher."),
+                ("handled", "Events whose handlers all finished without error."),
+                ("failed", "Events where a handler raised or timed out."),
+            ):
+                family = CounterMetricFamily(f"crisp_events_{kind}", help_text, labels=["event"])
+                for name, value in sorted(counts[kind].items()):
+                    family.add_metric([name], value)
+                yield family
+        if m.in_flight_source is not None:
+            yield GaugeMetricFamily(
+                "crisp_dispatch_in_flight",
+                "Events queued or being handled now.",
+                value=m.in_flight_source(),
+            )
+        if m.transports_source is not None:
+            up = GaugeMetricFamily(
+                "crisp_transport_up",
+                "1 when the transport is connected (RTM) or listening (web hooks).",
+                labels=["transport"],
+            )
+            for name, state in sorted(m.transports_source().items()):
+                up.add_metric([name], 1.0 if state in _UP_STATES else 0.0)
+            yield up
+
+
+class Metrics:
+    """The plugin's metrics; the runner wires its parts to it."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry if registry is not None else CollectorRegistry()
+        self.stats_source: StatsFn | None = None
+        self.in_flight_source: Callable[[], int] | None = None
+        self.transports_source: Callable[[], Mapping[str, str]] | None = None
+        self.handler_seconds = Histogram(
+            "crisp_handler_duration_seconds",
+            "Time a handler took, by event name.",
+            ["event"],
+            registry=self.registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+        )
+        self.rest_requests = Counter(
+            "crisp_rest_requests",
+            "REST calls to Crisp by method and answer status ('error': no answer).",
+            ["method", "status"],
+            registry=self.registry,
+        )
+        self.webhook_responses = Counter(
+            "crisp_webhook_responses",
+            "Answers of the web hook endpoint by HTTP status.",
+            ["status"],
+            registry=self.registry,
+        )
+        self._hook_children: dict[int, Any] = {}
+        self.registry.register(_LiveCollector(self))
+
+    def observe_handler(self, event: str, seconds: float, *_: Any, **__: Any) -> None:
+        """Record one handler run (extra arguments, such as the outcome, are ignored)."""
+        self.handler_seconds.labels(event).observe(seconds)
+
+    def observe_rest(self, method: str, status: int | str | None, *_: Any, **__: Any) -> None:
+        """Record one REST call; ``status`` is ``None`` when no answer came."""
+        self.rest_requests.labels(method.upper(), "error" if status is None else str(status)).inc()
+
+    def observe_hook(self, status: int) -> None:
+        """Record one answer of the hook endpoint (kept cheap: it is on the hot path)."""
+        child = self._hook_children.get(status)
+        if child is None:
+            child = self._hook_children[status] = self.webhook_responses.labels(str(status))
+        child.inc()
+
+    def render(self) -> bytes:
+        """The Prometheus text exposition of every metric."""
+        return generate_latest(self.registry)
