@@ -108,7 +108,7 @@ async def test_connection_refused_is_transport_error() -> None:
 async def test_slow_answer_is_request_timeout(stub: StubCrisp) -> None:
     stub.answer(200, {"session_id": "s"}, delay=0.5)
     async with RestClient("i", KEY, api_url=stub.url, timeout=0.1, retry=NO_RETRY) as rest:
-        with pytest.raises(RequestTimeout, match="no answer within 0.1s"):
+        with pytest.raises(RequestTimeout, match=r"no answer within 0\.1s"):
             await rest.get_conversation("w", "s")
 
 
