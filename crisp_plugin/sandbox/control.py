@@ -1,0 +1,466 @@
+"""The control API under ``/_sandbox/``: play the visitor and steer the sandbox.
+
+JSON in, JSON out, no auth (the sandbox listens on loopback), never subject to
+faults. ``{w}`` is a website id, ``{s}`` a session id. Errors answer
+``{"error": "<message>"}`` with a 4xx status.
+
+====== ====================================== ===========================================
+verb   path                                   what
+====== ====================================== ===========================================
+GET    /_sandbox/info                         url, relay_url, identifier, plugin_id, urn,
+                                              websites, emulated routes (never key/secret)
+POST   /_sandbox/reset                        forget conversations, people, logs, faults
+GET    /_sandbox/websites                     websites with subscribed flag and settings
+POST   /_sandbox/websites                     ``{website_id?, name?, subscribed?}`` -> site
+POST   /_sandbox/websites/{w}/install         install the plugin (plugin:subscription:updated)
+POST   /_sandbox/websites/{w}/uninstall       uninstall it
+PUT    /_sandbox/websites/{w}/settings        save settings as the dashboard does
+                                              (plugin:settings:saved)
+GET    /_sandbox/websites/{w}/conversations   conversations of a website (newest first)
+POST   /_sandbox/websites/{w}/conversations   ``{nickname?, email?, phone?}`` ->
+                                              ``{session_id}``
+GET    .../conversations/{s}                  the conversation object
+GET    .../conversations/{s}/transcript       every message, oldest first
+POST   .../conversations/{s}/messages         visitor message: ``{text}`` or
+                                              ``{type, content}`` -> ``{fingerprint}``
+                                              (message:send)
+POST   .../conversations/{s}/choose           picker choice ``{value, fingerprint?}``
+                                              (message:updated)
+POST   .../conversations/{s}/field            field answer ``{value, fingerprint?}``
+                                              (message:updated)
+POST   .../conversations/{s}/compose          visitor typing ``{type: start|stop, excerpt?}``
+POST   .../conversations/{s}/read             visitor read the operator's messages
+POST   .../conversations/{s}/state            ``{state}`` (session:set_state)
+POST   .../conversations/{s}/resolve          state resolved
+POST   .../conversations/{s}/assign           ``{user_id|null}`` (session:set_routing)
+POST   .../conversations/{s}/meta             ``{email?, nickname?, phone?, ...}``
+GET    .../conversations/{s}/next_reply       long poll: ``?after=<fingerprint>&timeout=5``
+                                              -> the next operator message after it (any
+                                              type), 204 on timeout. Without ``after``: the
+                                              first operator message after the visitor's
+                                              last message.
+GET    .../conversations/{s}/events           server-sent events of this conversation
+                                              (``event: <name>``, ``data: <json>``)
+GET    /_sandbox/events                       event log ``?event=&website_id=&session_id=``
+GET    /_sandbox/hooks                        hook URLs; POST ``{url}`` adds, DELETE
+                                              ``{url}`` removes
+GET    /_sandbox/deliveries                   hook delivery log (``?wait=1`` waits idle)
+GET    /_sandbox/requests                     REST request log; DELETE clears it
+GET    /_sandbox/relay                        relay sockets and their subscriptions
+GET    /_sandbox/faults                       faults in force; PUT/POST sets some (keys of
+                                              faults.Faults.update); DELETE clears all
+POST   /_sandbox/faults/drop_rtm              disconnect every relay socket now
+====== ====================================== ===========================================
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from . import actions, validate
+from .envelope import dumps
+from .store import JSON, Conversation, Website
+
+if TYPE_CHECKING:
+    from .server import Sandbox
+
+__all__ = ["PREFIX", "add_control_routes"]
+
+PREFIX = "/_sandbox"
+
+
+class _Problem(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        self.status = status
+        self.message = message
+
+
+def _json(data: Any, status: int = 200) -> web.Response:
+    return web.Response(text=dumps(data), status=status, content_type="application/json")
+
+
+async def _body(request: web.Request) -> JSON:
+    if not request.can_read_body:
+        return {}
+    raw = await request.read()
+    if not raw:
+        return {}
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        raise _Problem(400, "body should be JSON") from None
+    if not isinstance(data, dict):
+        raise _Problem(400, "body should be a JSON object")
+    return data
+
+
+class Control:
+    """Handlers of the control API."""
+
+    def __init__(self, sb: Sandbox) -> None:
+        self.sb = sb
+
+    def site(self, request: web.Request) -> Website:
+        wid = request.match_info["w"]
+        site = self.sb.store.websites.get(wid)
+        if site is None:
+            raise _Problem(404, f"website {wid} does not exist")
+        return site
+
+    def conv(self, request: web.Request) -> tuple[Website, Conversation]:
+        site = self.site(request)
+        sid = request.match_info["s"]
+        conv = site.conversations.get(sid)
+        if conv is None:
+            raise _Problem(404, f"conversation {sid} does not exist")
+        return site, conv
+
+    # -- sandbox -------------------------------------------------------------------
+
+    async def info(self, request: web.Request) -> web.Response:
+        sb = self.sb
+        return _json(
+            {
+                "url": sb.url,
+                "relay_url": sb.relay_url,
+                "identifier": sb.identifier,
+                "plugin_id": sb.plugin_id,
+                "urn": sb.urn,
+                "websites": sb.websites,
+                "emulated": sb.rest.emulated,
+            }
+        )
+
+    async def reset(self, request: web.Request) -> web.Response:
+        self.sb.reset()
+        return _json({"reset": True})
+
+    async def websites(self, request: web.Request) -> web.Response:
+        return _json(
+            [
+                {**s.to_json(), "subscribed": s.subscribed, "settings": s.settings}
+                for s in self.sb.store.websites.values()
+            ]
+        )
+
+    async def add_website(self, request: web.Request) -> web.Response:
+        body = await _body(request)
+        wid = body.get("website_id")
+        if wid is not None and wid in self.sb.store.websites:
+            raise _Problem(409, f"website {wid} exists")
+        site = self.sb.store.add_website(
+            wid, name=body.get("name"), subscribed=bool(body.get("subscribed", True))
+        )
+        return _json({**site.to_json(), "subscribed": site.subscribed})
+
+    async def install(self, request: web.Request) -> web.Response:
+        site = self.site(request)
+        bound = request.match_info["action"] == "install"
+        await actions.set_subscription(self.sb.bus, site, bound, self.sb.plugin_id)
+        return _json({"website_id": site.website_id, "subscribed": bound})
+
+    async def settings(self, request: web.Request) -> web.Response:
+        site = self.site(request)
+        body = await _body(request)
+        settings = body.get("settings", body)
+        if not isinstance(settings, dict):
+            raise _Problem(400, "settings should be an object")
+        await actions.save_settings(self.sb.bus, site, settings, self.sb.plugin_id)
+        return _json({"website_id": site.website_id, "settings": settings})
+
+    # -- conversations -------------------------------------------------------------------
+
+    async def conversations(self, request: web.Request) -> web.Response:
+        site = self.site(request)
+        convs = sorted(site.conversations.values(), key=lambda c: -c.updated_at)
+        return _json([c.to_json() for c in convs])
+
+    async def new_conversation(self, request: web.Request) -> web.Response:
+        site = self.site(request)
+        body = await _body(request)
+        meta = {k: body[k] for k in ("nickname", "email", "phone") if isinstance(body.get(k), str)}
+        conv = self.sb.store.new_conversation(site, meta)
+        return _json({"website_id": site.website_id, "session_id": conv.session_id})
+
+    async def conversation(self, request: web.Request) -> web.Response:
+        _, conv = self.conv(request)
+        return _json(conv.to_json())
+
+    async def transcript(self, request: web.Request) -> web.Response:
+        _, conv = self.conv(request)
+        return _json(conv.messages)
+
+    async def visitor_message(self, request: web.Request) -> web.Response:
+        site, conv = self.conv(request)
+        body = await _body(request)
+        if "text" in body:
+            message: JSON = {"type": "text", "content": body["text"]}
+        else:
+            message = {"type": body.get("type"), "content": body.get("content")}
+        message["from"] = "user"
+        message["origin"] = body.get("origin", "chat")
+        for key in ("fingerprint", "timestamp", "user"):
+            if key in body:
+                message[key] = body[key]
+        problem = validate.check_message(message)
+        if problem:
+            raise _Problem(400, problem)
+        stored = await actions.post_message(self.sb.bus, site, conv, message, self.sb.plugin_id)
+        return _json({"fingerprint": stored["fingerprint"], "timestamp": stored["timestamp"]})
+
+    def _last_of_type(self, conv: Conversation, mtype: str, body: JSON) -> JSON:
+        fp = body.get("fingerprint")
+        if fp is not None:
+            found = conv.by_fingerprint.get(int(fp))
+            if found is None or found["type"] != mtype:
+                raise _Problem(404, f"no {mtype} message with fingerprint {fp}")
+            return found
+        for m in reversed(conv.messages):
+            if m["type"] == mtype:
+                return m
+        raise _Problem(404, f"no {mtype} message in this conversation")
+
+    async def choose(self, request: web.Request) -> web.Response:
+        _, conv = self.conv(request)
+        body = await _body(request)
+        picker = self._last_of_type(conv, "picker", body)
+        value = body.get("value")
+        choices = picker["content"].get("choices", [])
+        if not any(c.get("value") == value for c in choices):
+            values = ", ".join(str(c.get("value")) for c in choices)
+            raise _Problem(400, f"value should be one of the choices: {values}")
+        content = dict(picker["content"])
+        content["choices"] = [{**c, "selected": c.get("value") == value} for c in choices]
+        await actions.edit_message(self.sb.bus, conv, picker, content)
+        return _json({"fingerprint": picker["fingerprint"], "content": content})
+
+    async def field(self, request: web.Request) -> web.Response:
+        _, conv = self.conv(request)
+        body = await _body(request)
+        fieldmsg = self._last_of_type(conv, "field", body)
+        value = body.get("value")
+        if not isinstance(value, str):
+            raise _Problem(400, "value should be a string")
+        content = {**fieldmsg["content"], "value": value}
+        await actions.edit_message(self.sb.bus, conv, fieldmsg, content)
+        return _json({"fingerprint": fieldmsg["fingerprint"], "content": content})
+
+    async def compose(self, request: web.Request) -> web.Response:
+        site, conv = self.conv(request)
+        body = await _body(request)
+        body["from"] = "user"
+        body.setdefault("type", "start")
+        problem = validate.check_compose(body)
+        if problem:
+            raise _Problem(400, problem)
+        await actions.compose(self.sb.bus, site, conv, body, self.sb.plugin_id)
+        return _json({"ok": True})
+
+    async def read(self, request: web.Request) -> web.Response:
+        _, conv = self.conv(request)
+        body = await _body(request)
+        await actions.mark(self.sb.bus, conv, "read", {"from": "user", "origin": "chat", **body})
+        return _json({"ok": True})
+
+    async def state(self, request: web.Request) -> web.Response:
+        _, conv = self.conv(request)
+        body = await _body(request)
+        if request.match_info.get("resolve"):
+            body = {"state": "resolved"}
+        problem = validate.check_state(body)
+        if problem:
+            raise _Problem(400, problem)
+        await actions.set_state(self.sb.bus, conv, body["state"])
+        return _json({"state": conv.state})
+
+    async def assign(self, request: web.Request) -> web.Response:
+        _, conv = self.conv(request)
+        body = await _body(request)
+        user_id = body.get("user_id")
+        if user_id is not None and not isinstance(user_id, str):
+            raise _Problem(400, "user_id should be a string or null")
+        await actions.assign(self.sb.bus, conv, user_id)
+        return _json({"assigned": user_id})
+
+    async def meta(self, request: web.Request) -> web.Response:
+        _, conv = self.conv(request)
+        body = await _body(request)
+        problem = validate.check_meta(body)
+        if problem:
+            raise _Problem(400, problem)
+        await actions.set_meta(self.sb.bus, conv, body)
+        return _json(conv.meta_json())
+
+    async def next_reply(self, request: web.Request) -> web.Response:
+        site, conv = self.conv(request)
+        try:
+            timeout = min(60.0, float(request.query.get("timeout", "5")))
+            after = request.query.get("after")
+            after_fp = int(after) if after else None
+        except ValueError:
+            raise _Problem(400, "timeout and after should be numbers") from None
+        # Where the reply must come after: the given message, else the visitor's last.
+        start = 0
+        if after_fp is not None:
+            anchor = conv.by_fingerprint.get(after_fp)
+            if anchor is None:
+                raise _Problem(404, f"no message with fingerprint {after_fp}")
+            start = conv.messages.index(anchor) + 1
+        else:
+            for i in range(len(conv.messages) - 1, -1, -1):
+                if conv.messages[i]["from"] == "user":
+                    start = i + 1
+                    break
+        for m in conv.messages[start:]:
+            if m["from"] == "operator":
+                return _json(m)
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[int] = loop.create_future()
+
+        def listener(name: str, payload: JSON) -> None:
+            if name == "message:received" and not future.done():
+                future.set_result(payload["fingerprint"])
+
+        self.sb.bus.watch(site.website_id, conv.session_id, listener)
+        try:
+            fp = await asyncio.wait_for(future, timeout)
+        except TimeoutError:
+            return web.Response(status=204)
+        finally:
+            self.sb.bus.unwatch(site.website_id, conv.session_id, listener)
+        message = conv.by_fingerprint.get(fp)
+        return _json(message) if message is not None else web.Response(status=204)
+
+    async def stream(self, request: web.Request) -> web.StreamResponse:
+        site, conv = self.conv(request)
+        queue: asyncio.Queue[tuple[str, JSON]] = asyncio.Queue(maxsize=1000)
+
+        def listener(name: str, payload: JSON) -> None:
+            if not queue.full():
+                queue.put_nowait((name, payload))
+
+        response = web.StreamResponse(
+            headers={
+                "Content-Type": "text/event-stream",
+                "Cache-Control": "no-cache",
+                "X-Accel-Buffering": "no",
+            }
+        )
+        await response.prepare(request)
+        self.sb.bus.watch(site.website_id, conv.session_id, listener)
+        try:
+            await response.write(b": connected\n\n")
+            while True:
+                try:
+                    name, payload = await asyncio.wait_for(queue.get(), 15)
+                except TimeoutError:
+                    await response.write(b": keep-alive\n\n")
+                    continue
+                chunk = f"event: {name}\ndata: {dumps(payload)}\n\n"
+                await response.write(chunk.encode("utf-8"))
+        except (ConnectionResetError, asyncio.CancelledError):
+            pass
+        finally:
+            self.sb.bus.unwatch(site.website_id, conv.session_id, listener)
+        return response
+
+    # -- logs, hooks, relay, faults -----------------------------------------------------
+
+    async def events(self, request: web.Request) -> web.Response:
+        match = {
+            k: v for k, v in request.query.items() if k in ("event", "website_id", "session_id")
+        }
+        return _json(self.sb.bus.events(**match))
+
+    async def hooks(self, request: web.Request) -> web.Response:
+        hooks = self.sb.hooks
+        if request.method != "GET":
+            body = await _body(request)
+            url = body.get("url")
+            if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+                raise _Problem(400, "url should be an http(s) URL")
+            if request.method == "POST":
+                hooks.add_url(url)
+            elif not hooks.remove_url(url):
+                raise _Problem(404, f"hook {url} is not registered")
+        return _json({"urls": hooks.urls})
+
+    async def deliveries(self, request: web.Request) -> web.Response:
+        if request.query.get("wait") == "1":
+            try:
+                await self.sb.hooks.wait_idle(float(request.query.get("timeout", "10")))
+            except TimeoutError:
+                raise _Problem(408, "deliveries still pending") from None
+        return _json(list(self.sb.hooks.log))
+
+    async def requests(self, request: web.Request) -> web.Response:
+        if request.method == "DELETE":
+            self.sb.rest.requests.clear()
+        return _json(list(self.sb.rest.requests))
+
+    async def relay(self, request: web.Request) -> web.Response:
+        return _json(self.sb.relay.to_json())
+
+    async def faults(self, request: web.Request) -> web.Response:
+        faults = self.sb.faults
+        if request.method == "DELETE":
+            faults.clear()
+        elif request.method in ("PUT", "POST"):
+            try:
+                faults.update(await _body(request))
+            except (ValueError, TypeError) as exc:
+                raise _Problem(400, str(exc)) from None
+        return _json(faults.to_json())
+
+    async def drop_rtm(self, request: web.Request) -> web.Response:
+        return _json({"dropped": await self.sb.relay.drop_all()})
+
+
+@web.middleware
+async def _problems(request: web.Request, handler: Any) -> web.StreamResponse:
+    try:
+        response: web.StreamResponse = await handler(request)
+        return response
+    except _Problem as problem:
+        return _json({"error": problem.message}, status=problem.status)
+
+
+def add_control_routes(app: web.Application, sb: Sandbox) -> None:
+    """Mount the control API as a sub-application under ``/_sandbox``."""
+    c = Control(sb)
+    sub = web.Application(middlewares=[_problems])
+    conv = "/websites/{w}/conversations/{s}"
+    r = sub.router
+    r.add_get("/info", c.info)
+    r.add_post("/reset", c.reset)
+    r.add_get("/websites", c.websites)
+    r.add_post("/websites", c.add_website)
+    r.add_post("/websites/{w}/{action:install|uninstall}", c.install)
+    r.add_put("/websites/{w}/settings", c.settings)
+    r.add_get("/websites/{w}/conversations", c.conversations)
+    r.add_post("/websites/{w}/conversations", c.new_conversation)
+    r.add_get(conv, c.conversation)
+    r.add_get(conv + "/transcript", c.transcript)
+    r.add_post(conv + "/messages", c.visitor_message)
+    r.add_post(conv + "/choose", c.choose)
+    r.add_post(conv + "/field", c.field)
+    r.add_post(conv + "/compose", c.compose)
+    r.add_post(conv + "/read", c.read)
+    r.add_post(conv + "/state", c.state)
+    r.add_post(conv + "/{resolve:resolve}", c.state)
+    r.add_post(conv + "/assign", c.assign)
+    r.add_post(conv + "/meta", c.meta)
+    r.add_get(conv + "/next_reply", c.next_reply)
+    r.add_get(conv + "/events", c.stream)
+    r.add_get("/events", c.events)
+    r.add_route("*", "/hooks", c.hooks)
+    r.add_get("/deliveries", c.deliveries)
+    r.add_route("*", "/requests", c.requests)
+    r.add_get("/relay", c.relay)
+    r.add_route("*", "/faults", c.faults)
+    r.add_post("/faults/drop_rtm", c.drop_rtm)
+    app.add_subapp(PREFIX, sub)

@@ -1,0 +1,200 @@
+"""``Sandbox``: the local Crisp, one aiohttp server on one port.
+
+- ``/v1/...``        REST API v1 (rest_api.py)
+- ``/relay/``        the RTM relay, Socket.IO (relay.py); ``/v1/plugin/connect/endpoints``
+                     points at it
+- ``/_sandbox/...``  the control API (control.py), wrapped by ``sb.control``
+- ``/``              the chat page, when ``static/index.html`` exists
+
+Use it as an async context manager::
+
+    async with Sandbox() as sb:
+        sb.url            # "http://127.0.0.1:PORT": the api_url of the REST clients
+        sb.relay_url      # "http://127.0.0.1:PORT/relay/"
+        await sb.control.visitor_says(sb.websites[0], session_id, "hello")
+
+Credentials and website ids are generated unless given. ``hook_retry_delays`` sets the
+waits between hook delivery attempts (short in tests).
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from aiohttp import web
+
+from .bus import EventBus
+from .control import add_control_routes
+from .control_client import SandboxControl
+from .faults import Faults
+from .hooks import HookDeliverer
+from .relay import RELAY_PATH, Relay
+from .rest_api import RestApi
+from .store import Store
+
+__all__ = ["Sandbox"]
+
+STATIC = Path(__file__).parent / "static"
+
+
+class Sandbox:
+    """A local Crisp speaking the real wire protocol."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        identifier: str | None = None,
+        key: str | None = None,
+        secret: str | None = None,
+        plugin_id: str | None = None,
+        urn: str | None = None,
+        websites: Sequence[str] | None = None,
+        hook_urls: Iterable[str] = (),
+        hook_retry_delays: Sequence[float] = (0.5, 2.0, 5.0),
+        hook_timeout: float = 5.0,
+        public_host: str | None = None,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.public_host = public_host
+        self.identifier = identifier or str(uuid.uuid4())
+        self.key = key or secrets.token_hex(32)
+        self.secret = secret or secrets.token_hex(16)
+        self.plugin_id = plugin_id or str(uuid.uuid4())
+        self.urn = urn or "urn:crisp-plugin:sandbox:1"
+        self.store = Store(self.plugin_id, self.urn)
+        for wid in websites or [None]:  # type: ignore[list-item]
+            self.store.add_website(wid)
+        self.faults = Faults()
+        self.relay = Relay(self.identifier, self.key)
+        self.hooks = HookDeliverer(
+            self.plugin_id,
+            self.secret,
+            retry_delays=tuple(hook_retry_delays),
+            timeout=hook_timeout,
+            duplicate=lambda: self.faults.duplicate_hooks,
+        )
+        for url in hook_urls:
+            self.hooks.add_url(url)
+        self.bus = EventBus(self.store, self.relay, self.hooks)
+        self.rest = RestApi(self)
+        self._runner: web.AppRunner | None = None
+        self._control: SandboxControl | None = None
+        self.app = self._build_app()
+
+    def __repr__(self) -> str:
+        where = self.url if self._runner else "not started"
+        return f"<Sandbox {where} identifier={self.identifier} plugin_id={self.plugin_id}>"
+
+    # -- addresses ---------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """Base URL without /v1 (what ``setRestHost`` / ``set_rest_host`` / api_url take)."""
+        host = self.public_host or self.host
+        if ":" in host and not host.startswith("["):
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
+
+    @property
+    def relay_url(self) -> str:
+        """The RTM relay URL; its path is the Socket.IO path."""
+        return self.url + RELAY_PATH
+
+    @property
+    def websites(self) -> list[str]:
+        return list(self.store.websites)
+
+    @property
+    def requests(self) -> list[dict[str, Any]]:
+        """The REST request log: method, path, query, status, body, at (ms)."""
+        return list(self.rest.requests)
+
+    @property
+    def control(self) -> SandboxControl:
+        if self._control is None:
+            self._control = SandboxControl(self.url, default_website=self.websites[0])
+        return self._control
+
+    # -- app ---------------------------------------------------------------------
+
+    def _build_app(self) -> web.Application:
+        app = web.Application(client_max_size=4 * 1024 * 1024)
+        self.relay.attach(app)
+        app.router.add_route("*", "/v1/{tail:.*}", self.rest.handle)
+        add_control_routes(app, self)
+        app.router.add_get("/", self._index)
+        if STATIC.is_dir():
+            app.router.add_static("/static/", STATIC)
+        return app
+
+    async def _index(self, request: web.Request) -> web.StreamResponse:
+        page = STATIC / "index.html"
+        if page.is_file():
+            return web.FileResponse(page)
+        text = (
+            "Crisp sandbox\n\n"
+            f"REST API: {self.url}/v1/\nRTM relay: {self.relay_url}\n"
+            f"Control API: {self.url}/_sandbox/info\n"
+        )
+        return web.Response(text=text)
+
+    # -- lifecycle -----------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self._runner is not None:
+            return
+        await self.hooks.start()
+        self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
+        await site.start()
+        server = site._server
+        if self.port == 0 and server is not None:
+            sockets = getattr(server, "sockets", None) or []
+            self.port = sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        if self._control is not None:
+            await self._control.close()
+            self._control = None
+        if self._runner is None:
+            return
+        await self.relay.close()
+        await self.hooks.stop()
+        await self._runner.cleanup()
+        self._runner = None
+
+    async def __aenter__(self) -> Sandbox:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    def reset(self) -> None:
+        """Forget conversations, people, logs and faults; keep websites, hooks, sockets."""
+        self.store.clear()
+        for site in self.store.websites.values():
+            site.subscribed = True
+            site.settings = {}
+        self.rest.requests.clear()
+        self.hooks.log.clear()
+        self.bus.log.clear()
+        self.faults.clear()
+
+    async def wait_hooks(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+        """Wait until every hook delivery has succeeded or given up."""
+        await self.hooks.wait_idle(timeout)
