@@ -1,0 +1,490 @@
+"""plugin.toml -> validated ``Settings``.
+
+``load_config(path)`` reads the TOML file, replaces ``${ENV}`` and ``${ENV:-default}`` in
+string values, validates every section with pydantic and raises ``ConfigError`` whose
+``problems`` hold one line per problem: the key, the bad value (never a secret's) and the
+fix. Unknown keys are problems too (typo protection, with a "did you mean").
+
+``Settings.model_validate({...})`` builds settings in code (tests do); it checks types
+and values, while ``load_config`` adds the checks that need the whole file: credentials
+present unless the embedded sandbox fills them, a hook secret for signed web hooks, and
+the plugin class named.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import json
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+
+from crisp_plugin.errors import ConfigError
+
+__all__ = [
+    "CrispSettings",
+    "DispatchSettings",
+    "EventsSettings",
+    "LogSettings",
+    "PluginSettings",
+    "RtmSettings",
+    "SandboxSettings",
+    "Settings",
+    "StateSettings",
+    "WebhookSettings",
+    "file_problems",
+    "interpolate",
+    "load_config",
+    "settings_from_dict",
+]
+
+# Keys whose values are never printed, in problems or anywhere else.
+SECRET_KEYS: frozenset[str] = frozenset({"crisp.key", "webhooks.secret", "webhooks.key"})
+
+# The environment variable a problem line suggests for a key, when one is natural.
+_ENV_HINTS: dict[str, str] = {
+    "crisp.identifier": "CRISP_IDENTIFIER",
+    "crisp.key": "CRISP_KEY",
+    "webhooks.secret": "CRISP_HOOK_SECRET",
+}
+
+_LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class PluginSettings(_Section):
+    """``[plugin]``: which class to run and how it signs its messages."""
+
+    class_: str | None = Field(default=None, alias="class")
+    urn: str = "urn:crisp-plugin:bot:1"
+    name: str | None = None
+
+    @field_validator("class_")
+    @classmethod
+    def _class_path(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        module, sep, attr = value.partition(":")
+        if not sep or not module.strip() or not attr.strip():
+            raise ValueError(
+                f'plugin.class = "{value}" is not "module:Class": write e.g. class = "my_bot:MyBot"'
+            )
+        return value
+
+    @field_validator("urn")
+    @classmethod
+    def _urn(cls, value: str) -> str:
+        if not value.startswith("urn:"):
+            raise ValueError(
+                f'plugin.urn = "{value}" does not start with "urn:": write e.g. '
+                'urn = "urn:my-company:my-bot:1"'
+            )
+        return value
+
+
+class CrispSettings(_Section):
+    """``[crisp]``: the token and the API it talks to."""
+
+    identifier: str = ""
+    key: SecretStr = SecretStr("")
+    tier: Literal["plugin", "website", "user"] = "plugin"
+    allow_insecure_http: bool = False  # declared before api_url: its validator reads it
+    api_url: str = "https://api.crisp.chat"
+    plugin_id: str | None = None
+    timeout: float = Field(default=10.0, gt=0)
+    max_retries: int = Field(default=3, ge=0)
+    rate_limit: float | None = Field(default=None, gt=0)
+    daily_quota: int | None = Field(default=None, gt=0)
+
+    @field_validator("api_url")
+    @classmethod
+    def _api_url(cls, value: str, info: ValidationInfo) -> str:
+        url = value.strip().rstrip("/")
+        if url.endswith("/v1"):
+            url = url[:-3]
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(
+                f'crisp.api_url = "{value}" is not an http(s) URL: write e.g. '
+                'api_url = "https://api.crisp.chat"'
+            )
+        allowed = info.data.get("allow_insecure_http", False)
+        if parts.scheme == "http" and not allowed and not _is_loopback(parts.hostname):
+            raise ValueError(
+                f'crisp.api_url = "{value}" uses plain http to a remote host: '
+                "use https, or set crisp.allow_insecure_http = true if you mean it"
+            )
+        return url
+
+    @property
+    def has_credentials(self) -> bool:
+        """True when both the identifier and the key are set."""
+        return bool(self.identifier and self.key.get_secret_value())
+
+
+class EventsSettings(_Section):
+    """``[events]``: how events reach the plugin."""
+
+    transport: Literal["rtm", "webhooks", "both"] = "rtm"
+
+
+class WebhookSettings(_Section):
+    """``[webhooks]``: the HTTP server Crisp posts events to."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    path: str = "/crisp/hooks"
+    secret: SecretStr | None = None
+    body_limit: int = Field(default=1_048_576, gt=0)
+    replay_window: float = Field(default=0.0, ge=0)
+    unsigned: bool = False
+    key: SecretStr | None = None
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError(
+                f'webhooks.path = "{value}" does not start with "/": write e.g. '
+                'path = "/crisp/hooks"'
+            )
+        return value
+
+
+class RtmSettings(_Section):
+    """``[rtm]``: the Socket.IO relay."""
+
+    url: str | None = None
+    rooms: list[str] = Field(default_factory=list)
+    inboxes: list[str] = Field(default_factory=list)
+    auth_timeout: float = Field(default=10.0, gt=0)
+    reconnect_delay: float = Field(default=1.0, gt=0)
+    reconnect_max: float = Field(default=10.0, gt=0)
+
+
+class DispatchSettings(_Section):
+    """``[dispatch]``: ordering, concurrency, dedupe and shutdown of handlers.
+
+    ``dedupe_ttl`` applies to messages (keyed by website, session and fingerprint);
+    ``dedupe_digest_ttl`` to other events, keyed by a digest of their payload: shorter,
+    because two identical payloads can be genuine (a conversation resolved twice).
+    """
+
+    concurrency: int = Field(default=100, ge=1)
+    handler_timeout: float = Field(default=30.0, gt=0)
+    dedupe_ttl: float = Field(default=600.0, ge=0)
+    dedupe_digest_ttl: float = Field(default=60.0, ge=0)
+    dedupe_max: int = Field(default=100_000, ge=0)
+    drain_timeout: float = Field(default=30.0, ge=0)
+    queue_limit: int = Field(default=10_000, ge=1)
+    drop_echoes: bool = True
+
+
+class StateSettings(_Section):
+    """``[state]``: where ``self.state`` keeps per-conversation values."""
+
+    backend: Literal["memory", "sqlite"] = "memory"
+    path: str = "crisp_state.sqlite3"
+    ttl: float | None = Field(default=None, gt=0)
+
+
+class LogSettings(_Section):
+    """``[log]``: level and renderer (``auto``: console on a terminal, JSON otherwise)."""
+
+    level: Literal["debug", "info", "warning", "error", "critical"] = "info"
+    format: Literal["auto", "console", "json"] = "auto"
+
+    @field_validator("level", "format", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
+
+class SandboxSettings(_Section):
+    """``[sandbox]``: run the local Crisp in-process; it fills missing credentials."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(default=8787, ge=0, le=65535)
+    websites: list[str] = Field(default_factory=list)
+    chat_page: bool = True
+
+
+class Settings(_Section):
+    """Every section of plugin.toml; ``settings`` is the free ``[settings]`` table."""
+
+    plugin: PluginSettings = Field(default_factory=PluginSettings)
+    crisp: CrispSettings = Field(default_factory=CrispSettings)
+    events: EventsSettings = Field(default_factory=EventsSettings)
+    webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
+    rtm: RtmSettings = Field(default_factory=RtmSettings)
+    dispatch: DispatchSettings = Field(default_factory=DispatchSettings)
+    state: StateSettings = Field(default_factory=StateSettings)
+    log: LogSettings = Field(default_factory=LogSettings)
+    sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+    def secrets(self) -> list[str]:
+        """The secret values in these settings (for log redaction)."""
+        out = [self.crisp.key.get_secret_value()]
+        for secret in (self.webhooks.secret, self.webhooks.key):
+            if secret is not None:
+                out.append(secret.get_secret_value())
+        return [s for s in out if s]
+
+
+# --------------------------------------------------------------------------- loading
+
+_ENV_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def interpolate(value: Any, env: Mapping[str, str], problems: list[str], where: str = "") -> Any:
+    """Replace ``${NAME}`` / ``${NAME:-default}`` in every string of ``value``.
+
+    ``${NAME:-default}`` uses the default when NAME is unset or empty, as a shell does.
+    An unset ``${NAME}`` without default adds a problem line naming ``where``.
+    """
+    if isinstance(value, str):
+        if "${" not in value:
+            return value
+
+        def sub(match: re.Match[str]) -> str:
+            name, default = match.group(1), match.group(2)
+            found = env.get(name)
+            if default is not None:
+                return found if found else default
+            if found is None:
+                problems.append(
+                    f"{where}: environment variable {name} is not set: export it or give "
+                    f"a default as ${{{name}:-...}}"
+                )
+                return ""
+            return found
+
+        return _ENV_RE.sub(sub, value)
+    if isinstance(value, dict):
+        return {
+            k: interpolate(v, env, problems, f"{where}.{k}" if where else str(k))
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [interpolate(v, env, problems, f"{where}[{i}]") for i, v in enumerate(value)]
+    return value
+
+
+def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Settings:
+    """Read, interpolate and validate a plugin.toml; ``ConfigError`` lists every problem."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            [f"{path}: no such file: create it (python -m crisp_plugin init NAME)"]
+        ) from None
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot be read ({exc.strerror})"]) from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"{path}: not valid TOML: {exc}"]) from None
+    return settings_from_dict(raw, os.environ if env is None else env)
+
+
+def settings_from_dict(raw: Mapping[str, Any], env: Mapping[str, str] | None = None) -> Settings:
+    """Validate a parsed plugin.toml (after interpolation) like ``load_config`` does."""
+    problems: list[str] = []
+    data = interpolate(dict(raw), os.environ if env is None else env, problems)
+    settings: Settings | None = None
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        problems.extend(_explain(exc, data))
+    env_keys = {line.split(":", 1)[0] for line in problems if ": environment variable" in line}
+    problems.extend(p for p in file_problems(data) if p.split(" ", 1)[0] not in env_keys)
+    if problems:
+        raise ConfigError(_unique(problems))
+    assert settings is not None
+    return settings
+
+
+def file_problems(raw: Mapping[str, Any]) -> list[str]:
+    """Checks across sections for a file about to be run (on the interpolated dict).
+
+    The plugin class must be named; without the embedded sandbox the credentials must be
+    set, and signed web hooks need their secret.
+    """
+    problems: list[str] = []
+
+    def table(name: str) -> Mapping[str, Any]:
+        value = raw.get(name)
+        return value if isinstance(value, dict) else {}
+
+    if not table("plugin").get("class"):
+        problems.append(
+            'plugin.class is missing: name your plugin class, e.g. class = "my_bot:MyBot"'
+        )
+    if table("sandbox").get("enabled") is True:
+        return problems
+    crisp = table("crisp")
+    for key in ("identifier", "key"):
+        if not crisp.get(key):
+            problems.append(_missing_line(f"crisp.{key}", raw))
+    hooks = table("webhooks")
+    wants_hooks = table("events").get("transport") in ("webhooks", "both")
+    if wants_hooks and hooks.get("unsigned") is not True and not hooks.get("secret"):
+        problems.append(
+            "webhooks.secret is missing: set CRISP_HOOK_SECRET and write "
+            'secret = "${CRISP_HOOK_SECRET}", or set webhooks.unsigned = true '
+            "for unsigned website hooks"
+        )
+    return problems
+
+
+def _missing_line(key: str, raw: Mapping[str, Any]) -> str:
+    section, _, name = key.partition(".")
+    table = raw.get(section)
+    present = isinstance(table, dict) and name in table
+    env = _ENV_HINTS.get(key, key.replace(".", "_").upper())
+    state = "is empty" if present else "is missing"
+    return f"{key} {state}: set {env} or write it in plugin.toml"
+
+
+# ------------------------------------------------------------------ error explaining
+
+
+def _explain(exc: ValidationError, data: Mapping[str, Any]) -> list[str]:
+    lines = []
+    for err in exc.errors(include_url=False):
+        key = _dotted(err["loc"])
+        kind = err["type"]
+        secret = key in SECRET_KEYS
+        value = err.get("input")
+        shown = "<hidden>" if secret else _show(value)
+        msg = str(err.get("msg", ""))
+        if kind == "missing":
+            lines.append(f"{key} is missing: add it to plugin.toml")
+        elif kind == "extra_forbidden":
+            lines.append(_unknown_key_line(err["loc"]))
+        elif kind in ("literal_error", "enum"):
+            allowed = _allowed(msg)
+            lines.append(f"{key} = {shown} is not one of {allowed}")
+        elif kind == "value_error":
+            lines.append(msg.removeprefix("Value error, "))
+        elif kind.endswith("_type") or kind.endswith("_parsing"):
+            expected = _EXPECTED.get(kind.split("_")[0], kind.split("_")[0])
+            if kind == "model_type" or kind == "dict_type":
+                lines.append(f"{key} = {shown} is not a table: write it as [{key}]")
+            else:
+                lines.append(f"{key} = {shown} is not {expected}: fix the value's type")
+        elif kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+            lines.append(f"{key} = {shown} {_BOUNDS[kind]} {_bound(err)}: change the value")
+        else:
+            lines.append(f"{key} = {shown}: {msg}")
+    return lines
+
+
+_EXPECTED = {
+    "int": "an integer",
+    "float": "a number",
+    "bool": "true or false",
+    "string": "a string",
+    "list": "a list",
+    "dict": "a table",
+    "model": "a table",
+}
+
+_BOUNDS = {
+    "greater_than": "must be greater than",
+    "greater_than_equal": "must be at least",
+    "less_than": "must be less than",
+    "less_than_equal": "must be at most",
+}
+
+
+def _bound(err: Any) -> str:
+    ctx = err.get("ctx") or {}
+    for name in ("gt", "ge", "lt", "le"):
+        if name in ctx:
+            return str(ctx[name])
+    return "the limit"
+
+
+def _allowed(msg: str) -> str:
+    # pydantic: "Input should be 'rtm', 'webhooks' or 'both'"
+    names = re.findall(r"'([^']*)'", msg)
+    return ", ".join(names) if names else msg
+
+
+def _dotted(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        name = "class" if part == "class_" else part
+        if isinstance(name, int):
+            out += f"[{name}]"
+        else:
+            out += f".{name}" if out else str(name)
+    return out
+
+
+def _unknown_key_line(loc: tuple[int | str, ...]) -> str:
+    key = _dotted(loc)
+    *parents, last = loc
+    model: type[BaseModel] = Settings
+    for part in parents:
+        field = model.model_fields.get(str(part))
+        ann = field.annotation if field else None
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            model = ann
+        else:
+            break
+    known = [f.alias or n for n, f in model.model_fields.items()]
+    close = difflib.get_close_matches(str(last), known, n=1, cutoff=0.6)
+    where = f"[{_dotted(tuple(parents))}]" if parents else "plugin.toml"
+    if close:
+        return f"{key} is not a known key: did you mean {close[0]}?"
+    return f"{key} is not a known key in {where}: remove it (known: {', '.join(known)})"
+
+
+def _show(value: object) -> str:
+    if isinstance(value, str):
+        text = json.dumps(value)
+    elif isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, dict):
+        text = "{...}"
+    else:
+        text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    if host.lower() in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _unique(lines: list[str]) -> list[str]:
+    return list(dict.fromkeys(lines))

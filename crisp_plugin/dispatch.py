@@ -1,0 +1,325 @@
+"""``Dispatcher``: the one entry point of transports, from ``(name, payload)`` to handlers.
+
+    dispatcher = Dispatcher(plugin, settings.dispatch)
+    accepted = await dispatcher.feed("message:send", payload, source="webhook")
+
+``feed`` never waits for handlers. It parses the payload (``EventError`` when it does
+not fit the typed model: a webhook answers 400), drops duplicates and the plugin's own
+echoes, and queues the event behind the others of its conversation. It returns True
+when the event was accepted (a duplicate or an echo is accepted and dropped), False
+when the dispatcher is full (``queue_limit`` events waiting) or draining, so a
+transport can push back (a webhook answers 503 and Crisp delivers again later).
+
+Semantics:
+
+- Order: events of one conversation ``(website_id, session_id)`` run one after the
+  other in arrival order, every matching handler in declaration order. Events without
+  a session are ordered per website.
+- Concurrency: at most ``concurrency`` conversations run at once, each in one worker
+  task. A worker that empties its conversation takes the next waiting one, and hands
+  over after each event while others wait, so a chatty conversation cannot starve the
+  rest. Workers exit when nothing waits: tasks and queues are bounded by the traffic
+  in flight, not by the number of conversations ever seen.
+- Duplicates: ``message:send`` / ``message:received`` by website, session and
+  fingerprint for ``dedupe_ttl`` seconds; other events by a digest of their payload
+  for ``dedupe_digest_ttl``. At most ``dedupe_max`` keys are kept.
+- Echoes (``drop_echoes``): a ``message:received`` whose origin is the plugin's URN,
+  or whose fingerprint the plugin's REST client reported sending.
+- Failures: a handler that raises or exceeds ``handler_timeout`` is logged with the
+  event name, website and session, passed to ``plugin.on_error``, and the next
+  handlers and events run as usual. An exception in ``on_error`` is logged only.
+- One log line per handler run: name, website_id, session_id, handler, duration_ms,
+  outcome (ok, error, timeout).
+- Drain: ``drain()`` stops accepting and waits for every accepted event up to the
+  deadline; what is still running then is cancelled and logged with its count.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import time
+from collections import deque
+from collections.abc import Hashable
+from typing import Any
+
+import structlog
+
+from crisp_plugin.config import DispatchSettings
+from crisp_plugin.dedupe import TTLSet
+from crisp_plugin.errors import EventError
+from crisp_plugin.events.base import Event
+from crisp_plugin.events.parse import parse_event
+from crisp_plugin.plugin import BoundHandler, Plugin
+from crisp_plugin.stats import DispatchStats
+
+__all__ = ["Dispatcher"]
+
+ConversationKey = tuple[str | None, str | None]
+
+_FINGERPRINTED = frozenset({"message:send", "message:received"})
+
+
+class Dispatcher:
+    """Feeds events to a plugin's handlers. See the module docstring."""
+
+    def __init__(self, plugin: Plugin, settings: DispatchSettings | None = None) -> None:
+        self.plugin = plugin
+        self.settings = settings if settings is not None else plugin.config.dispatch
+        self.stats = DispatchStats()
+        self.log: Any = structlog.get_logger("crisp_plugin.dispatch")
+        s = self.settings
+        self._dedupe = TTLSet(s.dedupe_ttl, s.dedupe_max)
+        self._digests = TTLSet(s.dedupe_digest_ttl, s.dedupe_max)
+        self._sent = TTLSet(max(s.dedupe_ttl, 60.0), max(s.dedupe_max, 1000))
+        self._queues: dict[ConversationKey, deque[Event]] = {}
+        self._ready: deque[ConversationKey] = deque()
+        self._workers: set[asyncio.Task[None]] = set()
+        self._pending = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._accepting = True
+        if plugin.has_rest:
+            add_listener = getattr(plugin.rest, "add_send_listener", None)
+            if add_listener is not None:
+                add_listener(self.note_sent)
+
+    # ----------------------------------------------------------------- inspection
+
+    @property
+    def accepting(self) -> bool:
+        """False once ``drain`` started."""
+        return self._accepting
+
+    @property
+    def in_flight(self) -> int:
+        """Events accepted and not finished (queued or running)."""
+        return self._pending
+
+    @property
+    def active_conversations(self) -> int:
+        """Conversations with events queued or running."""
+        return len(self._queues)
+
+    async def wait_idle(self) -> None:
+        """Return when no event is queued or running."""
+        await self._idle.wait()
+
+    # --------------------------------------------------------------------- intake
+
+    def note_sent(self, website_id: str, session_id: str, fingerprint: int) -> None:
+        """Remember a message the plugin sent, to drop its ``message:received`` echo."""
+        self._sent.add((website_id, session_id, int(fingerprint)))
+
+    async def feed(self, name: str, payload: Any, source: str = "direct") -> bool:
+        """Accept one event; see the module docstring for the return value."""
+        return self.feed_nowait(name, payload, source)
+
+    def feed_nowait(self, name: str, payload: Any, source: str = "direct") -> bool:
+        """``feed`` for synchronous callers (it never blocks either way)."""
+        stats = self.stats
+        if not self._accepting or self._pending >= self.settings.queue_limit:
+            stats.count("rejected", name)
+            return False
+        try:
+            event = parse_event(name, payload)
+        except EventError:
+            stats.count("malformed", name)
+            raise
+        stats.count("received", name)
+        if self._is_duplicate(name, event, payload):
+            stats.count("duplicates", name)
+            return True
+        if name == "message:received" and self.settings.drop_echoes and self._is_echo(event):
+            stats.count("echoes", name)
+            return True
+        if not self.plugin.handlers_for(name):
+            stats.count("ignored", name)
+            return True
+        self._enqueue((event.website_id, event.session_id), event)
+        return True
+
+    def _is_duplicate(self, name: str, event: Event, payload: dict[str, Any]) -> bool:
+        if name in _FINGERPRINTED:
+            fingerprint = getattr(event, "fingerprint", None)
+            key: Hashable = (name, event.website_id, event.session_id, fingerprint)
+            return self._dedupe.add(key)
+        if self._digests.ttl <= 0:
+            return False
+        text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+        digest = hashlib.blake2b(text.encode(), digest_size=16).digest()
+        return self._digests.add((name, digest))
+
+    def _is_echo(self, event: Event) -> bool:
+        if getattr(event, "origin", None) == self.plugin.urn:
+            return True
+        key = (event.website_id, event.session_id, getattr(event, "fingerprint", None))
+        return key in self._sent
+
+    def _enqueue(self, conversation: ConversationKey, event: Event) -> None:
+        self._pending += 1
+        self._idle.clear()
+        queue = self._queues.get(conversation)
+        if queue is not None:
+            queue.append(event)
+            return
+        self._queues[conversation] = deque((event,))
+        if len(self._workers) < self.settings.concurrency:
+            task = asyncio.get_running_loop().create_task(self._work(conversation))
+            self._workers.add(task)
+            task.add_done_callback(self._worker_done)
+        else:
+            self._ready.append(conversation)
+
+    # -------------------------------------------------------------------- workers
+
+    def _worker_done(self, task: asyncio.Task[None]) -> None:
+        self._workers.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            self.log.error("dispatch worker crashed", exc_info=task.exception())
+
+    async def _work(self, conversation: ConversationKey) -> None:
+        queues, ready = self._queues, self._ready
+        while True:
+            queue = queues[conversation]
+            event = queue[0]  # stays queued while running: later events line up behind
+            try:
+                await self._handle(event)
+            finally:
+                queue.popleft()
+                self._pending -= 1
+                if self._pending == 0:
+                    self._idle.set()
+            if not queue:
+                del queues[conversation]
+                if not ready:
+                    return
+                conversation = ready.popleft()
+            elif ready:
+                ready.append(conversation)
+                conversation = ready.popleft()
+
+    async def _handle(self, event: Event) -> None:
+        name = event.name
+        failed = False
+        for handler in self.plugin.handlers_for(name):
+            if not handler.filters.empty:
+                try:
+                    if not await handler.filters.matches(event):
+                        continue
+                except Exception as exc:
+                    failed = True
+                    await self._failed(event, handler, exc, "filter_error", 0.0)
+                    continue
+            failed = not await self._run(event, handler) or failed
+        self.stats.count("failed" if failed else "handled", name)
+
+    async def _run(self, event: Event, handler: BoundHandler) -> bool:
+        started = time.perf_counter()
+        deadline = asyncio.timeout(self.settings.handler_timeout)
+        try:
+            async with deadline:
+                await handler.call(event)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise  # the dispatcher itself is being cancelled (drain deadline)
+            await self._failed(event, handler, asyncio.CancelledError(), "error", started)
+            return False
+        except TimeoutError as exc:
+            outcome = "timeout" if deadline.expired() else "error"
+            if outcome == "timeout":
+                self.stats.count("timeouts", event.name)
+            await self._failed(event, handler, exc, outcome, started)
+            return False
+        except Exception as exc:
+            await self._failed(event, handler, exc, "error", started)
+            return False
+        self.log.info(
+            "event handled",
+            name=event.name,
+            website_id=event.website_id,
+            session_id=event.session_id,
+            handler=handler.name,
+            duration_ms=round((time.perf_counter() - started) * 1000, 3),
+            outcome="ok",
+        )
+        return True
+
+    async def _failed(
+        self,
+        event: Event,
+        handler: BoundHandler,
+        exc: BaseException,
+        outcome: str,
+        started: float,
+    ) -> None:
+        duration = (time.perf_counter() - started) * 1000 if started else 0.0
+        self.log.error(
+            "event handler failed",
+            name=event.name,
+            website_id=event.website_id,
+            session_id=event.session_id,
+            handler=handler.name,
+            duration_ms=round(duration, 3),
+            outcome=outcome,
+            error=f"{type(exc).__name__}: {exc}",
+            exc_info=exc if outcome != "timeout" else None,
+        )
+        if isinstance(exc, TimeoutError) and outcome == "timeout":
+            exc = TimeoutError(
+                f"handler {handler.name} exceeded dispatch.handler_timeout = "
+                f"{self.settings.handler_timeout} s"
+            )
+        try:
+            async with asyncio.timeout(self.settings.handler_timeout):
+                await self.plugin.on_error(event, exc)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise
+        except BaseException as hook_exc:  # the hook must never propagate
+            self.log.error(
+                "on_error hook failed",
+                name=event.name,
+                website_id=event.website_id,
+                session_id=event.session_id,
+                handler=handler.name,
+                error=f"{type(hook_exc).__name__}: {hook_exc}",
+                exc_info=hook_exc,
+            )
+
+    # ---------------------------------------------------------------------- drain
+
+    async def drain(self, timeout: float | None = None) -> bool:  # noqa: ASYNC109
+        """Stop accepting, wait for accepted events up to ``timeout`` (default
+        ``drain_timeout``); True when all finished, False when some were cancelled."""
+        self._accepting = False
+        limit = self.settings.drain_timeout if timeout is None else timeout
+        try:
+            async with asyncio.timeout(limit):
+                await self._idle.wait()
+            return True
+        except TimeoutError:
+            pass
+        abandoned = self._pending
+        self.log.warning(
+            "drain deadline passed: cancelling handlers",
+            abandoned=abandoned,
+            conversations=len(self._queues),
+            drain_timeout=limit,
+        )
+        workers = list(self._workers)
+        for task in workers:
+            task.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+        self._queues.clear()
+        self._ready.clear()
+        self._pending = 0
+        self._idle.set()
+        return False
+
+    def resume(self) -> None:
+        """Accept events again after a drain (tests, reloads)."""
+        self._accepting = True
