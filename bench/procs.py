@@ -64,6 +64,7 @@ class Proc:
         self.proc = proc
         self.pid = proc.pid
         self._stderr_tail: list[str] = []
+        self.ready_info: dict[str, Any] = {}
         self._stderr_task = asyncio.create_task(self._drain_stderr())
 
     @classmethod
@@ -125,6 +126,7 @@ class Proc:
         while True:
             obj = await self.next_json(within)
             if obj.get("ready"):
+                self.ready_info = obj
                 return obj
 
     def send(self, obj: dict[str, Any]) -> None:

@@ -104,7 +104,7 @@ def rows(workloads: Iterable[Workload]) -> list[list[str]]:
                     continue
                 med = w.median(c.key, m.key)
                 spread = f"{_num(min(values), m.digits)}..{_num(max(values), m.digits)}"
-                if c.key == ref.key:
+                if c.ours or c.key == ref.key:
                     rel = "ours" if c.ours else "reference"
                 else:
                     r = ratio(w.median(ref.key, m.key), med, m.higher_is_better)

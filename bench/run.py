@@ -43,6 +43,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--quick writes none unless given)",
     )
     p.add_argument("--no-pin", action="store_true", help="do not pin processes to cores")
+    p.add_argument("--debug", action="store_true", help="print tracebacks of failed runs")
     return p.parse_args(argv)
 
 
@@ -58,7 +59,7 @@ def options(args: argparse.Namespace) -> Options:
     return dataclasses.replace(opts, **changes) if changes else opts
 
 
-async def run_workload(w: Workload, opts: Options) -> None:
+async def run_workload(w: Workload, opts: Options, debug: bool = False) -> None:
     for r in range(opts.rounds):
         for c in rotation(w.contenders, r):
             print(f"  [{w.key} round {r + 1}/{opts.rounds}] {c.label} ...", end="", flush=True)
@@ -68,7 +69,7 @@ async def run_workload(w: Workload, opts: Options) -> None:
             except Exception as exc:
                 w.errors[c.key] = f"{type(exc).__name__}: {exc}".replace("\n", " ")
                 print(f" FAILED ({w.errors[c.key][:300]})", flush=True)
-                if "--debug" in sys.argv:
+                if debug:
                     traceback.print_exc()
                 continue
             w.add(c.key, figures)
@@ -95,7 +96,7 @@ async def amain(args: argparse.Namespace) -> int:
         if not w.contenders:
             continue
         print(f"== {w.title}", flush=True)
-        await run_workload(w, opts)
+        await run_workload(w, opts, args.debug)
         workloads.append(w)
         targets += module.targets(w)
     elapsed = time.perf_counter() - started

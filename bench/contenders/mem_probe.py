@@ -1,0 +1,75 @@
+"""Memory of our runner: RSS idle, after N conversations, and once their state expired.
+
+    python -m bench.contenders.mem_probe SETTINGS_JSON N SETTLE_SECONDS
+
+Starts the Runner (web hook transport, no-op plugin, short dedupe TTL), reads VmRSS
+from /proc/self/status idle, feeds N ``message:send`` events of N distinct
+conversations through the runner's dispatcher (the path every transport takes), waits
+until handled, reads VmRSS, waits SETTLE_SECONDS for the dedupe and ordering state
+to expire, feeds one more event (expiry may be lazy), and reads VmRSS again.
+Prints one JSON line with the three figures in MB.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from bench.payloads import WEBSITE_ID, message_send, session_id
+from crisp_plugin.config import Settings
+from crisp_plugin.runner import Runner
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS in /proc/self/status")
+
+
+def dispatcher_of(runner: Runner) -> Any:
+    for name in ("dispatcher", "_dispatcher"):
+        d = getattr(runner, name, None)
+        if d is not None:
+            return d
+    raise RuntimeError("the runner exposes no dispatcher")
+
+
+async def feed_all(d: Any, count: int, start: int) -> None:
+    for i in range(start, start + count):
+        data = message_send(WEBSITE_ID, session_id(i), 10**12 + i, "hello there")
+        while not await d.feed("message:send", data, "webhook"):
+            await d.wait_idle()
+
+
+async def main(config: Path, count: int, settle: float) -> None:
+    settings = Settings.model_validate(json.loads(config.read_text()))
+    runner = Runner(settings)
+    await runner.start()
+    d = dispatcher_of(runner)
+    await asyncio.sleep(0.5)
+    gc.collect()
+    idle = rss_mb()
+    await feed_all(d, count, 0)
+    await d.wait_idle()
+    gc.collect()
+    loaded = rss_mb()
+    await asyncio.sleep(settle)
+    await feed_all(d, 1, count)
+    await d.wait_idle()
+    await asyncio.sleep(0.2)
+    gc.collect()
+    expired = rss_mb()
+    print(
+        json.dumps({"ready": True, "idle_mb": idle, "loaded_mb": loaded, "expired_mb": expired}),
+        flush=True,
+    )
+    await runner.stop()
+
+
+if __name__ == "__main__":
+    asyncio.run(main(Path(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])))

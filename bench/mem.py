@@ -1,0 +1,110 @@
+"""Memory: RSS of our runner idle, and once 100,000 conversations have passed through.
+
+The runner (web hook transport listening, no-op plugin, dedupe TTL of a few seconds
+so the bench need not wait ten minutes) runs in its own process and reads its own
+VmRSS. Targets: under 60 MB idle; within 20% of idle once the conversations' dedupe
+and ordering state has expired. For scale, the idle RSS of the Node client's hook
+server is measured too.
+"""
+
+from __future__ import annotations
+
+from bench import ours
+from bench.model import Contender, Metric, Options, Workload
+from bench.payloads import HOOK_PATH, SECRET
+from bench.procs import NODE_DIR, PYTHON, Proc, child_env, free_port
+from bench.sandbox_proc import running_sandbox
+
+DEDUPE_TTL = 2.0
+
+
+def _status_rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+async def run_ours(opts: Options) -> dict[str, float]:
+    async with running_sandbox(opts) as sb:
+        data = ours.settings("NoopPlugin", api_url=sb.url, dedupe_ttl=DEDUPE_TTL)
+        argv = [
+            PYTHON,
+            "-m",
+            "bench.contenders.mem_probe",
+            str(ours.write_settings(data)),
+            str(opts.memory_conversations),
+            str(DEDUPE_TTL + 1.0),
+        ]
+        proc = await Proc.start("ours memory probe", argv, cpu=opts.server_cpu)
+        try:
+            figures = await proc.ready(within=110.0)
+        finally:
+            await proc.stop()
+    return {k: float(figures[k]) for k in ("idle_mb", "loaded_mb", "expired_mb")}
+
+
+async def run_node(opts: Options) -> dict[str, float]:
+    import asyncio
+
+    port = free_port()
+    argv = ["node", str(NODE_DIR / "hook_server.js"), str(port), HOOK_PATH]
+    env = child_env(CRISP_HOOK_SECRET=SECRET)
+    proc = await Proc.start("node hook server", argv, cpu=opts.server_cpu, cwd=NODE_DIR, env=env)
+    try:
+        await proc.ready()
+        await asyncio.sleep(0.5)
+        return {"idle_mb": _status_rss_mb(proc.pid)}
+    finally:
+        await proc.stop()
+
+
+def workload(opts: Options) -> Workload:
+    n = opts.memory_conversations
+    return Workload(
+        key="mem",
+        title="Memory",
+        metrics=[
+            Metric("idle_mb", "RSS idle MB", higher_is_better=False, digits=1),
+            Metric("loaded_mb", f"RSS after {n:,} conv. MB", higher_is_better=False, digits=1),
+            Metric("expired_mb", "RSS once expired MB", higher_is_better=False, digits=1),
+        ],
+        contenders=[
+            Contender("ours", "ours: runner, hooks, no-op plugin", run_ours, ours=True),
+            Contender("node", "npm crisp-api: hook server (idle)", run_node),
+        ],
+        limits=(
+            "Idle RSS is mostly imported code: Python itself, aiohttp, pydantic (its core "
+            "and the event models), structlog, python-socketio and prometheus-client. "
+            f"The loaded figure holds the dedupe keys and per-conversation ordering state "
+            f"of {n:,} conversations; the expired figure is read after the dedupe TTL "
+            f"({DEDUPE_TTL:g} s in the bench) has passed. Memory CPython freed to its "
+            "allocator is not always handed back to the OS (arenas shared with live "
+            "objects), so RSS settles above idle even when every entry is gone."
+        ),
+    )
+
+
+def targets(w: Workload) -> list[tuple[str, str, bool | None]]:
+    idle = w.median("ours", "idle_mb")
+    expired = w.median("ours", "expired_mb")
+    out: list[tuple[str, str, bool | None]] = [
+        (
+            "Memory: under 60 MB RSS idle",
+            "n/a" if idle is None else f"{idle:.1f} MB",
+            None if idle is None else idle < 60,
+        )
+    ]
+    if idle is not None and expired is not None:
+        growth = expired / idle - 1
+        out.append(
+            (
+                "Memory: within 20% of idle once 100,000 conversations expired",
+                f"{expired:.1f} MB ({growth:+.0%} of idle)",
+                growth <= 0.2,
+            )
+        )
+    else:
+        out.append(("Memory: within 20% of idle once 100,000 conversations expired", "n/a", None))
+    return out

@@ -1,0 +1,133 @@
+"""W3 auto-reply end to end: K conversations, each visitor message answered by the bot.
+
+The sandbox process plays K visitors at once; each says M messages one at a time and
+waits for the bot's reply before the next. Path: visitor message stored -> event
+(RTM push or signed hook POST) -> bot's handler -> ``send_message`` over REST -> reply
+stored. Latency is measured inside the sandbox from just before the visitor's message
+is stored to the moment the reply is stored. Contenders: ours over hooks and over RTM,
+the official Node client's bot over RTM and over hooks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench import ours
+from bench.model import Contender, Metric, Options, Workload, ratio
+from bench.payloads import HOOK_PATH
+from bench.procs import NODE_DIR, Proc, free_port
+from bench.sandbox_proc import SandboxProc, running_sandbox
+
+
+async def _drive(sb: SandboxProc, opts: Options) -> dict[str, float]:
+    k = opts.conversations
+    await sb.command(cmd="autoreply", conversations=k, messages=1, within=60.0)  # warm-up
+    r: dict[str, Any] = await sb.command(
+        cmd="autoreply", conversations=k, messages=opts.messages_per_conversation, within=100.0
+    )
+    if r["missing"]:
+        raise RuntimeError(f"{r['missing']} of {r['missing'] + r['replies']} replies missing")
+    return {"p50_ms": r["p50_ms"], "p99_ms": r["p99_ms"], "per_s": r["per_s"]}
+
+
+async def _ours(opts: Options, transport: str) -> dict[str, float]:
+    async with running_sandbox(opts) as sb:
+        data = ours.settings("AutoReply", api_url=sb.url, transport=transport)
+        proc = await ours.start_runner(f"ours {transport}", data, opts)
+        try:
+            if transport == "webhooks":
+                await sb.command(cmd="add_hook", url=_hook_url_of(proc))
+            return await _drive(sb, opts)
+        finally:
+            await proc.stop()
+
+
+def _hook_url_of(proc: Proc) -> str:
+    url = proc.ready_info.get("hook_url")
+    if not url:
+        raise RuntimeError("our runner announced no hook URL")
+    return str(url)
+
+
+async def run_ours_hooks(opts: Options) -> dict[str, float]:
+    return await _ours(opts, "webhooks")
+
+
+async def run_ours_rtm(opts: Options) -> dict[str, float]:
+    return await _ours(opts, "rtm")
+
+
+async def _node(opts: Options, mode: str) -> dict[str, float]:
+    async with running_sandbox(opts) as sb:
+        argv = ["node", str(NODE_DIR / "bot.js"), mode]
+        port = free_port()
+        if mode == "hooks":
+            argv += [str(port), HOOK_PATH]
+        proc = await Proc.start(
+            f"node bot {mode}", argv, cpu=opts.server_cpu, cwd=NODE_DIR, env=sb.node_env()
+        )
+        try:
+            await proc.ready()
+            if mode == "hooks":
+                await sb.command(cmd="add_hook", url=f"http://127.0.0.1:{port}{HOOK_PATH}")
+            return await _drive(sb, opts)
+        finally:
+            await proc.stop()
+
+
+async def run_node_rtm(opts: Options) -> dict[str, float]:
+    return await _node(opts, "rtm")
+
+
+async def run_node_hooks(opts: Options) -> dict[str, float]:
+    return await _node(opts, "hooks")
+
+
+def workload(opts: Options) -> Workload:
+    k, m = opts.conversations, opts.messages_per_conversation
+    return Workload(
+        key="w3",
+        title=f"W3 auto-reply K={k}",
+        metrics=[
+            Metric("p50_ms", "p50 ms", higher_is_better=False, digits=2),
+            Metric("p99_ms", "p99 ms", higher_is_better=False, digits=2),
+            Metric("per_s", "replies/s", higher_is_better=True),
+        ],
+        contenders=[
+            Contender("ours_hooks", "ours: hooks", run_ours_hooks, ours=True),
+            Contender("ours_rtm", "ours: RTM", run_ours_rtm, ours=True),
+            Contender("node_rtm", "npm crisp-api bot: RTM", run_node_rtm),
+            Contender("node_hooks", "npm crisp-api bot: hooks", run_node_hooks),
+        ],
+        limits=(
+            f"{k} visitors x {m} messages; every reply is a full REST round trip into the "
+            "sandbox, so the sandbox (one Python process: REST validation, store, event "
+            "fan-out, and for hooks the signing and POSTing of every event) does more "
+            "work per reply than the bot does and shares its core with the visitors "
+            "being played. With K conversations in flight, latency is mostly queueing in "
+            "the sandbox: p99 is bounded below by K / (the sandbox's replies/s)."
+        ),
+    )
+
+
+def targets(w: Workload) -> list[tuple[str, str, bool | None]]:
+    out: list[tuple[str, str, bool | None]] = []
+    node = w.median("node_rtm", "per_s")
+    for key, label in (("ours_hooks", "hooks"), ("ours_rtm", "RTM")):
+        p99 = w.median(key, "p99_ms")
+        out.append(
+            (
+                f"W3 ({label}): p99 under 10 ms at {w.title.split('=')[-1]} conversations",
+                "n/a" if p99 is None else f"{p99:.2f} ms",
+                None if p99 is None else p99 < 10,
+            )
+        )
+        r = ratio(w.median(key, "per_s"), node, True)
+        out.append(
+            (
+                f"W3 ({label}): replies/s at least the Node bot's (RTM)",
+                "n/a" if r is None else f"{r:.2f}x the Node bot's replies/s",
+                None if r is None else r >= 1.0,
+            )
+        )
+    return out
