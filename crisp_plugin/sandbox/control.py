@@ -327,7 +327,8 @@ class Control:
 
         self.sb.bus.watch(site.website_id, conv.session_id, listener)
         try:
-            fp = await asyncio.wait_for(future, timeout)
+            with self.sb.lingering():
+                fp = await asyncio.wait_for(future, timeout)
         except TimeoutError:
             return web.Response(status=204)
         finally:
@@ -354,9 +355,10 @@ class Control:
         self.sb.bus.watch(site.website_id, conv.session_id, listener)
         try:
             await response.write(b": connected\n\n")
-            while True:
+            while not self.sb.closing:
                 try:
-                    name, payload = await asyncio.wait_for(queue.get(), 15)
+                    with self.sb.lingering():
+                        name, payload = await asyncio.wait_for(queue.get(), 15)
                 except TimeoutError:
                     await response.write(b": keep-alive\n\n")
                     continue

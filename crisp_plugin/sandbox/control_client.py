@@ -185,9 +185,10 @@ class SandboxControl:
         return result
 
     async def choose(
-        self, website_id: str | None, session_id: str, value: str, *, fingerprint: int | None = None
+        self, website_id: str | None, session_id: str, fingerprint: int | None, value: str
     ) -> JSON:
-        """Pick a choice of the last picker (or of ``fingerprint``): message:updated."""
+        """Pick the choice ``value`` of the picker ``fingerprint`` (None: the latest
+        picker), as the visitor: message:updated with that choice selected."""
         body: JSON = {"value": value}
         if fingerprint is not None:
             body["fingerprint"] = fingerprint
@@ -196,9 +197,10 @@ class SandboxControl:
         return result
 
     async def answer_field(
-        self, website_id: str | None, session_id: str, value: str, *, fingerprint: int | None = None
+        self, website_id: str | None, session_id: str, fingerprint: int | None, value: str
     ) -> JSON:
-        """Fill the last field message (or ``fingerprint``): message:updated."""
+        """Fill the field message ``fingerprint`` (None: the latest) with ``value``, as
+        the visitor: message:updated with ``content.value`` set."""
         body: JSON = {"value": value}
         if fingerprint is not None:
             body["fingerprint"] = fingerprint

@@ -87,6 +87,7 @@ RESTRICTED = {
 }
 
 WITH_BODY = {"POST", "PUT", "PATCH"}
+BODY_KEY = web.RequestKey("crisp_body", object)
 
 
 class RestApi:
@@ -116,7 +117,7 @@ class RestApi:
             response = refused.response
         except Exception as exc:  # a sandbox bug must still answer in Crisp's shape
             response = fail(500, "error", f"sandbox internal error: {type(exc).__name__}")
-        body = request.get("crisp_body")
+        body = request.get(BODY_KEY)
         self.requests.append(
             {
                 "method": method,
@@ -183,7 +184,7 @@ class RestApi:
                     call.body = json.loads(raw)
                 except ValueError:
                     return fail(400, "invalid_data", "data should be valid JSON")
-                request["crisp_body"] = call.body
+                request[BODY_KEY] = call.body
             elif method in WITH_BODY:
                 call.body = {}
         website_id = call.params.get("websiteID")

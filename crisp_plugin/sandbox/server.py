@@ -19,9 +19,11 @@ waits between hook delivery attempts (short in tests).
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -87,6 +89,8 @@ class Sandbox:
         self.rest = RestApi(self)
         self._runner: web.AppRunner | None = None
         self._control: SandboxControl | None = None
+        self._lingering: set[asyncio.Task[object]] = set()
+        self.closing = False
         self.app = self._build_app()
 
     def __repr__(self) -> str:
@@ -151,8 +155,11 @@ class Sandbox:
     async def start(self) -> None:
         if self._runner is not None:
             return
+        self.closing = False
         await self.hooks.start()
-        self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(
+            self.app, access_log=None, handle_signals=False, shutdown_timeout=2.0
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
         await site.start()
@@ -161,7 +168,23 @@ class Sandbox:
             sockets = getattr(server, "sockets", None) or []
             self.port = sockets[0].getsockname()[1]
 
+    @contextmanager
+    def lingering(self) -> Iterator[None]:
+        """Mark the current request task as a long wait that ``stop`` may cancel."""
+        task = asyncio.current_task()
+        if task is None:
+            yield
+            return
+        self._lingering.add(task)
+        try:
+            yield
+        finally:
+            self._lingering.discard(task)
+
     async def stop(self) -> None:
+        self.closing = True
+        for task in list(self._lingering):
+            task.cancel()
         if self._control is not None:
             await self._control.close()
             self._control = None

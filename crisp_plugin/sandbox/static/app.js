@@ -20,30 +20,23 @@ const api = {
     const text = await res.text();
     const data = text ? JSON.parse(text) : null;
     if (!res.ok) {
-      const reason = data && (data.reason || data.error || data.message);
+      const reason = data && (data.error || data.message);
       throw new Error(`${method} ${path}: ${res.status} ${reason || ""}`.trim());
     }
-    return data && data.data !== undefined && "error" in data ? data.data : data;
+    return data;
   },
+  conv: (w, s) => `/websites/${enc(w)}/conversations/${enc(s)}`,
   websites: () => api.call("GET", "/websites"),
   conversations: (w) => api.call("GET", `/websites/${enc(w)}/conversations`),
   create: (w) => api.call("POST", `/websites/${enc(w)}/conversations`, {}),
-  transcript: (w, s) => api.call("GET", `/websites/${enc(w)}/conversations/${enc(s)}/messages`),
-  say: (w, s, text) =>
-    api.call("POST", `/websites/${enc(w)}/conversations/${enc(s)}/visitor/message`, { text }),
+  transcript: (w, s) => api.call("GET", `${api.conv(w, s)}/transcript`),
+  say: (w, s, text) => api.call("POST", `${api.conv(w, s)}/messages`, { text }),
   choose: (w, s, fingerprint, value) =>
-    api.call("POST", `/websites/${enc(w)}/conversations/${enc(s)}/visitor/choose`, {
-      fingerprint,
-      value,
-    }),
+    api.call("POST", `${api.conv(w, s)}/choose`, { fingerprint, value }),
   answer: (w, s, fingerprint, value) =>
-    api.call("POST", `/websites/${enc(w)}/conversations/${enc(s)}/visitor/field`, {
-      fingerprint,
-      value,
-    }),
-  resolve: (w, s) =>
-    api.call("POST", `/websites/${enc(w)}/conversations/${enc(s)}/operator/resolve`, {}),
-  streamUrl: (w, s) => `${API}/websites/${enc(w)}/conversations/${enc(s)}/stream`,
+    api.call("POST", `${api.conv(w, s)}/field`, { fingerprint, value }),
+  resolve: (w, s) => api.call("POST", `${api.conv(w, s)}/resolve`, {}),
+  streamUrl: (w, s) => `${API}${api.conv(w, s)}/events`,
 };
 
 function enc(value) {
@@ -298,7 +291,7 @@ async function send(ev) {
 async function chooseWebsite(websiteId) {
   view.website = websiteId;
   const items = await loadConversations();
-  if (items.length) await openConversation(sessionIdOf(items[items.length - 1]));
+  if (items.length) await openConversation(sessionIdOf(items[0])); // newest first
   else await newConversation();
 }
 
@@ -330,7 +323,7 @@ async function start() {
     if (hashSession && items.some((i) => sessionIdOf(i) === hashSession)) {
       await openConversation(hashSession);
     } else if (items.length) {
-      await openConversation(sessionIdOf(items[items.length - 1]));
+      await openConversation(sessionIdOf(items[0]));
     } else {
       await newConversation();
     }
