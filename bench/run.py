@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import dataclasses
 import importlib
-import sys
 import time
 import traceback
 from pathlib import Path

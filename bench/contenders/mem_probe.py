@@ -46,8 +46,7 @@ async def feed_all(d: Any, count: int, start: int) -> None:
             await d.wait_idle()
 
 
-async def main(config: Path, count: int, settle: float) -> None:
-    settings = Settings.model_validate(json.loads(config.read_text()))
+async def main(settings: Settings, count: int, settle: float) -> None:
     runner = Runner(settings)
     await runner.start()
     d = dispatcher_of(runner)
@@ -72,4 +71,5 @@ async def main(config: Path, count: int, settle: float) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(Path(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])))
+    config = Settings.model_validate(json.loads(Path(sys.argv[1]).read_text()))
+    asyncio.run(main(config, int(sys.argv[2]), float(sys.argv[3])))

@@ -24,8 +24,7 @@ from crisp_plugin.log import configure_logging
 from crisp_plugin.runner import Runner
 
 
-async def main(config: Path, expect: int | None) -> None:
-    settings = Settings.model_validate(json.loads(config.read_text()))
+async def main(settings: Settings, expect: int | None) -> None:
     configure_logging(settings)
     if expect is not None:
         Counter.expect = expect
@@ -51,4 +50,5 @@ async def main(config: Path, expect: int | None) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(Path(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) > 2 else None))
+    config = Settings.model_validate(json.loads(Path(sys.argv[1]).read_text()))
+    asyncio.run(main(config, int(sys.argv[2]) if len(sys.argv) > 2 else None))
