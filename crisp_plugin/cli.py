@@ -1,0 +1,278 @@
+"""``python -m crisp_plugin``: run, check, list events, scaffold, sandbox.
+
+    python -m crisp_plugin run plugin.toml       run the plugin until SIGINT/SIGTERM
+    python -m crisp_plugin check plugin.toml     validate, import, list handlers, test token
+    python -m crisp_plugin events                the catalogue of Crisp events
+    python -m crisp_plugin init my-bot           a new plugin folder with a passing test
+    python -m crisp_plugin sandbox ...           the local Crisp (see sandbox --help)
+
+Exit codes: 0 ok, 2 configuration error (one line per problem on stderr, no
+traceback), 1 runtime failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from crisp_plugin.config import Settings, load_config
+from crisp_plugin.errors import ConfigError, CrispError
+
+if TYPE_CHECKING:
+    from crisp_plugin.plugin import Plugin
+
+__all__ = ["EXIT_CONFIG", "EXIT_FAILURE", "EXIT_OK", "build_parser", "main"]
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_CONFIG = 2
+
+_COMMANDS = ("run", "check", "events", "init", "sandbox")
+
+
+def build_parser(with_sandbox: bool = False) -> argparse.ArgumentParser:
+    """The argument parser; the sandbox's own options load only when asked for."""
+    parser = argparse.ArgumentParser(
+        prog="python -m crisp_plugin",
+        description="Run, check and scaffold Crisp plugins written with crisp_plugin.",
+        epilog="Exit codes: 0 ok, 2 configuration error, 1 runtime failure.",
+    )
+    from crisp_plugin import __version__
+
+    parser.add_argument("--version", action="version", version=f"crisp_plugin {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    run = sub.add_parser(
+        "run",
+        help="run a plugin until SIGINT/SIGTERM",
+        description="Load CONFIG, start the plugin and its transports, run until "
+        "SIGINT/SIGTERM, then drain in-flight handlers and exit.",
+    )
+    run.add_argument("config", metavar="CONFIG", help="path to plugin.toml")
+    run.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
+    run.add_argument("--log-format", choices=["auto", "console", "json"])
+
+    check = sub.add_parser(
+        "check",
+        help="validate a plugin.toml, import the plugin, test the token",
+        description="Validate CONFIG, import the plugin class, list its handlers and the "
+        "events it subscribes to, and (with credentials, unless --offline) check the "
+        "token against the API.",
+    )
+    check.add_argument("config", metavar="CONFIG", help="path to plugin.toml")
+    check.add_argument("--offline", action="store_true", help="do not contact the API")
+
+    events = sub.add_parser(
+        "events",
+        help="list the Crisp event catalogue",
+        description="List Crisp's real-time events: name, group, and the typed model.",
+    )
+    events.add_argument("--tier", choices=["plugin", "website", "user"], default=None)
+    events.add_argument("--group", help="only this group, e.g. message")
+
+    init = sub.add_parser(
+        "init",
+        help="create a new plugin folder",
+        description="Create folder NAME with a plugin module, a plugin.toml running it on "
+        "the embedded sandbox, and a passing test.",
+    )
+    init.add_argument("name", metavar="NAME", help="plugin name, e.g. echo-bot")
+    init.add_argument("--directory", "-d", help="folder to create (default: NAME)")
+
+    sandbox_cli = _sandbox_cli() if with_sandbox else None
+    if sandbox_cli is not None:
+        sandbox_cli.add_parser(sub)
+    else:
+        stub = sub.add_parser(
+            "sandbox",
+            help="run the local Crisp sandbox (see: sandbox --help)",
+            add_help=False,
+        )
+        stub.add_argument("sandbox_args", nargs=argparse.REMAINDER)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit code."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    command = next((a for a in args_list if not a.startswith("-")), None)
+    parser = build_parser(with_sandbox=command == "sandbox")
+    args = parser.parse_args(args_list)
+    if args.command == "run":
+        return cmd_run(args.config, args.log_level, args.log_format)
+    if args.command == "check":
+        return cmd_check(args.config, offline=args.offline)
+    if args.command == "events":
+        return cmd_events(args.tier, args.group)
+    if args.command == "init":
+        return cmd_init(args.name, args.directory)
+    sandbox_cli = _sandbox_cli()
+    if sandbox_cli is None:
+        print("sandbox: the sandbox command is not available in this build", file=sys.stderr)
+        return EXIT_FAILURE
+    code = sandbox_cli.main(args)
+    return EXIT_OK if code is None else int(code)
+
+
+def _sandbox_cli() -> Any:
+    """``crisp_plugin.sandbox.cli``, imported only for the sandbox command."""
+    try:
+        return importlib.import_module("crisp_plugin.sandbox.cli")
+    except ModuleNotFoundError as exc:
+        if exc.name != "crisp_plugin.sandbox.cli":
+            raise
+        return None
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _problems(path: str, problems: list[str], err: TextIO | None = None) -> int:
+    err = err or sys.stderr
+    count = len(problems)
+    print(f"{path}: {count} problem{'s' if count != 1 else ''}", file=err)
+    for line in problems:
+        print(f"  {line}", file=err)
+    return EXIT_CONFIG
+
+
+def _load(path: str) -> tuple[Settings, type[Plugin]]:
+    """Settings and plugin class; ``ConfigError`` with every problem found."""
+    from crisp_plugin.plugin import load_plugin_class
+
+    settings = load_config(path)
+    assert settings.plugin.class_ is not None
+    folder = Path(path).resolve().parent
+    cls = load_plugin_class(settings.plugin.class_, search=[Path.cwd(), folder])
+    return settings, cls
+
+
+# -------------------------------------------------------------------------- commands
+
+
+def cmd_run(path: str, level: str | None = None, fmt: str | None = None) -> int:
+    """``run CONFIG``."""
+    try:
+        settings, cls = _load(path)
+    except ConfigError as exc:
+        return _problems(path, exc.problems)
+    if level or fmt:
+        log = settings.log.model_copy(
+            update={k: v for k, v in (("level", level), ("format", fmt)) if v}
+        )
+        settings = settings.model_copy(update={"log": log})
+    from crisp_plugin.log import configure_logging
+
+    configure_logging(settings)
+    from crisp_plugin.runner import Runner
+
+    runner = Runner(settings, plugin_class=cls)
+    try:
+        return int(asyncio.run(runner.run_forever()))
+    except KeyboardInterrupt:
+        return EXIT_OK
+    except ConfigError as exc:
+        return _problems(path, exc.problems)
+    except CrispError as exc:
+        print(f"crisp_plugin: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+def cmd_check(path: str, *, offline: bool = False, out: TextIO | None = None) -> int:
+    """``check CONFIG``."""
+    out = out or sys.stdout
+    try:
+        settings, cls = _load(path)
+    except ConfigError as exc:
+        return _problems(path, exc.problems)
+    try:
+        plugin = cls(settings)
+    except Exception as exc:
+        print(f"{path}: 1 problem", file=sys.stderr)
+        print(f"  plugin.class: {cls.__name__}(settings) failed: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    tier = settings.crisp.tier
+    print(f"{path}: valid", file=out)
+    print(f"plugin: {settings.plugin.class_} (urn {settings.plugin.urn})", file=out)
+    print(f"handlers ({len(plugin.handlers)}):", file=out)
+    for handler in plugin.handlers:
+        filters = handler.filters.describe()
+        print(f"  {handler.name}  on {handler.spec.pattern}  {filters}".rstrip(), file=out)
+    subscribed = plugin.subscribed_events(tier)
+    print(f"events ({tier} tier, {len(subscribed)}): {', '.join(subscribed) or '-'}", file=out)
+    print(f"transport: {settings.events.transport}", file=out)
+    if settings.sandbox.enabled:
+        print("token: not checked (the embedded sandbox provides it)", file=out)
+        return EXIT_OK
+    if offline:
+        print("token: not checked (--offline)", file=out)
+        return EXIT_OK
+    return asyncio.run(_check_token(settings, out))
+
+
+async def _check_token(settings: Settings, out: TextIO) -> int:
+    from crisp_plugin.rest import RestClient
+
+    try:
+        async with RestClient.from_settings(settings) as rest:
+            valid = await rest.check_session()
+    except CrispError as exc:
+        print(f"token: could not reach {settings.crisp.api_url}: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    if not valid:
+        print("1 problem", file=sys.stderr)
+        print(
+            f"  crisp.key: {settings.crisp.api_url} refused the token (tier "
+            f"{settings.crisp.tier}): check crisp.identifier, crisp.key and crisp.tier",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+    print(f"token: valid ({settings.crisp.api_url})", file=out)
+    return EXIT_OK
+
+
+def cmd_events(tier: str | None, group: str | None, out: TextIO | None = None) -> int:
+    """``events``: name, group, typed model, one per line."""
+    from crisp_plugin.events.catalogue import EVENTS, GROUPS, events_for_tier
+    from crisp_plugin.events.parse import model_for
+
+    out = out or sys.stdout
+    if group is not None and group not in GROUPS:
+        print(
+            f"--group {group!r} is not one of {', '.join(sorted(GROUPS))}",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+    names = events_for_tier(tier) if tier else list(EVENTS)
+    rows = [(n, EVENTS[n], model_for(n).__name__) for n in names if not group or EVENTS[n] == group]
+    width = max((len(n) for n, _, _ in rows), default=10)
+    for name, grp, model in rows:
+        print(f"{name:<{width}}  {grp:<9}  {model}", file=out)
+    print(f"{len(rows)} events", file=out)
+    return EXIT_OK
+
+
+def cmd_init(name: str, directory: str | None, out: TextIO | None = None) -> int:
+    """``init NAME``: scaffold a plugin folder."""
+    from crisp_plugin.scaffold import names_for, scaffold
+
+    out = out or sys.stdout
+    try:
+        names_for(name)
+        files = scaffold(name, directory)
+    except (ValueError, FileExistsError) as exc:
+        print(f"init: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    folder = files[0].parent
+    print(f"created {folder}/", file=out)
+    for path in files:
+        print(f"  {path.name}", file=out)
+    print(f"next: cd {folder} && python -m crisp_plugin run plugin.toml", file=out)
+    print("      (and `python -m pytest` to run its test)", file=out)
+    return EXIT_OK

@@ -1,0 +1,160 @@
+"""``python -m crisp_plugin init NAME``: a new plugin folder that runs and tests at once.
+
+The folder holds the plugin module (one handler), a plugin.toml running it on the
+embedded sandbox (no Crisp account needed) and a test that feeds a visitor's message
+to the plugin through a ``Dispatcher`` and reads the reply from a real local sandbox
+over HTTP.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+__all__ = ["names_for", "scaffold"]
+
+_MODULE = """\
+\"\"\"{title}: a Crisp plugin written with crisp_plugin.\"\"\"
+
+from __future__ import annotations
+
+from crisp_plugin import Plugin, on
+from crisp_plugin.events import MessageSend
+
+GREETING = r"(?i)\\b(hello|hi|hey)\\b"
+
+
+class {cls}(Plugin):
+    \"\"\"Answers visitors who say hello, and counts the greetings per conversation.\"\"\"
+
+    @on("message:send", text=GREETING)
+    async def greet(self, event: MessageSend) -> None:
+        conversation = self.state.for_event(event)
+        count = await conversation.get("greetings", 0) + 1
+        await conversation.set("greetings", count)
+        await self.rest.send_message(
+            event.website_id, event.session_id, "Hi! How can I help you today?"
+        )
+"""
+
+_TOML = """\
+# {title}: run it with `python -m crisp_plugin run plugin.toml` (from this folder).
+# The embedded sandbox is a local Crisp: no account needed. For the real Crisp, set
+# sandbox.enabled = false and export CRISP_IDENTIFIER and CRISP_KEY.
+
+[plugin]
+class = "{module}:{cls}"
+urn = "urn:crisp-plugin:{slug}:1"
+
+[crisp]
+identifier = "${{CRISP_IDENTIFIER:-}}"
+key = "${{CRISP_KEY:-}}"
+tier = "plugin"
+
+[events]
+transport = "rtm"
+
+[sandbox]
+enabled = true
+port = 8787
+
+[log]
+level = "info"
+"""
+
+_TEST = """\
+\"\"\"{title}: the greeting reaches the visitor through a real local Crisp sandbox.\"\"\"
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from crisp_plugin import Dispatcher, load_config
+from crisp_plugin.rest import RestClient
+from crisp_plugin.sandbox import Sandbox
+
+from {module} import {cls}
+
+HERE = Path(__file__).parent
+
+
+async def test_greets_a_visitor_who_says_hello() -> None:
+    settings = load_config(HERE / "plugin.toml")
+    async with Sandbox(port=0, urn=settings.plugin.urn) as sandbox:
+        website = sandbox.websites[0]
+        session = await sandbox.control.create_conversation(website)
+        async with RestClient(
+            sandbox.identifier, sandbox.key, api_url=sandbox.url, urn=settings.plugin.urn
+        ) as rest:
+            plugin = {cls}(settings, rest=rest)
+            dispatcher = Dispatcher(plugin)
+            message = {{
+                "website_id": website,
+                "session_id": session,
+                "type": "text",
+                "from": "user",
+                "origin": "chat",
+                "content": "Hello there",
+                "fingerprint": 1,
+            }}
+            assert await dispatcher.feed("message:send", message)
+            await dispatcher.wait_idle()
+        reply = await sandbox.control.next_reply(website, session, timeout=5)
+        assert reply is not None and "How can I help" in reply["content"]
+        assert await plugin.state.conversation(website, session).get("greetings") == 1
+        assert dispatcher.stats.total("failed") == 0
+"""
+
+_CONFTEST = """\
+\"\"\"Makes the plugin module next to this file importable by the tests.\"\"\"
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+"""
+
+_PYTEST_INI = """\
+[pytest]
+asyncio_mode = auto
+asyncio_default_fixture_loop_scope = function
+"""
+
+
+def names_for(name: str) -> tuple[str, str, str]:
+    """``(module, Class, slug)`` for a plugin name, e.g. ``echo_bot, EchoBot, echo-bot``."""
+    words = [w for w in re.split(r"[^A-Za-z0-9]+", name) if w]
+    if not words:
+        raise ValueError(f"{name!r} has no letters or digits: use e.g. 'echo-bot'")
+    module = "_".join(w.lower() for w in words)
+    if module[0].isdigit():
+        module = "plugin_" + module
+    cls = "".join(w[:1].upper() + w[1:] for w in words)
+    if cls[0].isdigit():
+        cls = "Plugin" + cls
+    slug = "-".join(w.lower() for w in words)
+    return module, cls, slug
+
+
+def scaffold(name: str, directory: str | Path | None = None) -> list[Path]:
+    """Write the plugin folder; returns the files written. ``FileExistsError`` if the
+    folder exists and is not empty."""
+    module, cls, slug = names_for(name)
+    target = Path(directory) if directory is not None else Path(name)
+    if target.exists() and any(target.iterdir()):
+        raise FileExistsError(f"{target} already exists and is not empty")
+    target.mkdir(parents=True, exist_ok=True)
+    values = {"title": name, "module": module, "cls": cls, "slug": slug}
+    files = {
+        f"{module}.py": _MODULE,
+        "plugin.toml": _TOML,
+        f"test_{module}.py": _TEST,
+        "conftest.py": _CONFTEST,
+        "pytest.ini": _PYTEST_INI,
+    }
+    written = []
+    for filename, template in files.items():
+        path = target / filename
+        path.write_text(template.format(**values), encoding="utf-8")
+        written.append(path)
+    return written
