@@ -102,6 +102,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code."""
     args_list = list(sys.argv[1:] if argv is None else argv)
     command = next((a for a in args_list if not a.startswith("-")), None)
+    if command == "sandbox" and _sandbox_cli() is None:
+        print("sandbox: the sandbox command is not available in this build", file=sys.stderr)
+        return EXIT_FAILURE
     parser = build_parser(with_sandbox=command == "sandbox")
     args = parser.parse_args(args_list)
     if args.command == "run":
