@@ -8,6 +8,8 @@ declaration of the API surface. This script turns it into:
 - ``generated.py``: one class per service (``WebsiteRoutes``, ``PluginRoutes``...) with
   one explicit ``async`` method per route, positional path parameters and keyword
   ``body`` / ``query``, so editors and mypy see every method without ``__getattr__``.
+  The website methods sit in ``FlatWebsiteRoutes``, which ``RestClient`` also inherits
+  (flat access), minus the few whose names typed short forms take (``SHADOWED``).
 
 Run ``python scripts/gen_routes.py`` after changing routes.tsv; ``--check`` exits 1 when
 the committed files are stale (used by the tests).
@@ -28,6 +30,9 @@ TSV = REST / "routes.tsv"
 
 BODYLESS = {"GET", "HEAD"}
 INT_PARAMS = {"page_number", "fingerprint"}
+# Website routes whose flat name on RestClient is taken by a typed short form; they stay
+# reachable as rest.website.<name>.
+SHADOWED = {"get_connect_endpoints", "get_conversation", "list_conversations"}
 
 
 def snake(name: str) -> str:
@@ -45,6 +50,44 @@ def load() -> list[dict[str, str]]:
 def defaults(arguments: str) -> set[str]:
     """Path parameters the Node client gives a default (``pageNumber: number = 1``)."""
     return {snake(m) for m in re.findall(r"(\w+)\??:\s*number\s*=\s*1", arguments)}
+
+
+def method(row: dict[str, str]) -> list[str]:
+    """The source lines of one route method."""
+    params = row["_params"].split(",") if row["_params"] else []
+    with_default = defaults(row["arguments"])
+    sig = ["self"]
+    for p in params:
+        typ = "int" if p in INT_PARAMS else "str"
+        sig.append(f"{p}: {typ} = 1" if p in with_default else f"{p}: {typ}")
+    verb = row["verb"]
+    has_body = verb not in BODYLESS
+    if has_body:
+        sig.append("body: Body = None")
+    sig += ["*", "query: Query | None = None"]
+    fmt = re.sub(r"\{\w+\}", "{}", row["_template"])
+    args = "(" + "".join(f"{p}, " for p in params) + ")"
+    body = "body" if has_body else "None"
+    lines = [
+        "",
+        f"    async def {row['_name']}(",
+        *[f"        {s}," for s in sig],
+        "    ) -> Any:",
+        f'        """{verb} {row["_template"]}',
+        "",
+        f"        Node client: ``{row['resource']}.{row['method']}``.",
+        '        """',
+    ]
+    call = f"await self._c.call({verb!r}, {fmt!r}, {args}, {body}, query)"
+    if row["method"] == "sendMessageInConversation":
+        lines += [
+            f"        data = {call}",
+            "        self._c._notify_sent(website_id, session_id, data)",
+            "        return data",
+        ]
+    else:
+        lines.append(f"        return {call}")
+    return lines
 
 
 def build() -> tuple[str, str]:
@@ -103,6 +146,7 @@ def build() -> tuple[str, str]:
         "",
     ]
 
+    class_names = [f"{svc.capitalize()}Routes" for svc in services]
     gen = [
         '"""One class per Crisp service with a method per route. GENERATED: do not edit.',
         "",
@@ -120,7 +164,7 @@ def build() -> tuple[str, str]:
         "from crisp_plugin.rest.core import Body, Query, RestCore",
         "",
         "__all__ = [",
-        *[f'    "{svc.capitalize()}Routes",' for svc in sorted(services)],
+        *[f'    "{name}",' for name in sorted(["FlatWebsiteRoutes", *class_names])],
         "]",
         "",
         "",
@@ -134,42 +178,24 @@ def build() -> tuple[str, str]:
         '        return f"<{type(self).__name__}>"',
     ]
     for svc in sorted(services):
-        gen += ["", "", f"class {svc.capitalize()}Routes(_Group):"]
-        gen.append(f'    """The ``{svc}`` service: ``rest.{svc}.<method>(...)``."""')
-        for row in services[svc]:
-            params = row["_params"].split(",") if row["_params"] else []
-            with_default = defaults(row["arguments"])
-            sig = ["self"]
-            for p in params:
-                typ = "int" if p in INT_PARAMS else "str"
-                sig.append(f"{p}: {typ} = 1" if p in with_default else f"{p}: {typ}")
-            verb = row["verb"]
-            has_body = verb not in BODYLESS
-            if has_body:
-                sig.append("body: Body = None")
-            sig += ["*", "query: Query | None = None"]
-            fmt = re.sub(r"\{\w+\}", "{}", row["_template"])
-            args = "(" + "".join(f"{p}, " for p in params) + ")"
-            body = "body" if has_body else "None"
-            gen += [
-                "",
-                f"    async def {row['_name']}(",
-                *[f"        {s}," for s in sig],
-                "    ) -> Any:",
-                f'        """{verb} {row["_template"]}',
-                "",
-                f"        Node client: ``{row['resource']}.{row['method']}``.",
-                '        """',
-            ]
-            call = f"await self._c.call({verb!r}, {fmt!r}, {args}, {body}, query)"
-            if row["method"] == "sendMessageInConversation":
-                gen += [
-                    f"        data = {call}",
-                    "        self._c._notify_sent(website_id, session_id, data)",
-                    "        return data",
-                ]
-            else:
-                gen.append(f"        return {call}")
+        rows = services[svc]
+        if svc == "website":
+            flat = [r for r in rows if r["_name"] not in SHADOWED]
+            gen += ["", "", "class FlatWebsiteRoutes(_Group):"]
+            gen.append(
+                '    """The website routes also reachable flat on ``RestClient`` '
+                '(``rest.<method>``)."""'
+            )
+            for row in flat:
+                gen += method(row)
+            gen += ["", "", "class WebsiteRoutes(FlatWebsiteRoutes):"]
+            gen.append('    """The ``website`` service: ``rest.website.<method>(...)``."""')
+            rows = [r for r in rows if r["_name"] in SHADOWED]
+        else:
+            gen += ["", "", f"class {svc.capitalize()}Routes(_Group):"]
+            gen.append(f'    """The ``{svc}`` service: ``rest.{svc}.<method>(...)``."""')
+        for row in rows:
+            gen += method(row)
     gen.append("")
     return "\n".join(table), "\n".join(gen)
 

@@ -7,7 +7,11 @@ Three levels, pick the one that fits:
 2. Every one of the 229 routes, grouped like the official clients:
    ``rest.website.send_message_in_conversation(website_id, session_id, body)``,
    ``rest.plugin.get_connect_account()``, ``rest.plan...``, ``rest.bucket...``,
-   ``rest.media...`` (generated from routes.tsv; they return plain JSON data).
+   ``rest.media...`` (generated from routes.tsv; they return plain JSON data). The
+   website routes, nearly all a plugin uses, are also flat on the client
+   (``rest.update_conversation_metas(...)``), except the three whose names the typed
+   short forms take (``get_conversation``, ``list_conversations``,
+   ``get_connect_endpoints``: use ``rest.website.<name>`` for the raw form).
 3. ``rest.request(method, path, body=..., query=...)`` for anything else.
 
 A bot replies with ``from: "operator"`` and an ``origin`` set to the plugin URN (given
@@ -24,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from crisp_plugin.rest.core import RestCore, Tier, quote_segment
 from crisp_plugin.rest.generated import (
     BucketRoutes,
+    FlatWebsiteRoutes,
     MediaRoutes,
     PlanRoutes,
     PluginRoutes,
@@ -55,7 +60,7 @@ def _conv(website_id: str, session_id: str) -> str:
     return f"/v1/website/{quote_segment(website_id)}/conversation/{quote_segment(session_id)}"
 
 
-class RestClient(RestCore):
+class RestClient(RestCore, FlatWebsiteRoutes):
     """Async client of Crisp's REST API v1.
 
     >>> async with RestClient(identifier, key, urn="urn:acme:faq-bot:1") as rest:
@@ -100,6 +105,7 @@ class RestClient(RestCore):
             allow_insecure_http=allow_insecure_http,
             pool_size=pool_size,
         )
+        self._c = self  # the flat website routes call through this client
         self.urn = urn
         self.plugin_id = plugin_id
         self.website = WebsiteRoutes(self)

@@ -34,3 +34,13 @@ def test_every_route_is_a_method_with_its_path_params() -> None:
         ]
         assert params == list(route.params), route
         assert route.verb in (method.__doc__ or ""), route
+
+
+def test_website_routes_are_also_flat_on_the_client() -> None:
+    rest = RestClient("i", "k")
+    shadowed = {"get_conversation", "list_conversations", "get_connect_endpoints"}
+    for route in ROUTES:
+        if route.service != "website" or route.name in shadowed:
+            continue
+        flat = getattr(rest, route.name)
+        assert flat.__func__ is getattr(rest.website, route.name).__func__, route

@@ -166,3 +166,12 @@ async def test_api_url_with_v1_suffix_and_http_guard() -> None:
     with pytest.raises(ConfigError, match="allow_insecure_http"):
         RestClient("i", "k", api_url="http://crisp.example.com")
     assert RestClient("i", "k", api_url="http://h.example", allow_insecure_http=True)
+
+
+async def test_flat_website_route_on_the_client(stub: StubCrisp) -> None:
+    async with RestClient("i", "k", api_url=stub.url) as rest:
+        stub.answer(200, {})
+        await rest.update_conversation_metas("w", "s", {"email": "a@b.c"})
+    seen = stub.seen[0]
+    assert (seen.method, seen.path) == ("PATCH", "/v1/website/w/conversation/s/meta")
+    assert seen.json() == {"email": "a@b.c"}
