@@ -1,0 +1,148 @@
+"""``python -m crisp_plugin sandbox``: run the local Crisp standalone.
+
+    python -m crisp_plugin sandbox [--host H] [--port P] [--hook URL]...
+        [--identifier ID --key KEY --secret SECRET --plugin-id ID --urn URN]
+        [--website ID]...
+
+Credentials and website ids not given are generated, and printed with the addresses as
+a plugin.toml snippet ready to paste. Runs until SIGINT or SIGTERM, then closes its
+sockets and exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+from typing import Any, TextIO
+
+from .server import Sandbox
+
+__all__ = ["add_parser", "main", "serve", "snippet"]
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Add the ``sandbox`` sub-command to the CLI's sub-parsers."""
+    p: argparse.ArgumentParser = subparsers.add_parser(
+        "sandbox",
+        help="run the local Crisp sandbox (REST, RTM relay, web hooks, control API)",
+        description=(
+            "Run a local Crisp speaking the real wire protocol. Credentials and website "
+            "ids not given are generated and printed as a plugin.toml snippet."
+        ),
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    p.add_argument("--port", type=int, default=8787, help="port (8787; 0 picks a free one)")
+    p.add_argument(
+        "--hook",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="web hook URL to deliver signed events to (repeatable)",
+    )
+    p.add_argument("--identifier", help="plugin token identifier (generated if absent)")
+    p.add_argument("--key", help="plugin token key (generated if absent)")
+    p.add_argument("--secret", help="web hook signing secret (generated if absent)")
+    p.add_argument("--plugin-id", dest="plugin_id", help="plugin id (generated if absent)")
+    p.add_argument("--urn", help="plugin URN (urn:crisp-plugin:sandbox:1 if absent)")
+    p.add_argument(
+        "--website",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="website id with the plugin installed (repeatable; one generated if absent)",
+    )
+    p.set_defaults(command="sandbox")
+    return p
+
+
+def snippet(sb: Sandbox, given: argparse.Namespace | None = None) -> str:
+    """The plugin.toml lines that point a plugin at this sandbox.
+
+    Secrets given on the command line are not echoed back; generated ones are printed,
+    since nobody else knows them.
+    """
+    key = '"<the --key you gave>"' if given and given.key else f'"{sb.key}"'
+    secret = '"<the --secret you gave>"' if given and given.secret else f'"{sb.secret}"'
+    return "\n".join(
+        [
+            "[plugin]",
+            f'urn = "{sb.urn}"',
+            "",
+            "[crisp]",
+            f'identifier = "{sb.identifier}"',
+            f"key = {key}",
+            'tier = "plugin"',
+            f'api_url = "{sb.url}"',
+            "allow_insecure_http = true",
+            f'plugin_id = "{sb.plugin_id}"',
+            "",
+            "[webhooks]",
+            f"secret = {secret}",
+            "",
+            f"# websites with the plugin installed: {', '.join(sb.websites)}",
+        ]
+    )
+
+
+async def serve(
+    args: argparse.Namespace, *, stop: asyncio.Event | None = None, out: TextIO | None = None
+) -> int:
+    """Run the sandbox until SIGINT/SIGTERM (or ``stop`` is set); the exit code."""
+    out = out or sys.stdout
+    sb = Sandbox(
+        host=args.host,
+        port=args.port,
+        identifier=args.identifier,
+        key=args.key,
+        secret=args.secret,
+        plugin_id=args.plugin_id,
+        urn=args.urn,
+        websites=args.website or None,
+        hook_urls=args.hook,
+    )
+    try:
+        await sb.start()
+    except OSError as exc:
+        print(f"sandbox: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
+        return 1
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    installed: list[signal.Signals] = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+            installed.append(sig)
+    try:
+        print(f"Crisp sandbox listening on {sb.url}", file=out)
+        print(f"  REST API     {sb.url}/v1/", file=out)
+        print(f"  RTM relay    {sb.relay_url}", file=out)
+        print(f"  control API  {sb.url}/_sandbox/info", file=out)
+        print(f"  chat page    {sb.url}/", file=out)
+        for url in args.hook:
+            print(f"  web hook     {url}", file=out)
+        print("\n# plugin.toml\n" + snippet(sb, args) + "\n", file=out)
+        print("Press Ctrl+C to stop.", file=out, flush=True)
+        await stop.wait()
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+        await sb.stop()
+    print("sandbox stopped", file=out, flush=True)
+    return 0
+
+
+def main(args: argparse.Namespace) -> Any:
+    """The ``sandbox`` command.
+
+    Called outside an event loop (as ``python -m crisp_plugin`` does) it runs the
+    sandbox and returns the exit code; called inside a running loop it returns the
+    coroutine to await (``await main(args)`` -> exit code).
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(serve(args))
+    return serve(args)

@@ -1,0 +1,93 @@
+"""``python -m crisp_plugin sandbox``: prints a ready plugin.toml, serves, stops on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import re
+import signal
+import sys
+import tomllib
+
+import aiohttp
+
+
+async def start(*flags: str) -> tuple[asyncio.subprocess.Process, str]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "crisp_plugin",
+        "sandbox",
+        "--port",
+        "0",
+        *flags,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    lines = []
+    while True:
+        line = (await asyncio.wait_for(proc.stdout.readline(), 10)).decode()
+        assert line, f"sandbox exited early: {(await proc.stderr.read()).decode()}"  # type: ignore[union-attr]
+        lines.append(line)
+        if line.startswith("Press Ctrl+C"):
+            return proc, "".join(lines)
+
+
+async def stop(proc: asyncio.subprocess.Process) -> str:
+    proc.send_signal(signal.SIGTERM)
+    out, _ = await asyncio.wait_for(proc.communicate(), 10)
+    assert proc.returncode == 0
+    return out.decode()
+
+
+async def test_generated_credentials_make_a_working_plugin_toml() -> None:
+    proc, banner = await start()
+    try:
+        toml = tomllib.loads(banner.split("# plugin.toml\n", 1)[1].split("Press Ctrl+C")[0])
+        crisp = toml["crisp"]
+        assert crisp["tier"] == "plugin" and crisp["api_url"].startswith("http://127.0.0.1:")
+        assert len(toml["webhooks"]["secret"]) >= 16
+        token = base64.b64encode(f"{crisp['identifier']}:{crisp['key']}".encode()).decode()
+        headers = {"Authorization": f"Basic {token}", "X-Crisp-Tier": "plugin"}
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(crisp["api_url"] + "/v1/plugin/connect/account", headers=headers) as resp,
+        ):
+            assert resp.status == 200
+            assert (await resp.json())["data"]["plugin_id"] == crisp["plugin_id"]
+    finally:
+        assert "sandbox stopped" in await stop(proc)
+
+
+async def test_given_credentials_and_websites_are_used_and_not_echoed() -> None:
+    proc, banner = await start(
+        "--identifier",
+        "id-1",
+        "--key",
+        "key-very-secret",
+        "--secret",
+        "hook-very-secret",
+        "--plugin-id",
+        "plugin-1",
+        "--website",
+        "site-a",
+        "--website",
+        "site-b",
+        "--hook",
+        "http://127.0.0.1:9/hooks",
+    )
+    try:
+        assert "key-very-secret" not in banner and "hook-very-secret" not in banner
+        assert 'identifier = "id-1"' in banner and "site-a, site-b" in banner
+        url = re.search(r"listening on (\S+)", banner)
+        assert url is not None
+        token = base64.b64encode(b"id-1:key-very-secret").decode()
+        headers = {"Authorization": f"Basic {token}", "X-Crisp-Tier": "plugin"}
+        async with aiohttp.ClientSession() as http:
+            async with http.get(url.group(1) + "/v1/website/site-b", headers=headers) as resp:
+                assert resp.status == 200
+            async with http.get(url.group(1) + "/_sandbox/hooks") as resp:
+                assert (await resp.json())["urls"] == ["http://127.0.0.1:9/hooks"]
+    finally:
+        await stop(proc)
