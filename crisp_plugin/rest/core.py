@@ -167,7 +167,11 @@ class RestCore:
         session = self._session
         if session is None or session.closed:
             connector = aiohttp.TCPConnector(
-                limit=self._pool_size, keepalive_timeout=30.0, ttl_dns_cache=300
+                limit=self._pool_size,
+                keepalive_timeout=30.0,
+                ttl_dns_cache=300,
+                # plain http (the sandbox): skip building a TLS context nobody will use
+                ssl=False if self.api_url.startswith("http:") else True,
             )
             session = aiohttp.ClientSession(
                 connector=connector,
@@ -241,6 +245,8 @@ class RestCore:
         came, ``QuotaExceeded`` (nothing sent) when the daily quota is used up.
         """
         method = method.upper()
+        if not path.startswith("/"):
+            path = "/" + path
         url_text = self.api_url + path
         if query:
             encoded = encode_query(query)

@@ -5,6 +5,8 @@ Crisp answers 429/420 when a token goes too fast and plugin tokens have a daily 
 requests out (``rate`` per second, ``burst`` at once); ``DailyQuota`` counts requests per
 UTC day, warns once when ``warn_ratio`` of the quota is used and refuses to send
 (``QuotaExceeded``) once it is all used, so a plugin never burns its quota unawares.
+Every attempt counts, retries included: each one reaches Crisp and counts there too.
+The counter lives in the process; it starts at zero when the plugin starts.
 """
 
 from __future__ import annotations

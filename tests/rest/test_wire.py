@@ -175,3 +175,28 @@ async def test_flat_website_route_on_the_client(stub: StubCrisp) -> None:
     seen = stub.seen[0]
     assert (seen.method, seen.path) == ("PATCH", "/v1/website/w/conversation/s/meta")
     assert seen.json() == {"email": "a@b.c"}
+
+
+async def test_from_settings_takes_crisp_and_plugin_sections(stub: StubCrisp) -> None:
+    from crisp_plugin.config import Settings
+
+    settings = Settings.model_validate(
+        {
+            "plugin": {"urn": "urn:acme:cfg:2"},
+            "crisp": {
+                "identifier": "ident",
+                "key": "cfg-secret",
+                "api_url": stub.url,
+                "plugin_id": "plug-1",
+                "max_retries": 1,
+                "daily_quota": 100,
+            },
+        }
+    )
+    async with RestClient.from_settings(settings) as rest:
+        stub.answer(200, {"settings": {}})
+        await rest.get_settings("w")
+    assert rest.urn == "urn:acme:cfg:2" and rest.retry.max_retries == 1
+    assert rest.quota is not None and rest.quota.used == 1
+    assert stub.seen[0].path == "/v1/plugins/subscription/w/plug-1/settings"
+    assert "cfg-secret" not in repr(rest)
