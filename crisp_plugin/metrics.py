@@ -2,8 +2,10 @@
 
 Names (all prefixed ``crisp_``):
 
-- ``events_received_total{event}``, ``events_handled_total{event}``,
-  ``events_failed_total{event}``: read from the dispatcher's counters at scrape time;
+- ``events_received_total{event}`` (every event handed to the dispatcher, duplicates
+  included), ``events_handled_total{event}``, ``events_failed_total{event}``, and
+  ``events_{duplicates,echoes,ignored,rejected,malformed,timeouts}_total{event}``:
+  read from the dispatcher's counters at scrape time;
 - ``handler_duration_seconds{event}``: histogram of handler run time, fed by
   :meth:`Metrics.observe_handler`;
 - ``rest_requests_total{method,status}``: REST calls by answer status (``error`` when
@@ -35,13 +37,27 @@ _UP_STATES = frozenset({"connected", "listening"})
 StatsFn = Callable[[], Mapping[str, Mapping[str, int]]]
 
 
-def counts_from_stats(stats: Any) -> dict[str, dict[str, int]]:
-    """``{"received"|"handled"|"failed": {event: count}}`` from a dispatcher's stats.
+_KINDS: dict[str, str] = {
+    "received": "Events the transports handed to the dispatcher (duplicates included).",
+    "handled": "Events whose matching handlers all finished without error.",
+    "failed": "Events where a handler raised or timed out.",
+    "timeouts": "Handler runs stopped by dispatch.handler_timeout.",
+    "duplicates": "Events dropped as already seen (redelivery, RTM + hooks).",
+    "echoes": "The plugin's own messages coming back, dropped.",
+    "ignored": "Events no handler wanted.",
+    "rejected": "Events refused because the dispatcher was full or draining.",
+    "malformed": "Events whose payload did not fit the event's model.",
+}
 
-    Understands a mapping of those three keys to per-event counts, or per-event
-    mappings of those keys (``{event: {"received": n, ...}}``), as attributes or keys.
+
+def counts_from_stats(stats: Any) -> dict[str, dict[str, int]]:
+    """``{kind: {event: count}}`` from a dispatcher's stats (kinds: received, handled,
+    failed, timeouts, duplicates, echoes, ignored, rejected, malformed).
+
+    Understands a mapping of kinds to per-event counts, or per-event mappings of kinds
+    (``{event: {"received": n, ...}}``), as attributes or keys.
     """
-    out: dict[str, dict[str, int]] = {"received": {}, "handled": {}, "failed": {}}
+    out: dict[str, dict[str, int]] = {kind: {} for kind in _KINDS}
     if stats is None:
         return out
     for kind in out:
@@ -71,11 +87,7 @@ class _LiveCollector(Collector):
         m = self._metrics
         if m.stats_source is not None:
             counts = counts_from_stats(m.stats_source())
-            for kind, help_text in (
-                ("received", "Events the transports handed to the dispatcher."),
-                ("handled", "Events whose handlers all finished without error."),
-                ("failed", "Events where a handler raised or timed out."),
-            ):
+            for kind, help_text in _KINDS.items():
                 family = CounterMetricFamily(f"crisp_events_{kind}", help_text, labels=["event"])
                 for name, value in sorted(counts[kind].items()):
                     family.add_metric([name], value)

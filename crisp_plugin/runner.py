@@ -70,6 +70,7 @@ class Runner:
         self._started_plugin = False
         self._stopped = asyncio.Event()
         self._force = asyncio.Event()
+        self._watch: asyncio.Task[None] | None = None
 
     def __repr__(self) -> str:
         return f"<Runner state={self.state} transport={self.settings.events.transport}>"
@@ -117,13 +118,13 @@ class Runner:
             urn=s.plugin.urn,
             websites=list(s.sandbox.websites) or None,
         )
-        await sandbox.__aenter__()
+        await sandbox.start()
         self.sandbox = sandbox
         self.settings = _with_sandbox(s, sandbox)
-        self._print(f"Sandbox running at {sandbox.url}")
-        chat = getattr(sandbox, "chat_url", None)
-        if s.sandbox.chat_page and chat:
-            self._print(f"Chat as a visitor: {chat}")
+        self._print(f"Sandbox: Crisp API and RTM relay at {sandbox.url}")
+        if s.sandbox.chat_page:
+            chat = getattr(sandbox, "chat_url", None) or sandbox.url + "/"
+            self._print(f"Sandbox: chat as a visitor at {chat}")
 
     async def _start_rest(self) -> None:
         from crisp_plugin.rest import RestClient
@@ -142,7 +143,9 @@ class Runner:
             if not self.settings.plugin.class_:
                 raise CrispError('plugin.class is missing: write e.g. class = "my_bot:MyBot"')
             cls = load_plugin_class(self.settings.plugin.class_)
-        self.plugin = cls(self.settings, rest=self.rest)
+        from crisp_plugin.state import create_state
+
+        self.plugin = cls(self.settings, rest=self.rest, state=create_state(self.settings.state))
         self.dispatcher = Dispatcher(self.plugin, self.settings.dispatch)
         self._wire_metrics()
 
@@ -202,6 +205,7 @@ class Runner:
                 reconnect_max=s.rtm.reconnect_max,
             )
             await self.rtm.start()
+            self._watch = asyncio.create_task(self._watch_handlers(), name="crisp-handler-watch")
 
     # -- running -------------------------------------------------------------------
 
@@ -229,6 +233,20 @@ class Runner:
             "in_flight": int(getattr(self.dispatcher, "in_flight", 0)),
         }
 
+    async def _watch_handlers(self, every: float = 1.0) -> None:
+        """Follow handlers added at run time (``plugin.on``): push their events to RTM."""
+        plugin = self.plugin
+        assert plugin is not None
+        seen = plugin.version
+        while True:
+            await asyncio.sleep(every)
+            if plugin.version != seen:
+                seen = plugin.version
+                try:
+                    await self.update_events()
+                except Exception as exc:
+                    log.warning("rtm event update failed", error=str(exc))
+
     async def update_events(self) -> tuple[list[str], list[str]]:
         """After handlers changed at run time: subscribe the live socket to the new set."""
         if self.rtm is None:
@@ -242,6 +260,11 @@ class Runner:
         if self.state in ("stopped", "stopping"):
             return
         self.state = "stopping"
+        if self._watch is not None:
+            self._watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch
+            self._watch = None
         if self.webhooks is not None:
             self.webhooks.begin_drain()
         if self.rtm is not None:
@@ -253,10 +276,12 @@ class Runner:
         if self.plugin is not None and self._started_plugin:
             self._started_plugin = False
             await _quietly("on_shutdown", self.plugin.on_shutdown())
+        if self.plugin is not None:
+            await _quietly("state close", self.plugin.state.close())
         if self.rest is not None:
             await _quietly("rest close", self.rest.close())
         if self.sandbox is not None:
-            await _quietly("sandbox close", self.sandbox.__aexit__(None, None, None))
+            await _quietly("sandbox close", self.sandbox.stop())
             self.sandbox = None
         self.state = "stopped"
         self._stopped.set()
@@ -299,7 +324,7 @@ class Runner:
                 log.info("signal received: stopping", signal=signal.Signals(signum).name)
                 stop.set()
 
-        installed: list[int] = []
+        installed: list[signal.Signals] = []
         for signum in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.add_signal_handler(signum, on_signal, signum)
@@ -310,7 +335,7 @@ class Runner:
             except (CrispError, OSError) as exc:
                 self._fail_line(exc)
                 return 1
-            waiters = [asyncio.ensure_future(stop.wait())]
+            waiters: list[asyncio.Future[Any]] = [asyncio.ensure_future(stop.wait())]
             if self.rtm is not None:
                 waiters.append(asyncio.ensure_future(self.rtm.wait_failed()))
             try:

@@ -18,7 +18,7 @@ __all__ = ["EndpointSource", "discover_endpoints", "endpoints_path"]
 class EndpointSource(Protocol):
     """The one REST call discovery needs (``RestClient.request``)."""
 
-    async def request(self, method: str, path: str, **kwargs: Any) -> Any: ...
+    async def request(self, method: str, path: str) -> Any: ...
 
 
 def endpoints_path(tier: str) -> str:

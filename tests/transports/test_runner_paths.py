@@ -1,0 +1,267 @@
+"""A visitor's message reaches the plugin's handler over each transport, end to end:
+sandbox -> RTM relay or signed hook -> runner's transport -> dispatcher -> handler."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+from transport_kit import Recorder, eventually, settings_for
+
+from crisp_plugin import Settings
+from crisp_plugin.runner import Runner
+from crisp_plugin.sandbox import Sandbox
+
+
+async def started(settings: Settings, sb: Sandbox | None = None) -> Runner:
+    runner = Runner(settings, plugin_class=Recorder)
+    await runner.start()
+    if sb is not None and runner.webhooks is not None:
+        await sb.control.add_hook(runner.webhooks.url)
+    return runner
+
+
+@pytest.fixture
+async def runners() -> AsyncIterator[list[Runner]]:
+    made: list[Runner] = []
+    yield made
+    for runner in made:
+        await runner.stop()
+
+
+def recorder(runner: Runner) -> Recorder:
+    assert isinstance(runner.plugin, Recorder)
+    return runner.plugin
+
+
+async def test_message_over_rtm(sandbox: Sandbox, runners: list[Runner]) -> None:
+    runner = await started(settings_for(sandbox, "rtm"))
+    runners.append(runner)
+    assert runner.rtm is not None and runner.rtm.state == "connected"
+    assert runner.webhooks is None
+    session = await sandbox.control.create_conversation()
+    await sandbox.control.visitor_says(None, session, "hello over the relay")
+    assert await recorder(runner).next_text() == "hello over the relay"
+
+
+async def test_rtm_subscribes_to_exactly_the_handled_events(
+    sandbox: Sandbox, runners: list[Runner]
+) -> None:
+    runner = await started(settings_for(sandbox, "rtm", rtm={"rooms": sandbox.websites}))
+    runners.append(runner)
+    relay = await sandbox.control.relay()
+    [sub] = relay["authenticated"]
+    assert sub["events"] == ["message:send"]
+    assert sub["rooms"] == sandbox.websites
+    assert sub["tier"] == "plugin"
+
+
+async def test_message_over_webhooks(sandbox: Sandbox, runners: list[Runner]) -> None:
+    runner = await started(settings_for(sandbox, "webhooks"), sandbox)
+    runners.append(runner)
+    assert runner.rtm is None and runner.webhooks is not None
+    session = await sandbox.control.create_conversation()
+    await sandbox.control.visitor_says(None, session, "hello over a hook")
+    assert await recorder(runner).next_text() == "hello over a hook"
+    deliveries = await sandbox.control.deliveries(wait=True)
+    assert [d["status"] for d in deliveries][-1:] == [200] or deliveries[-1]
+
+
+async def test_both_transports_run_the_handler_once(
+    sandbox: Sandbox, runners: list[Runner]
+) -> None:
+    runner = await started(settings_for(sandbox, "both"), sandbox)
+    runners.append(runner)
+    plugin = recorder(runner)
+    session = await sandbox.control.create_conversation()
+    for text in ("one", "two", "three"):
+        await sandbox.control.visitor_says(None, session, text)
+    await eventually(lambda: len(plugin.seen) >= 3)
+    await sandbox.wait_hooks()  # every hook answered: the copies have arrived too
+    assert runner.dispatcher is not None
+    await runner.dispatcher.wait_idle()
+    assert [text for _, text in plugin.seen] == ["one", "two", "three"]
+    assert runner.dispatcher.stats.duplicates.get("message:send") == 3
+
+
+async def test_relay_drop_reauthenticates_and_next_message_arrives(
+    sandbox: Sandbox, runners: list[Runner]
+) -> None:
+    runner = await started(settings_for(sandbox, "rtm"))
+    runners.append(runner)
+    rtm = runner.rtm
+    assert rtm is not None and rtm.auth_count == 1
+    assert await sandbox.control.drop_rtm() == 1
+    await eventually(lambda: rtm.auth_count == 2 and rtm.state == "connected")
+    relay = await sandbox.control.relay()
+    assert [s["events"] for s in relay["authenticated"]] == [["message:send"]]
+    session = await sandbox.control.create_conversation()
+    await sandbox.control.visitor_says(None, session, "still there?")
+    assert await recorder(runner).next_text() == "still there?"
+
+
+async def test_handler_added_at_run_time_is_pushed_to_the_live_socket(
+    sandbox: Sandbox, runners: list[Runner]
+) -> None:
+    runner = await started(settings_for(sandbox, "rtm"))
+    runners.append(runner)
+    plugin = recorder(runner)
+    states: list[str] = []
+
+    @plugin.on("session:set_state")
+    async def state_changed(event: object) -> None:
+        states.append(getattr(event, "raw", {}).get("state", "?"))
+
+    added, removed = await runner.update_events()
+    assert (added, removed) == (["session:set_state"], [])
+    assert runner.rtm is not None
+    assert set(runner.rtm.events) == {"message:send", "session:set_state"}
+    await eventually(
+        lambda: (
+            set(sandbox.relay.to_json()["authenticated"][0]["events"])
+            == {"message:send", "session:set_state"}
+        )
+    )
+    session = await sandbox.control.create_conversation()
+    await sandbox.control.resolve(None, session)
+    await eventually(lambda: states == ["resolved"])
+
+
+async def test_embedded_sandbox_fills_credentials_and_registers_the_hook(
+    runners: list[Runner],
+) -> None:
+    settings = Settings.model_validate(
+        {
+            "plugin": {"class": "tests:Unused"},
+            "events": {"transport": "both"},
+            "webhooks": {"port": 0},
+            "sandbox": {"enabled": True, "port": 0},
+            "rtm": {"reconnect_delay": 0.05},
+        }
+    )
+    runner = Runner(settings, plugin_class=Recorder, out=_Lines())
+    await runner.start()
+    runners.append(runner)
+    sb = runner.sandbox
+    assert sb is not None and runner.webhooks is not None
+    assert runner.settings.crisp.api_url == sb.url
+    assert runner.settings.crisp.identifier == sb.identifier
+    assert sb.hooks.urls == [runner.webhooks.url]
+    out = runner._out
+    assert isinstance(out, _Lines)
+    assert any(sb.url in line for line in out.lines)
+    session = await sb.control.create_conversation()
+    await sb.control.visitor_says(None, session, "hi embedded")
+    assert await recorder(runner).next_text() == "hi embedded"
+    await sb.wait_hooks()
+    assert runner.dispatcher is not None
+    await runner.dispatcher.wait_idle()
+    assert len(recorder(runner).seen) == 1
+    await runner.stop()
+    assert runner.sandbox is None  # closed with the runner
+
+
+async def test_healthz_and_metrics(sandbox: Sandbox, runners: list[Runner]) -> None:
+    runner = await started(settings_for(sandbox, "both"), sandbox)
+    runners.append(runner)
+    session = await sandbox.control.create_conversation()
+    await sandbox.control.visitor_says(None, session, "count me")
+    await recorder(runner).next_text()
+    await sandbox.wait_hooks()
+    assert runner.webhooks is not None and runner.dispatcher is not None
+    await runner.dispatcher.wait_idle()
+    base = f"http://127.0.0.1:{runner.webhooks.port}"
+    async with aiohttp.ClientSession() as http:
+        async with http.get(base + "/healthz") as resp:
+            assert resp.status == 200
+            assert await resp.json() == {
+                "status": "ok",
+                "transports": {"rtm": "connected", "webhooks": "listening"},
+                "in_flight": 0,
+            }
+        async with http.get(base + "/metrics") as resp:
+            assert resp.status == 200
+            assert resp.content_type == "text/plain"
+            text = await resp.text()
+    # one copy over RTM, one over the hook: both received, one handled, one duplicate
+    assert 'crisp_events_received_total{event="message:send"} 2.0' in text
+    assert 'crisp_events_duplicates_total{event="message:send"} 1.0' in text
+    assert 'crisp_events_handled_total{event="message:send"} 1.0' in text
+    assert 'crisp_webhook_responses_total{status="200"} 1.0' in text
+    assert 'crisp_transport_up{transport="rtm"} 1.0' in text
+    assert "# TYPE crisp_handler_duration_seconds histogram" in text
+    assert "# TYPE crisp_rest_requests_total counter" in text
+
+
+async def test_draining_runner_answers_hooks_503_and_health_503(
+    sandbox: Sandbox, runners: list[Runner]
+) -> None:
+    settings = settings_for(sandbox, "webhooks")
+    runner = await started(settings)
+    runners.append(runner)
+    assert runner.webhooks is not None
+    base = f"http://127.0.0.1:{runner.webhooks.port}"
+    release = asyncio.Event()
+    plugin = recorder(runner)
+
+    @plugin.on("message:send")
+    async def slow(event: object) -> None:
+        await release.wait()
+
+    from crisp_plugin.signing import compact_json, sign
+
+    def signed(fp: int) -> tuple[bytes, dict[str, str]]:
+        body = compact_json(
+            {
+                "website_id": sandbox.websites[0],
+                "event": "message:send",
+                "data": {
+                    "website_id": sandbox.websites[0],
+                    "session_id": "session_drain",
+                    "type": "text",
+                    "from": "user",
+                    "origin": "chat",
+                    "content": f"m{fp}",
+                    "fingerprint": fp,
+                    "timestamp": 1,
+                },
+                "timestamp": 1,
+            }
+        )
+        return body, {
+            "X-Crisp-Request-Timestamp": "1",
+            "X-Crisp-Signature": sign(sandbox.secret, "1", body),
+        }
+
+    async with aiohttp.ClientSession() as http:
+        body, headers = signed(1)
+        async with http.post(runner.webhooks.url, data=body, headers=headers) as resp:
+            assert resp.status == 200
+        await eventually(lambda: len(plugin.seen) == 1)
+        stopping = asyncio.create_task(runner.stop())
+        await eventually(lambda: runner.state == "stopping")
+        body, headers = signed(2)
+        async with http.post(runner.webhooks.url, data=body, headers=headers) as resp:
+            assert resp.status == 503
+        async with http.get(base + "/healthz") as resp:
+            assert resp.status == 503
+            assert (await resp.json())["status"] == "draining"
+        release.set()
+        await stopping
+    assert runner.state == "stopped"
+
+
+class _Lines:
+    """A text stream that keeps the lines printed to it."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.lines.extend(line for line in text.splitlines() if line)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
