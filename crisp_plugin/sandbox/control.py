@@ -8,7 +8,8 @@ faults. ``{w}`` is a website id, ``{s}`` a session id. Errors answer
 verb   path                                   what
 ====== ====================================== ===========================================
 GET    /_sandbox/info                         url, relay_url, identifier, plugin_id, urn,
-                                              websites, emulated routes (never key/secret)
+                                              websites, emulated routes, served (REST
+                                              calls answered); never key or secret
 POST   /_sandbox/reset                        forget conversations, people, logs, faults
 GET    /_sandbox/websites                     websites with subscribed flag and settings
 POST   /_sandbox/websites                     ``{website_id?, name?, subscribed?}`` -> site
@@ -132,6 +133,7 @@ class Control:
                 "urn": sb.urn,
                 "websites": sb.websites,
                 "emulated": sb.rest.emulated,
+                "served": sb.rest.served,
             }
         )
 

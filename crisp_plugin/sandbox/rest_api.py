@@ -97,6 +97,7 @@ class RestApi:
         self.sb = sandbox
         self.router = Router(load_routes(), prefer=set(HANDLERS))
         self.requests: deque[JSON] = deque(maxlen=request_log_size)
+        self.served = 0  # REST requests answered since start (the log is bounded)
         self._auth = "Basic " + base64.b64encode(
             f"{sandbox.identifier}:{sandbox.key}".encode()
         ).decode("ascii")
@@ -118,6 +119,7 @@ class RestApi:
         except Exception as exc:  # a sandbox bug must still answer in Crisp's shape
             response = fail(500, "error", f"sandbox internal error: {type(exc).__name__}")
         body = request.get(BODY_KEY)
+        self.served += 1
         self.requests.append(
             {
                 "method": method,
