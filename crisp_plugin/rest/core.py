@@ -304,6 +304,7 @@ class RestCore:
                     method=method,
                     path=path,
                 )
+                error.__cause__ = exc
                 retryable = True  # the request never left: safe for any verb
             except aiohttp.ClientError as exc:
                 error = TransportError(
@@ -311,6 +312,7 @@ class RestCore:
                     method=method,
                     path=path,
                 )
+                error.__cause__ = exc
                 retryable = idempotent
             else:
                 if isinstance(error, RateLimited):
