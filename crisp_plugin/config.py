@@ -423,7 +423,8 @@ def _bound(err: Any) -> str:
     ctx = err.get("ctx") or {}
     for name in ("gt", "ge", "lt", "le"):
         if name in ctx:
-            return str(ctx[name])
+            bound = ctx[name]
+            return f"{bound:g}" if isinstance(bound, float) else str(bound)
     return "the limit"
 
 

@@ -194,6 +194,9 @@ class Dispatcher:
             if not queue:
                 del queues[conversation]
                 if not ready:
+                    task = asyncio.current_task()
+                    if task is not None:
+                        self._workers.discard(task)
                     return
                 conversation = ready.popleft()
             elif ready:

@@ -208,7 +208,7 @@ def compile_filters(pattern: str, filters: dict[str, Any]) -> Filters:
 def make_spec(pattern: str, func: Callable[..., Any], filters: dict[str, Any]) -> HandlerSpec:
     """Check a handler function and its filters; return its spec."""
     check_pattern(pattern)
-    name = getattr(func, "__qualname__", repr(func))
+    name = getattr(func, "__qualname__", repr(func)).rsplit("<locals>.", 1)[-1]
     if not inspect.iscoroutinefunction(func):
         raise HandlerError(
             f"handler {name} for {pattern!r} is not async: declare it with 'async def'"

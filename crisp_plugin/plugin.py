@@ -23,12 +23,18 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import structlog
 
 from crisp_plugin.config import Settings
-from crisp_plugin.errors import ConfigError
+from crisp_plugin.errors import ConfigError, HandlerError
 from crisp_plugin.events.base import Event
 from crisp_plugin.events.catalogue import EVENTS, expand, is_known
-from crisp_plugin.handlers import HANDLERS_ATTR, HandlerSpec, make_spec
+from crisp_plugin.handlers import (
+    HANDLERS_ATTR,
+    HandlerSpec,
+    check_pattern,
+    compile_filters,
+    make_spec,
+)
+from crisp_plugin.state import create_state
 from crisp_plugin.state.base import StateStore
-from crisp_plugin.state.memory import MemoryState
 
 if TYPE_CHECKING:
     from crisp_plugin.rest import RestClient
@@ -57,6 +63,19 @@ class BoundHandler:
 class Plugin:
     """Base class of a Crisp plugin. See the module docstring."""
 
+    # Instance attributes a handler method must not shadow.
+    _RESERVED = frozenset({"rest", "state", "config", "log", "version", "settings", "urn"})
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for attr, value in vars(cls).items():
+            if hasattr(value, HANDLERS_ATTR) and (
+                attr in Plugin._RESERVED or attr in vars(Plugin) or attr.startswith("_")
+            ):
+                raise HandlerError(
+                    f"handler {cls.__name__}.{attr} hides Plugin.{attr}: rename the method"
+                )
+
     def __init__(
         self,
         config: Settings | None = None,
@@ -66,11 +85,13 @@ class Plugin:
     ) -> None:
         self.config: Settings = config if config is not None else Settings()
         self._rest = rest
-        self.state: StateStore = state if state is not None else MemoryState()
+        self.state: StateStore = state if state is not None else create_state(self.config.state)
         self.log: Any = structlog.get_logger("crisp_plugin.plugin").bind(plugin=type(self).__name__)
         self._handlers: list[BoundHandler] = self._discover()
         self._by_name: dict[str, tuple[BoundHandler, ...]] = {}
         self.version = 0  # bumped on every runtime registration
+        for handler in self._handlers:
+            self._note_unknown(handler)
 
     # ----------------------------------------------------------------- properties
 
@@ -126,16 +147,30 @@ class Plugin:
                 bound.append(BoundHandler(spec, method))
         return bound
 
+    def _note_unknown(self, handler: BoundHandler) -> None:
+        pattern = handler.spec.pattern
+        if not pattern.endswith("*") and not is_known(pattern):
+            self.log.warning(
+                "handler for an event name the catalogue does not know",
+                handler=handler.name,
+                event_name=pattern,
+                hint="fine if Crisp added it; check the spelling otherwise",
+            )
+
     def on(self, name: str, **filters: Any) -> Callable[[F], F]:
         """Register a function at run time: ``@plugin.on("message:send")``.
 
         The function takes the event only: ``async def handler(event) -> None``. Same
         names and filters as ``@on``; same errors, raised here.
         """
+        check_pattern(name)
+        compile_filters(name, filters)
 
         def decorate(func: F) -> F:
             spec = make_spec(name, func, filters)
-            self._handlers.append(BoundHandler(spec, func))
+            handler = BoundHandler(spec, func)
+            self._note_unknown(handler)
+            self._handlers.append(handler)
             self._by_name.clear()
             self.version += 1
             return func

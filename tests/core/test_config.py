@@ -1,0 +1,164 @@
+"""plugin.toml validation: one clear line per problem, interpolation, insecure http."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from crisp_plugin import ConfigError, Settings, load_config
+
+VALID = """
+[plugin]
+class = "bot:Bot"
+
+[crisp]
+identifier = "${CRISP_IDENTIFIER}"
+key = "${CRISP_KEY}"
+"""
+
+ENV = {"CRISP_IDENTIFIER": "ident-1", "CRISP_KEY": "k" * 32}
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "plugin.toml"
+    path.write_text(text)
+    return path
+
+
+def problems(tmp_path: Path, text: str, env: dict[str, str] | None = None) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, text), env=ENV if env is None else env)
+    return caught.value.problems
+
+
+def test_a_valid_file_gives_typed_settings_with_defaults(tmp_path: Path) -> None:
+    settings = load_config(write(tmp_path, VALID + '[settings]\nfaq = {hours = "9-5"}\n'), env=ENV)
+    assert settings.plugin.class_ == "bot:Bot"
+    assert settings.crisp.identifier == "ident-1"
+    assert settings.crisp.key.get_secret_value() == "k" * 32
+    assert "k" * 32 not in repr(settings)
+    assert settings.crisp.api_url == "https://api.crisp.chat"
+    assert settings.events.transport == "rtm"
+    assert settings.dispatch.concurrency == 100
+    assert settings.dispatch.dedupe_ttl == 600
+    assert settings.state.backend == "memory"
+    assert settings.settings == {"faq": {"hours": "9-5"}}
+
+
+def test_env_defaults_apply_when_unset_or_empty(tmp_path: Path) -> None:
+    text = VALID + '[webhooks]\nport = "${PORT:-9090}"\nhost = "${HOST:-0.0.0.0}"\n'
+    settings = load_config(write(tmp_path, text), env={**ENV, "HOST": ""})
+    assert settings.webhooks.port == 9090
+    assert settings.webhooks.host == "0.0.0.0"
+    settings = load_config(write(tmp_path, text), env={**ENV, "PORT": "7000"})
+    assert settings.webhooks.port == 7000
+
+
+def test_unset_env_without_default_names_key_and_fix(tmp_path: Path) -> None:
+    lines = problems(tmp_path, VALID, env={"CRISP_IDENTIFIER": "ident"})
+    assert lines == [
+        "crisp.key: environment variable CRISP_KEY is not set: export it or give a "
+        "default as ${CRISP_KEY:-...}"
+    ]
+
+
+def test_empty_key_says_how_to_fix(tmp_path: Path) -> None:
+    lines = problems(tmp_path, VALID, env={**ENV, "CRISP_KEY": ""})
+    assert lines == ["crisp.key is empty: set CRISP_KEY or write it in plugin.toml"]
+
+
+def test_missing_key_and_class(tmp_path: Path) -> None:
+    lines = problems(tmp_path, '[crisp]\nidentifier = "abc"\n')
+    assert 'plugin.class is missing: name your plugin class, e.g. class = "my_bot:MyBot"' in lines
+    assert "crisp.key is missing: set CRISP_KEY or write it in plugin.toml" in lines
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
+    text = VALID + (
+        '[events]\ntransport = "websocket"\n'
+        '[dispatch]\nconcurrency = "many"\nhandler_timeout = -1\nconcurency = 3\n'
+        '[log]\nlevel = "loud"\n'
+    )
+    lines = problems(tmp_path, text)
+    assert lines == [
+        'events.transport = "websocket" is not one of rtm, webhooks, both',
+        'dispatch.concurrency = "many" is not an integer: fix the value\'s type',
+        "dispatch.handler_timeout = -1 must be greater than 0: change the value",
+        "dispatch.concurency is not a known key: did you mean concurrency?",
+        'log.level = "loud" is not one of debug, info, warning, error, critical',
+    ]
+
+
+def test_unknown_section_is_a_problem(tmp_path: Path) -> None:
+    lines = problems(tmp_path, VALID + "[webhook]\nport = 1\n")
+    assert lines == ["webhook is not a known key: did you mean webhooks?"]
+
+
+def test_a_secret_of_the_wrong_type_is_never_printed(tmp_path: Path) -> None:
+    lines = problems(tmp_path, VALID.replace('"${CRISP_KEY}"', "123456789"))
+    assert lines == ["crisp.key = <hidden> is not a string: fix the value's type"]
+    assert not any("123456789" in line for line in lines)
+
+
+def test_plain_http_to_a_remote_host_is_refused(tmp_path: Path) -> None:
+    text = VALID + 'api_url = "http://api.example.com"\n'
+    lines = problems(tmp_path, text.replace("[crisp]\n", "[crisp]\n", 1))
+    assert lines == [
+        'crisp.api_url = "http://api.example.com" uses plain http to a remote host: use '
+        "https, or set crisp.allow_insecure_http = true if you mean it"
+    ]
+    allowed = load_config(write(tmp_path, text + "allow_insecure_http = true\n"), env=ENV)
+    assert allowed.crisp.api_url == "http://api.example.com"
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8787", "http://localhost:1/", "http://[::1]:9"])
+def test_plain_http_to_loopback_is_fine(url: str) -> None:
+    settings = Settings.model_validate({"crisp": {"api_url": url}})
+    assert settings.crisp.api_url == url.rstrip("/")
+
+
+def test_api_url_loses_a_trailing_v1() -> None:
+    settings = Settings.model_validate({"crisp": {"api_url": "https://api.crisp.chat/v1/"}})
+    assert settings.crisp.api_url == "https://api.crisp.chat"
+
+
+def test_sandbox_makes_credentials_optional(tmp_path: Path) -> None:
+    text = '[plugin]\nclass = "bot:Bot"\n[sandbox]\nenabled = true\n'
+    settings = load_config(write(tmp_path, text), env={})
+    assert settings.sandbox.enabled and not settings.crisp.has_credentials
+
+
+def test_signed_webhooks_need_a_secret(tmp_path: Path) -> None:
+    lines = problems(tmp_path, VALID + '[events]\ntransport = "webhooks"\n')
+    assert lines == [
+        'webhooks.secret is missing: set CRISP_HOOK_SECRET and write secret = '
+        '"${CRISP_HOOK_SECRET}", or set webhooks.unsigned = true for unsigned website hooks'
+    ]
+    text = VALID + '[events]\ntransport = "both"\n[webhooks]\nsecret = "${CRISP_HOOK_SECRET}"\n'
+    settings = load_config(write(tmp_path, text), env={**ENV, "CRISP_HOOK_SECRET": "s" * 20})
+    assert settings.webhooks.secret is not None
+
+
+def test_bad_class_path_shape(tmp_path: Path) -> None:
+    lines = problems(tmp_path, VALID.replace("bot:Bot", "bot.Bot"))
+    assert lines == ['plugin.class = "bot.Bot" is not "module:Class": write e.g. class = "my_bot:MyBot"']
+
+
+def test_missing_file_and_bad_toml(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(tmp_path / "nope.toml")
+    assert "no such file" in caught.value.problems[0]
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, "[crisp\n"))
+    assert "not valid TOML" in caught.value.problems[0]
+
+
+def test_settings_can_be_built_in_code() -> None:
+    settings = Settings.model_validate(
+        {"plugin": {"class": "x:Y"}, "dispatch": {"concurrency": 5}, "settings": {"a": 1}}
+    )
+    assert settings.plugin.class_ == "x:Y"
+    assert settings.dispatch.concurrency == 5
+    assert settings.settings == {"a": 1}
+    assert settings.secrets() == []

@@ -1,0 +1,407 @@
+"""The Dispatcher: order per conversation, concurrency across, dedupe, echoes, errors, drain.
+
+Plugins are built with ``rest=None`` and fed directly: the dispatcher's own boundary.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from core_helpers import message
+from structlog.testing import capture_logs
+
+from crisp_plugin import Dispatcher, EventError, Plugin, Settings, on
+from crisp_plugin.events import Event, GenericEvent, MessageSend
+
+
+def settings(**dispatch: Any) -> Settings:
+    return Settings.model_validate({"plugin": {"urn": "urn:test:bot:1"}, "dispatch": dispatch})
+
+
+class Recorder(Plugin):
+    """Records (handler, session, fingerprint) in the order handlers finish."""
+
+    def __init__(self, config: Settings | None = None) -> None:
+        super().__init__(config or settings())
+        self.done: list[tuple[str, str | None, int]] = []
+        self.errors: list[tuple[Event, BaseException]] = []
+
+    async def on_error(self, event: Event, exc: BaseException) -> None:
+        self.errors.append((event, exc))
+
+
+async def test_a_raising_handler_does_not_stop_others_or_later_events() -> None:
+    class Bot(Recorder):
+        @on("message:send")
+        async def broken(self, event: MessageSend) -> None:
+            if event.fingerprint == 1:
+                raise RuntimeError("boom")
+
+        @on("message:send")
+        async def fine(self, event: MessageSend) -> None:
+            self.done.append(("fine", event.session_id, event.fingerprint))
+
+    plugin = Bot()
+    dispatcher = Dispatcher(plugin)
+    with capture_logs() as logs:
+        assert await dispatcher.feed("message:send", message("s1", 1))
+        assert await dispatcher.feed("message:send", message("s1", 2))
+        await dispatcher.wait_idle()
+    assert plugin.done == [("fine", "s1", 1), ("fine", "s1", 2)]
+    assert len(plugin.errors) == 1
+    event, exc = plugin.errors[0]
+    assert event.session_id == "s1" and isinstance(exc, RuntimeError)
+    failure = [line for line in logs if line.get("outcome") == "error"]
+    assert len(failure) == 1
+    assert failure[0]["name"] == "message:send"
+    assert failure[0]["website_id"] == "website_1"
+    assert failure[0]["session_id"] == "s1"
+    assert failure[0]["handler"] == "Bot.broken"
+    assert failure[0]["log_level"] == "error"
+    assert "boom" in failure[0]["error"]
+    ok = [line for line in logs if line.get("outcome") == "ok"]
+    assert len(ok) == 3 and all("duration_ms" in line for line in ok)
+    assert dispatcher.stats.failed == {"message:send": 1}
+    assert dispatcher.stats.handled == {"message:send": 1}
+
+
+async def test_one_conversation_runs_in_order_even_when_the_first_is_slowest() -> None:
+    class Bot(Recorder):
+        @on("message:send")
+        async def handle(self, event: MessageSend) -> None:
+            # The first message of each conversation is the slowest.
+            await asyncio.sleep(0.05 if event.fingerprint == 1 else 0)
+            self.done.append(("handle", event.session_id, event.fingerprint))
+
+    plugin = Bot()
+    dispatcher = Dispatcher(plugin)
+    for fingerprint in (1, 2, 3, 4):
+        for session in ("a", "b"):
+            await dispatcher.feed("message:send", message(session, fingerprint))
+    await dispatcher.wait_idle()
+    for session in ("a", "b"):
+        assert [f for _, s, f in plugin.done if s == session] == [1, 2, 3, 4]
+
+
+async def test_a_thousand_conversations_run_concurrently() -> None:
+    total = 1000
+    arrived = 0
+    everyone_in = asyncio.Event()
+
+    class Bot(Recorder):
+        @on("message:send")
+        async def handle(self, event: MessageSend) -> None:
+            nonlocal arrived
+            arrived += 1
+            if arrived == total:
+                everyone_in.set()
+            # Each handler waits for all the others: only possible if all run at once.
+            await asyncio.wait_for(everyone_in.wait(), 10)
+            self.done.append(("handle", event.session_id, event.fingerprint))
+
+    plugin = Bot(settings(concurrency=total))
+    dispatcher = Dispatcher(plugin)
+    for i in range(total):
+        assert await dispatcher.feed("message:send", message(f"s{i}", 1))
+    await asyncio.wait_for(dispatcher.wait_idle(), 20)
+    assert len(plugin.done) == total and not plugin.errors
+
+
+async def test_concurrency_is_bounded_and_nothing_lingers_afterwards() -> None:
+    running = peak = 0
+
+    class Bot(Recorder):
+        @on("message:send")
+        async def handle(self, event: MessageSend) -> None:
+            nonlocal running, peak
+            running += 1
+            peak = max(peak, running)
+            await asyncio.sleep(0.001)
+            running -= 1
+            self.done.append(("handle", event.session_id, event.fingerprint))
+
+    plugin = Bot(settings(concurrency=10, dedupe_max=500))
+    dispatcher = Dispatcher(plugin)
+    for i in range(2000):
+        assert await dispatcher.feed("message:send", message(f"s{i % 400}", i))
+    await dispatcher.wait_idle()
+    assert peak == 10
+    assert len(plugin.done) == 2000
+    # Bounded memory: no queue, no worker, dedupe keys capped.
+    assert dispatcher.active_conversations == 0 and dispatcher.in_flight == 0
+    assert len(dispatcher._workers) == 0
+    assert len(dispatcher._dedupe) <= 500
+
+
+async def test_a_redelivered_message_inside_the_ttl_runs_once() -> None:
+    class Bot(Recorder):
+        @on("message:send")
+        async def handle(self, event: MessageSend) -> None:
+            self.done.append(("handle", event.session_id, event.fingerprint))
+
+    plugin = Bot(settings(dedupe_ttl=0.2))
+    dispatcher = Dispatcher(plugin)
+    assert await dispatcher.feed("message:send", message("s", 5), source="rtm")
+    assert await dispatcher.feed("message:send", message("s", 5), source="webhook")
+    await dispatcher.wait_idle()
+    assert plugin.done == [("handle", "s", 5)]
+    assert dispatcher.stats.duplicates == {"message:send": 1}
+    await asyncio.sleep(0.25)  # past the TTL: a new delivery runs again
+    assert await dispatcher.feed("message:send", message("s", 5))
+    await dispatcher.wait_idle()
+    assert len(plugin.done) == 2
+
+
+async def test_other_events_are_deduplicated_by_payload() -> None:
+    seen: list[str] = []
+
+    class Bot(Recorder):
+        @on("session:set_state")
+        async def state_changed(self, event: Any) -> None:
+            seen.append(event.state)
+
+    plugin = Bot()
+    dispatcher = Dispatcher(plugin)
+    resolved = {"website_id": "w", "session_id": "s", "state": "resolved"}
+    await dispatcher.feed("session:set_state", resolved)
+    await dispatcher.feed("session:set_state", dict(resolved))
+    await dispatcher.feed("session:set_state", {**resolved, "state": "unresolved"})
+    await dispatcher.wait_idle()
+    assert seen == ["resolved", "unresolved"]
+
+
+async def test_the_plugins_own_messages_are_dropped_as_echoes() -> None:
+    class Bot(Recorder):
+        @on("message:received")
+        async def operator_said(self, event: Any) -> None:
+            self.done.append(("op", event.session_id, event.fingerprint))
+
+    plugin = Bot()
+    dispatcher = Dispatcher(plugin)
+    await dispatcher.feed("message:received", message("s", 1, origin="urn:test:bot:1"))
+    dispatcher.note_sent("website_1", "s", 2)  # what the REST client reports on send
+    await dispatcher.feed("message:received", message("s", 2, origin="chat"))
+    await dispatcher.feed("message:received", message("s", 3, origin="chat"))  # a human
+    await dispatcher.wait_idle()
+    assert plugin.done == [("op", "s", 3)]
+    assert dispatcher.stats.echoes == {"message:received": 2}
+
+
+async def test_echoes_are_kept_when_drop_echoes_is_off() -> None:
+    class Bot(Recorder):
+        @on("message:received")
+        async def operator_said(self, event: Any) -> None:
+            self.done.append(("op", event.session_id, event.fingerprint))
+
+    plugin = Bot(settings(drop_echoes=False))
+    dispatcher = Dispatcher(plugin)
+    await dispatcher.feed("message:received", message("s", 1, origin="urn:test:bot:1"))
+    await dispatcher.wait_idle()
+    assert plugin.done == [("op", "s", 1)]
+
+
+async def test_a_slow_handler_times_out_and_reaches_on_error() -> None:
+    class Bot(Recorder):
+        @on("message:send")
+        async def slow(self, event: MessageSend) -> None:
+            await asyncio.sleep(5)
+
+        @on("message:send")
+        async def after(self, event: MessageSend) -> None:
+            self.done.append(("after", event.session_id, event.fingerprint))
+
+    plugin = Bot(settings(handler_timeout=0.05))
+    dispatcher = Dispatcher(plugin)
+    with capture_logs() as logs:
+        await dispatcher.feed("message:send", message("s", 1))
+        await dispatcher.wait_idle()
+    assert plugin.done == [("after", "s", 1)]
+    [(_, exc)] = plugin.errors
+    assert isinstance(exc, TimeoutError) and "handler_timeout" in str(exc)
+    assert [line["handler"] for line in logs if line.get("outcome") == "timeout"] == ["Bot.slow"]
+    assert dispatcher.stats.timeouts == {"message:send": 1}
+
+
+async def test_an_exception_in_on_error_is_logged_and_goes_no_further() -> None:
+    class Bot(Plugin):
+        done: list[int] = []
+
+        @on("message:send")
+        async def broken(self, event: MessageSend) -> None:
+            if event.fingerprint == 1:
+                raise ValueError("handler")
+            self.done.append(event.fingerprint)
+
+        async def on_error(self, event: Event, exc: BaseException) -> None:
+            raise RuntimeError("hook")
+
+    plugin = Bot(settings())
+    dispatcher = Dispatcher(plugin)
+    with capture_logs() as logs:
+        await dispatcher.feed("message:send", message("s", 1))
+        await dispatcher.feed("message:send", message("s", 2))
+        await dispatcher.wait_idle()
+    assert plugin.done == [2]
+    hook = [line for line in logs if line["event"] == "on_error hook failed"]
+    assert len(hook) == 1 and "hook" in hook[0]["error"] and hook[0]["session_id"] == "s"
+
+
+async def test_filters_select_events() -> None:
+    class Bot(Recorder):
+        @on("message:send", text=r"(?i)\bprice\b")
+        async def text(self, event: MessageSend) -> None:
+            self.done.append(("text", event.session_id, event.fingerprint))
+
+        @on("message:send", type=["file", "audio"])
+        async def files(self, event: MessageSend) -> None:
+            self.done.append(("files", event.session_id, event.fingerprint))
+
+        @on("message:*", origin="email", website="w2")
+        async def email(self, event: MessageSend) -> None:
+            self.done.append(("email", event.session_id, event.fingerprint))
+
+        @on("message:send", when=lambda event: event.fingerprint > 100)
+        async def sync_predicate(self, event: MessageSend) -> None:
+            self.done.append(("sync", event.session_id, event.fingerprint))
+
+        @on("message:send", when=lambda e: e.fingerprint == 7)
+        async def predicate_again(self, event: MessageSend) -> None:
+            self.done.append(("again", event.session_id, event.fingerprint))
+
+    async def is_vip(event: MessageSend) -> bool:
+        await asyncio.sleep(0)
+        return event.session_id == "vip"
+
+    plugin = Bot()
+
+    @plugin.on("message:send", when=is_vip)
+    async def vip(event: MessageSend) -> None:
+        plugin.done.append(("vip", event.session_id, event.fingerprint))
+
+    dispatcher = Dispatcher(plugin)
+    await dispatcher.feed("message:send", message("s", 1, "What's the PRICE?"))
+    await dispatcher.feed("message:send", message("s", 2, "no match"))
+    file_msg = message("s", 3, name_type="file")
+    file_msg["content"] = {"name": "price.pdf", "url": "https://x", "type": "application/pdf"}
+    await dispatcher.feed("message:send", file_msg)
+    await dispatcher.feed("message:send", message("e", 4, "hi", website="w2", origin="email"))
+    await dispatcher.feed("message:send", message("e", 5, "hi", website="w1", origin="email"))
+    await dispatcher.feed("message:send", message("s", 101, "late"))
+    await dispatcher.feed("message:send", message("vip", 6, "hello"))
+    await dispatcher.feed("message:send", message("s", 7, "seven"))
+    await dispatcher.wait_idle()
+    assert sorted(plugin.done) == sorted(
+        [
+            ("text", "s", 1),
+            ("files", "s", 3),
+            ("email", "e", 4),
+            ("sync", "s", 101),
+            ("vip", "vip", 6),
+            ("again", "s", 7),
+        ]
+    )
+
+
+async def test_wildcards_and_unknown_events_reach_star_handlers() -> None:
+    names: list[str] = []
+
+    class Bot(Recorder):
+        @on("*")
+        async def everything(self, event: Event) -> None:
+            names.append(event.name)
+
+    plugin = Bot()
+    dispatcher = Dispatcher(plugin)
+    await dispatcher.feed("brand:new:event", {"website_id": "w", "x": 1})
+    await dispatcher.feed("bucket:url:upload:generated", {"from": "x", "id": "1"})
+    await dispatcher.wait_idle()
+    assert names == ["brand:new:event", "bucket:url:upload:generated"]
+
+
+async def test_events_nobody_handles_are_accepted_and_counted() -> None:
+    dispatcher = Dispatcher(Plugin(settings()))
+    assert await dispatcher.feed("message:send", message())
+    assert dispatcher.in_flight == 0
+    assert dispatcher.stats.ignored == {"message:send": 1}
+
+
+async def test_malformed_payload_raises_event_error() -> None:
+    dispatcher = Dispatcher(Plugin(settings()))
+    with pytest.raises(EventError, match="fingerprint"):
+        await dispatcher.feed("message:send", message(fingerprint="x"))
+    assert dispatcher.stats.malformed == {"message:send": 1}
+
+
+async def test_a_full_queue_pushes_back() -> None:
+    gate = asyncio.Event()
+
+    class Bot(Recorder):
+        @on("message:send")
+        async def blocked(self, event: MessageSend) -> None:
+            await gate.wait()
+
+    dispatcher = Dispatcher(Bot(settings(queue_limit=3)))
+    assert [await dispatcher.feed("message:send", message("s", i)) for i in range(5)] == [
+        True,
+        True,
+        True,
+        False,
+        False,
+    ]
+    assert dispatcher.stats.rejected == {"message:send": 2}
+    gate.set()
+    await dispatcher.wait_idle()
+    # The refused deliveries were not marked as seen: a retry is accepted.
+    assert await dispatcher.feed("message:send", message("s", 4))
+    await dispatcher.wait_idle()
+
+
+async def test_drain_finishes_in_flight_handlers_and_refuses_new_events() -> None:
+    class Bot(Recorder):
+        @on("message:send")
+        async def slow(self, event: MessageSend) -> None:
+            await asyncio.sleep(0.05)
+            self.done.append(("slow", event.session_id, event.fingerprint))
+
+    plugin = Bot()
+    dispatcher = Dispatcher(plugin)
+    for i in range(3):
+        await dispatcher.feed("message:send", message("s", i))
+    await dispatcher.feed("message:send", message("t", 9))
+    assert await dispatcher.drain(5) is True
+    assert len(plugin.done) == 4
+    assert not dispatcher.accepting
+    assert await dispatcher.feed("message:send", message("s", 10)) is False
+
+
+async def test_drain_deadline_cancels_what_is_left_and_says_so() -> None:
+    class Bot(Recorder):
+        @on("message:send")
+        async def stuck(self, event: MessageSend) -> None:
+            await asyncio.sleep(30)
+
+    dispatcher = Dispatcher(Bot())
+    await dispatcher.feed("message:send", message("s", 1))
+    await dispatcher.feed("message:send", message("s", 2))
+    with capture_logs() as logs:
+        assert await dispatcher.drain(0.05) is False
+    assert dispatcher.in_flight == 0
+    [warning] = [line for line in logs if line["log_level"] == "warning"]
+    assert warning["abandoned"] == 2
+
+
+async def test_runtime_handlers_join_a_running_dispatcher() -> None:
+    plugin = Plugin(settings())
+    dispatcher = Dispatcher(plugin)
+    got: list[GenericEvent | Event] = []
+    assert await dispatcher.feed("session:set_email", {"website_id": "w", "session_id": "s", "email": "a@b"})
+
+    @plugin.on("session:set_email")
+    async def remember(event: Event) -> None:
+        got.append(event)
+
+    await dispatcher.feed("session:set_email", {"website_id": "w", "session_id": "s", "email": "c@d"})
+    await dispatcher.wait_idle()
+    assert [e.raw["email"] for e in got] == ["c@d"]

@@ -1,0 +1,155 @@
+"""@on declarations: what is refused at registration, and what the plugin subscribes to."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from structlog.testing import capture_logs
+
+from crisp_plugin import HandlerError, Plugin, on
+from crisp_plugin.events import Event, MessageSend
+
+
+def test_a_non_async_method_is_refused() -> None:
+    with pytest.raises(HandlerError, match="is not async: declare it with 'async def'"):
+
+        class Bot(Plugin):
+            @on("message:send")
+            def greet(self, event: Event) -> None: ...
+
+
+def test_a_non_async_runtime_function_is_refused() -> None:
+    plugin = Plugin()
+    with pytest.raises(HandlerError, match="not async"):
+        plugin.on("message:send")(lambda event: None)
+
+
+def test_an_unknown_keyword_suggests_the_right_one() -> None:
+    with pytest.raises(HandlerError, match=r"unknown keyword txt=: did you mean text=\?"):
+        on("message:send", txt="hello")
+    plugin = Plugin()
+    with pytest.raises(HandlerError, match=r"unknown keyword websites=: did you mean website=\?"):
+        plugin.on("message:send", websites=["a"])
+
+
+@pytest.mark.parametrize("name", ["session:set_email", "session:*", "people:*", "plugin:event"])
+def test_text_filter_needs_an_event_with_text(name: str) -> None:
+    with pytest.raises(HandlerError, match="carries no text"):
+        on(name, text="hello")
+
+
+@pytest.mark.parametrize(
+    "name", ["message:send", "message:received", "message:updated", "message:*", "*"]
+)
+def test_text_filter_is_fine_on_text_events_and_wildcards_covering_them(name: str) -> None:
+    on(name, text="hello")
+
+
+def test_misspelt_event_names_and_groups_are_refused_with_a_suggestion() -> None:
+    with pytest.raises(HandlerError, match="did you mean 'message:send'"):
+        on("message:sned")
+    with pytest.raises(HandlerError, match="did you mean 'message:\\*'"):
+        on("mesage:*")
+    with pytest.raises(HandlerError, match="wildcards are"):
+        on("message*")
+
+
+def test_an_unknown_new_event_name_is_allowed_and_logged() -> None:
+    with capture_logs() as logs:
+
+        class Bot(Plugin):
+            @on("assistant:reply:generated")
+            async def new_event(self, event: Event) -> None: ...
+
+        plugin = Bot()
+    assert plugin.subscribed_events() == ["assistant:reply:generated"]
+    assert any(
+        line.get("event_name") == "assistant:reply:generated" and line["log_level"] == "warning"
+        for line in logs
+    )
+
+
+def test_bad_regex_and_bad_filter_values() -> None:
+    with pytest.raises(HandlerError, match="is not a regex"):
+        on("message:send", text="(")
+    with pytest.raises(HandlerError, match="list of strings"):
+        on("message:send", type=[1, 2])
+    with pytest.raises(HandlerError, match="when= takes a function"):
+        on("message:send", when=True)
+
+
+def test_handlers_are_discovered_in_order_and_overrides_win() -> None:
+    class Base(Plugin):
+        @on("message:send", text=re.compile("hi"))
+        async def greet(self, event: MessageSend) -> None: ...
+
+        @on("session:set_state")
+        async def resolved(self, event: Event) -> None: ...
+
+    class Child(Base):
+        async def resolved(self, event: Event) -> None:  # no @on: not a handler any more
+            ...
+
+        @on("message:*")
+        @on("people:bind:session")
+        async def many(self, event: Event) -> None: ...
+
+    base, child = Base(), Child()
+    assert [h.name for h in base.handlers] == ["Base.greet", "Base.resolved"]
+    assert [(h.name, h.spec.pattern) for h in child.handlers] == [
+        ("Base.greet", "message:send"),
+        ("Child.many", "people:bind:session"),
+        ("Child.many", "message:*"),
+    ]
+    assert child.handlers_for("message:send")[0].name == "Base.greet"
+    assert [h.name for h in child.handlers_for("message:removed")] == ["Child.many"]
+
+
+def test_subscribed_events_expand_wildcards_for_the_tier() -> None:
+    class Bot(Plugin):
+        @on("message:*")
+        async def messages(self, event: Event) -> None: ...
+
+        @on("plugin:settings:saved")
+        async def saved(self, event: Event) -> None: ...
+
+    plugin = Bot()
+    events = plugin.subscribed_events()
+    assert events[0] == "message:updated" and "message:send" in events
+    assert len([e for e in events if e.startswith("message:")]) == 13
+    assert events[-1] == "plugin:settings:saved"
+
+    class All(Plugin):
+        @on("*")
+        async def everything(self, event: Event) -> None: ...
+
+    assert "spam:message" not in All().subscribed_events("plugin")
+    assert "spam:message" in All().subscribed_events("user")
+    assert "identity:verify:request" not in All().subscribed_events("website")
+
+
+def test_runtime_registration_takes_the_event_only() -> None:
+    plugin = Plugin()
+
+    @plugin.on("message:send", text="hello")
+    async def handler(event: MessageSend) -> None: ...
+
+    assert [h.name for h in plugin.handlers_for("message:send")] == ["handler"]
+    assert plugin.subscribed_events() == ["message:send"]
+
+
+def test_rest_is_explicit_when_missing() -> None:
+    plugin = Plugin()
+    assert not plugin.has_rest
+    with pytest.raises(AttributeError, match="no REST client"):
+        plugin.rest  # noqa: B018
+    assert getattr(plugin, "rest", None) is None
+
+
+@pytest.mark.parametrize("name", ["state", "rest", "on_error", "handlers", "_private"])
+def test_a_handler_may_not_hide_a_plugin_attribute(name: str) -> None:
+    async def handler(self: Plugin, event: Event) -> None: ...
+
+    with pytest.raises(HandlerError, match=f"hides Plugin.{name}: rename the method"):
+        type("Bot", (Plugin,), {name: on("message:send")(handler)})
