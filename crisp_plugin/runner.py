@@ -308,7 +308,8 @@ class Runner:
             except Exception:
                 log.exception("drain failed")
         left = int(getattr(dispatcher, "in_flight", 0))
-        log.info("drained", seconds=round(time.monotonic() - started, 3), left=left)
+        if in_flight or left:
+            log.info("drained", seconds=round(time.monotonic() - started, 3), left=left)
 
     # -- the whole life ------------------------------------------------------------
 

@@ -1,0 +1,240 @@
+"""``python -m crisp_plugin run`` as a process: exit codes and shutdown, as an operator
+sees them (a refused key, SIGTERM with handlers in flight, SIGINT)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import aiohttp
+from transport_kit import eventually
+
+from crisp_plugin.sandbox import Sandbox
+from crisp_plugin.signing import compact_json, sign
+
+SECRET = "process-test-hook-secret"
+ROOT = str(Path(__file__).resolve().parents[2])
+
+SLOW_PLUGIN = """
+import asyncio
+from pathlib import Path
+
+from crisp_plugin import Plugin, on
+
+
+class SlowBot(Plugin):
+    @on("message:send")
+    async def slow(self, event):
+        await asyncio.sleep(1.0)
+        with Path(self.settings["out"]).open("a") as f:
+            f.write(event.session_id + "\\n")
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def write_config(folder: Path, body: str) -> Path:
+    (folder / "slow_bot.py").write_text(SLOW_PLUGIN)
+    path = folder / "plugin.toml"
+    path.write_text(textwrap.dedent(body))
+    return path
+
+
+async def run(config: Path) -> asyncio.subprocess.Process:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (ROOT, env.get("PYTHONPATH")) if p)
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "crisp_plugin",
+        "run",
+        str(config),
+        cwd=config.parent,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def test_wrong_key_exits_1_with_one_line_within_15s(sandbox: Sandbox, tmp_path: Path) -> None:
+    config = write_config(
+        tmp_path,
+        f"""
+        [plugin]
+        class = "slow_bot:SlowBot"
+        [crisp]
+        identifier = "{sandbox.identifier}"
+        key = "not-the-key"
+        api_url = "{sandbox.url}"
+        [events]
+        transport = "rtm"
+        [log]
+        level = "error"
+        """,
+    )
+    started = time.monotonic()
+    proc = await run(config)
+    out, err = await asyncio.wait_for(proc.communicate(), 15)
+    assert proc.returncode == 1
+    assert time.monotonic() - started < 15
+    lines = [line for line in err.decode().splitlines() if line.strip()]
+    assert len(lines) == 1, lines
+    assert "RtmUnauthorized" in lines[0] and "crisp.key" in lines[0]
+    assert "not-the-key" not in err.decode() + out.decode()
+
+
+async def test_relay_refusing_the_key_exits_1(sandbox: Sandbox, tmp_path: Path) -> None:
+    """The relay itself says ``unauthorized`` (the REST discovery is skipped)."""
+    config = write_config(
+        tmp_path,
+        f"""
+        [plugin]
+        class = "slow_bot:SlowBot"
+        [crisp]
+        identifier = "{sandbox.identifier}"
+        key = "not-the-key"
+        api_url = "{sandbox.url}"
+        [rtm]
+        url = "{sandbox.relay_url}"
+        [log]
+        level = "error"
+        """,
+    )
+    proc = await run(config)
+    _, err = await asyncio.wait_for(proc.communicate(), 15)
+    assert proc.returncode == 1
+    lines = [line for line in err.decode().splitlines() if line.strip()]
+    assert len(lines) == 1, lines
+    assert "refused" in lines[0] and "wrong token" in lines[0]
+    assert sandbox.relay.refused == 1  # one try, no reconnect storm
+
+
+def hook(website_id: str, n: int) -> tuple[bytes, dict[str, str]]:
+    data = {
+        "website_id": website_id,
+        "session_id": f"session_{n:08d}",
+        "type": "text",
+        "from": "user",
+        "origin": "chat",
+        "content": f"message {n}",
+        "fingerprint": 10_000 + n,
+        "timestamp": int(time.time() * 1000),
+    }
+    body = compact_json(
+        {"website_id": website_id, "event": "message:send", "data": data, "timestamp": 1}
+    )
+    ts = str(int(time.time() * 1000))
+    return body, {"X-Crisp-Request-Timestamp": ts, "X-Crisp-Signature": sign(SECRET, ts, body)}
+
+
+async def wait_healthy(
+    http: aiohttp.ClientSession, base: str, proc: asyncio.subprocess.Process
+) -> None:
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        assert proc.returncode is None, "the plugin process exited early"
+        try:
+            async with http.get(base + "/healthz") as resp:
+                if resp.status == 200:
+                    return
+        except aiohttp.ClientConnectionError:
+            pass
+        await asyncio.sleep(0.05)
+    raise AssertionError("the plugin never became healthy")
+
+
+async def test_sigterm_with_200_slow_handlers_in_flight_completes_all_then_exits_0(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    port = free_port()
+    out_file = tmp_path / "done.txt"
+    config = write_config(
+        tmp_path,
+        f"""
+        [plugin]
+        class = "slow_bot:SlowBot"
+        [crisp]
+        identifier = "{sandbox.identifier}"
+        key = "{sandbox.key}"
+        api_url = "{sandbox.url}"
+        [events]
+        transport = "webhooks"
+        [webhooks]
+        port = {port}
+        secret = "{SECRET}"
+        [dispatch]
+        concurrency = 200
+        drain_timeout = 20
+        [log]
+        level = "warning"
+        [settings]
+        out = "{out_file}"
+        """,
+    )
+    proc = await run(config)
+    base = f"http://127.0.0.1:{port}"
+    website = sandbox.websites[0]
+    try:
+        async with aiohttp.ClientSession() as http:
+            await wait_healthy(http, base, proc)
+
+            async def post(n: int) -> int:
+                body, headers = hook(website, n)
+                async with http.post(base + "/crisp/hooks", data=body, headers=headers) as r:
+                    return r.status
+
+            statuses = await asyncio.gather(*(post(n) for n in range(200)))
+            assert statuses == [200] * 200
+            async with http.get(base + "/healthz") as resp:
+                assert (await resp.json())["in_flight"] == 200
+        assert not out_file.exists()  # every handler is still sleeping
+        proc.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(proc.communicate(), 20)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert proc.returncode == 0, err.decode()[-2000:]
+    done = out_file.read_text().split()
+    assert sorted(done) == [f"session_{n:08d}" for n in range(200)]
+
+
+async def test_sigint_on_an_idle_plugin_exits_0_quickly(sandbox: Sandbox, tmp_path: Path) -> None:
+    config = write_config(
+        tmp_path,
+        f"""
+        [plugin]
+        class = "slow_bot:SlowBot"
+        [crisp]
+        identifier = "{sandbox.identifier}"
+        key = "{sandbox.key}"
+        api_url = "{sandbox.url}"
+        [events]
+        transport = "rtm"
+        [log]
+        level = "warning"
+        """,
+    )
+    proc = await run(config)
+    try:
+        await eventually(lambda: len(sandbox.relay.subscriptions) == 1, timeout=15)
+        proc.send_signal(signal.SIGINT)
+        _, err = await asyncio.wait_for(proc.communicate(), 10)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert proc.returncode == 0, err.decode()[-2000:]
+    assert "Traceback" not in err.decode()
+    await eventually(lambda: not sandbox.relay.subscriptions)
