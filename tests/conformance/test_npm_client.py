@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
-
-from conftest import NodeRunner
 
 from crisp_plugin.sandbox import Sandbox
 from crisp_plugin.signing import sign
+
+NodeRunner = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
 
 
 def creds(sb: Sandbox, **extra: Any) -> dict[str, Any]:
