@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import importlib
 import sys
+import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -149,11 +150,30 @@ def _load(path: str) -> tuple[Settings, type[Plugin]]:
     """Settings and plugin class; ``ConfigError`` with every problem found."""
     from crisp_plugin.plugin import load_plugin_class
 
-    settings = load_config(path)
-    assert settings.plugin.class_ is not None
     folder = Path(path).resolve().parent
+    try:
+        settings = load_config(path)
+    except ConfigError as exc:
+        # Report a bad plugin class along with the file's other problems.
+        class_path = _raw_class(path)
+        if class_path and ":" in class_path and not any("plugin.class" in p for p in exc.problems):
+            try:
+                load_plugin_class(class_path, search=[Path.cwd(), folder])
+            except ConfigError as more:
+                raise ConfigError([*exc.problems, *more.problems]) from None
+        raise
+    assert settings.plugin.class_ is not None
     cls = load_plugin_class(settings.plugin.class_, search=[Path.cwd(), folder])
     return settings, cls
+
+
+def _raw_class(path: str) -> str | None:
+    try:
+        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+    value = raw.get("plugin", {}).get("class") if isinstance(raw.get("plugin"), dict) else None
+    return value if isinstance(value, str) else None
 
 
 # -------------------------------------------------------------------------- commands

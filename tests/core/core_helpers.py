@@ -54,16 +54,20 @@ def cli_env() -> dict[str, str]:
     return env
 
 
-async def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
-                  timeout: float = 60) -> Completed:
+async def run_cli(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, limit: float = 60
+) -> Completed:
     """Run the CLI without blocking the event loop (a sandbox may serve in it)."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "crisp_plugin", *args,
+        sys.executable,
+        "-m",
+        "crisp_plugin",
+        *args,
         cwd=str(cwd) if cwd else None,
         env=env or cli_env(),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    out, err = await asyncio.wait_for(proc.communicate(), limit)
     assert proc.returncode is not None
     return Completed(proc.returncode, out.decode(), err.decode())

@@ -132,7 +132,7 @@ def test_sandbox_makes_credentials_optional(tmp_path: Path) -> None:
 def test_signed_webhooks_need_a_secret(tmp_path: Path) -> None:
     lines = problems(tmp_path, VALID + '[events]\ntransport = "webhooks"\n')
     assert lines == [
-        'webhooks.secret is missing: set CRISP_HOOK_SECRET and write secret = '
+        "webhooks.secret is missing: set CRISP_HOOK_SECRET and write secret = "
         '"${CRISP_HOOK_SECRET}", or set webhooks.unsigned = true for unsigned website hooks'
     ]
     text = VALID + '[events]\ntransport = "both"\n[webhooks]\nsecret = "${CRISP_HOOK_SECRET}"\n'
@@ -142,7 +142,9 @@ def test_signed_webhooks_need_a_secret(tmp_path: Path) -> None:
 
 def test_bad_class_path_shape(tmp_path: Path) -> None:
     lines = problems(tmp_path, VALID.replace("bot:Bot", "bot.Bot"))
-    assert lines == ['plugin.class = "bot.Bot" is not "module:Class": write e.g. class = "my_bot:MyBot"']
+    assert lines == [
+        'plugin.class = "bot.Bot" is not "module:Class": write e.g. class = "my_bot:MyBot"'
+    ]
 
 
 def test_missing_file_and_bad_toml(tmp_path: Path) -> None:

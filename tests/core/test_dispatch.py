@@ -396,12 +396,16 @@ async def test_runtime_handlers_join_a_running_dispatcher() -> None:
     plugin = Plugin(settings())
     dispatcher = Dispatcher(plugin)
     got: list[GenericEvent | Event] = []
-    assert await dispatcher.feed("session:set_email", {"website_id": "w", "session_id": "s", "email": "a@b"})
+    assert await dispatcher.feed(
+        "session:set_email", {"website_id": "w", "session_id": "s", "email": "a@b"}
+    )
 
     @plugin.on("session:set_email")
     async def remember(event: Event) -> None:
         got.append(event)
 
-    await dispatcher.feed("session:set_email", {"website_id": "w", "session_id": "s", "email": "c@d"})
+    await dispatcher.feed(
+        "session:set_email", {"website_id": "w", "session_id": "s", "email": "c@d"}
+    )
     await dispatcher.wait_idle()
     assert [e.raw["email"] for e in got] == ["c@d"]

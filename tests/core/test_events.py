@@ -27,7 +27,12 @@ def test_message_send_is_typed_and_keeps_the_payload() -> None:
     assert isinstance(event, MessageSend)
     assert event.name == "message:send"
     assert (event.website_id, event.session_id, event.inbox_id) == ("website_1", "s1", None)
-    assert (event.type, event.from_, event.origin, event.fingerprint) == ("text", "user", "chat", 42)
+    assert (event.type, event.from_, event.origin, event.fingerprint) == (
+        "text",
+        "user",
+        "chat",
+        42,
+    )
     assert event.text == "Hello!"
     assert event.user is not None and event.user.nickname == "Visitor"
     assert event.brand_new_field == {"x": 1}  # type: ignore[attr-defined]
@@ -45,7 +50,11 @@ def test_text_is_none_for_non_text_messages() -> None:
 
 
 def test_picker_choice_arrives_as_message_updated() -> None:
-    picker = {"id": "p", "text": "Pick", "choices": [{"value": "a", "label": "A", "selected": True}]}
+    picker = {
+        "id": "p",
+        "text": "Pick",
+        "choices": [{"value": "a", "label": "A", "selected": True}],
+    }
     event = parse_event(
         "message:updated",
         {"website_id": "w", "session_id": "s", "fingerprint": 7, "content": picker},
@@ -82,7 +91,9 @@ def test_untyped_catalogue_events_are_generic_too() -> None:
 
 
 def test_other_typed_groups() -> None:
-    state = parse_event("session:set_state", {"website_id": "w", "session_id": "s", "state": "resolved"})
+    state = parse_event(
+        "session:set_state", {"website_id": "w", "session_id": "s", "state": "resolved"}
+    )
     assert isinstance(state, SessionSetState) and state.state == "resolved"
     bind = parse_event(
         "people:bind:session", {"website_id": "w", "session_id": "s", "people_id": "p"}

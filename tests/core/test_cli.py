@@ -1,0 +1,279 @@
+"""python -m crisp_plugin: check, events, init, run, --help; exit codes 0, 2 (config), 1."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+from core_helpers import cli_env, run_cli
+
+from crisp_plugin.sandbox import Sandbox
+
+BOT = """
+from crisp_plugin import Plugin, on
+from crisp_plugin.events import MessageSend
+
+
+class Bot(Plugin):
+    @on("message:send", text="(?i)hello")
+    async def greet(self, event: MessageSend) -> None:
+        await self.rest.send_message(event.website_id, event.session_id, "Hi!")
+
+    @on("session:*")
+    async def sessions(self, event) -> None:
+        pass
+
+
+class NotAPlugin:
+    pass
+"""
+
+GOOD = """
+[plugin]
+class = "bot:Bot"
+
+[crisp]
+identifier = "${CRISP_IDENTIFIER:-}"
+key = "${CRISP_KEY:-}"
+"""
+
+
+def project(tmp_path: Path, toml: str) -> Path:
+    (tmp_path / "bot.py").write_text(BOT)
+    path = tmp_path / "plugin.toml"
+    path.write_text(toml)
+    return path
+
+
+def assert_config_error(result: object, *expected: str) -> None:
+    code, out, err = result.returncode, result.stdout, result.stderr  # type: ignore[attr-defined]
+    assert code == 2, (out, err)
+    assert "Traceback" not in err and "Traceback" not in out
+    lines = [line.strip() for line in err.splitlines()[1:]]
+    assert lines == list(expected)
+
+
+@pytest.mark.parametrize(
+    ("toml", "env", "expected"),
+    [
+        pytest.param(
+            GOOD,
+            {"CRISP_IDENTIFIER": "ident"},
+            ["crisp.key is empty: set CRISP_KEY or write it in plugin.toml"],
+            id="missing-key",
+        ),
+        pytest.param(
+            GOOD + '[dispatch]\nconcurrency = "lots"\n',
+            {"CRISP_IDENTIFIER": "i", "CRISP_KEY": "k"},
+            ['dispatch.concurrency = "lots" is not an integer: fix the value\'s type'],
+            id="wrong-type",
+        ),
+        pytest.param(
+            GOOD + '[events]\ntransport = "websocket"\n',
+            {"CRISP_IDENTIFIER": "i", "CRISP_KEY": "k"},
+            ['events.transport = "websocket" is not one of rtm, webhooks, both'],
+            id="unknown-transport",
+        ),
+        pytest.param(
+            GOOD.replace("${CRISP_KEY:-}", "${CRISP_KEY}"),
+            {"CRISP_IDENTIFIER": "i"},
+            [
+                "crisp.key: environment variable CRISP_KEY is not set: export it or give a "
+                "default as ${CRISP_KEY:-...}"
+            ],
+            id="unset-env",
+        ),
+        pytest.param(
+            GOOD.replace("bot:Bot", "bott:Bot"),
+            {"CRISP_IDENTIFIER": "i", "CRISP_KEY": "k"},
+            [
+                'plugin.class = "bott:Bot": no module named bott: check the name, or run '
+                "from the folder that holds it"
+            ],
+            id="bad-module",
+        ),
+        pytest.param(
+            GOOD.replace("bot:Bot", "bot:Bott"),
+            {"CRISP_IDENTIFIER": "i", "CRISP_KEY": "k"},
+            ['plugin.class = "bot:Bott": module bot has no Bott: check the name'],
+            id="bad-class",
+        ),
+        pytest.param(
+            GOOD.replace("bot:Bot", "bot:NotAPlugin"),
+            {"CRISP_IDENTIFIER": "i", "CRISP_KEY": "k"},
+            [
+                'plugin.class = "bot:NotAPlugin": NotAPlugin is not a subclass of '
+                "crisp_plugin.Plugin"
+            ],
+            id="not-a-plugin",
+        ),
+    ],
+)
+async def test_check_reports_broken_files_one_line_each(
+    tmp_path: Path, toml: str, env: dict[str, str], expected: list[str]
+) -> None:
+    path = project(tmp_path, toml)
+    result = await run_cli("check", str(path), "--offline", cwd=tmp_path, env={**cli_env(), **env})
+    assert_config_error(result, *expected)
+    assert result.stderr.splitlines()[0] == f"{path}: {len(expected)} problem" + (
+        "s" if len(expected) > 1 else ""
+    )
+
+
+async def test_check_lists_several_problems_at_once(tmp_path: Path) -> None:
+    path = project(tmp_path, '[plugin]\nclass = "bot:Bot"\n[events]\ntransport = "ws"\n')
+    result = await run_cli("check", str(path), cwd=tmp_path)
+    assert_config_error(
+        result,
+        'events.transport = "ws" is not one of rtm, webhooks, both',
+        "crisp.identifier is missing: set CRISP_IDENTIFIER or write it in plugin.toml",
+        "crisp.key is missing: set CRISP_KEY or write it in plugin.toml",
+    )
+
+
+async def test_check_lists_handlers_and_events(tmp_path: Path) -> None:
+    path = project(tmp_path, GOOD + "[sandbox]\nenabled = true\n")
+    result = await run_cli("check", str(path), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert f"{path}: valid" in out
+    assert "Bot.greet  on message:send  text=/(?i)hello/" in out
+    assert "Bot.sessions  on session:*" in out
+    events_line = next(line for line in out.splitlines() if line.startswith("events ("))
+    assert events_line.startswith("events (plugin tier, 33): session:update_availability,")
+    assert events_line.endswith(", message:send")
+    assert "token: not checked (the embedded sandbox provides it)" in out
+
+
+async def test_check_tests_the_token_against_the_api(tmp_path: Path) -> None:
+    async with Sandbox(port=0) as sandbox:
+        toml = GOOD + f'api_url = "{sandbox.url}"\n'
+        path = project(tmp_path, toml)
+        good = {**cli_env(), "CRISP_IDENTIFIER": sandbox.identifier, "CRISP_KEY": sandbox.key}
+        result = await run_cli("check", str(path), cwd=tmp_path, env=good)
+        assert result.returncode == 0, result.stderr
+        assert f"token: valid ({sandbox.url})" in result.stdout
+
+        bad = {**good, "CRISP_KEY": "not-the-key"}
+        result = await run_cli("check", str(path), cwd=tmp_path, env=bad)
+        assert result.returncode == 2
+        assert "refused the token" in result.stderr and "not-the-key" not in result.stderr
+        assert "Traceback" not in result.stderr
+
+        offline = await run_cli("check", str(path), "--offline", cwd=tmp_path, env=bad)
+        assert offline.returncode == 0 and "token: not checked (--offline)" in offline.stdout
+
+
+async def test_check_an_unreachable_api_is_a_runtime_failure(tmp_path: Path) -> None:
+    path = project(
+        tmp_path, GOOD + 'api_url = "http://127.0.0.1:9"\ntimeout = 2\nmax_retries = 0\n'
+    )
+    env = {**cli_env(), "CRISP_IDENTIFIER": "i", "CRISP_KEY": "k"}
+    result = await run_cli("check", str(path), cwd=tmp_path, env=env)
+    assert result.returncode == 1
+    assert "could not reach http://127.0.0.1:9" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+async def test_events_prints_the_catalogue() -> None:
+    result = await run_cli("events")
+    assert result.returncode == 0
+    lines = result.stdout.splitlines()
+    assert lines[-1] == "82 events"
+    assert any(line.split() == ["message:send", "message", "MessageSend"] for line in lines)
+    assert any(line.split() == ["spam:message", "spam", "GenericEvent"] for line in lines)
+    plugin_tier = await run_cli("events", "--tier", "plugin", "--group", "message")
+    assert plugin_tier.stdout.splitlines()[-1] == "13 events"
+    bad = await run_cli("events", "--group", "nope")
+    assert bad.returncode == 2
+
+
+@pytest.mark.parametrize("command", [[], ["run"], ["check"], ["events"], ["init"]])
+async def test_help_everywhere(command: list[str]) -> None:
+    result = await run_cli(*command, "--help")
+    assert result.returncode == 0
+    assert result.stdout.startswith("usage: python -m crisp_plugin")
+
+
+async def test_init_creates_a_plugin_whose_test_passes(tmp_path: Path) -> None:
+    result = await run_cli("init", "echo-bot", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    folder = tmp_path / "echo-bot"
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "conftest.py",
+        "echo_bot.py",
+        "plugin.toml",
+        "pytest.ini",
+        "test_echo_bot.py",
+    ]
+    check = await run_cli("check", "plugin.toml", cwd=folder)
+    assert check.returncode == 0, check.stderr
+    assert "EchoBot.greet  on message:send" in check.stdout
+
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        cwd=folder,
+        env=cli_env(),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 0, out.decode()
+    assert "1 passed" in out.decode()
+
+    again = await run_cli("init", "echo-bot", cwd=tmp_path)
+    assert again.returncode == 2 and "already exists" in again.stderr
+
+
+async def test_run_refuses_a_broken_file_with_exit_2(tmp_path: Path) -> None:
+    path = project(tmp_path, GOOD.replace("bot:Bot", "bot:Nope"))
+    result = await run_cli("run", str(path), cwd=tmp_path)
+    assert_config_error(
+        result,
+        "crisp.identifier is empty: set CRISP_IDENTIFIER or write it in plugin.toml",
+        "crisp.key is empty: set CRISP_KEY or write it in plugin.toml",
+        'plugin.class = "bot:Nope": module bot has no Nope: check the name',
+    )
+
+
+async def test_run_starts_on_the_sandbox_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    path = project(
+        tmp_path,
+        GOOD + '[sandbox]\nenabled = true\nport = 0\nchat_page = false\n[log]\nformat = "json"\n',
+    )
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "crisp_plugin",
+        "run",
+        str(path),
+        cwd=tmp_path,
+        env=cli_env(),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert proc.stderr is not None
+    seen = []
+    try:
+        async with asyncio.timeout(30):
+            while True:
+                line = (await proc.stderr.readline()).decode()
+                assert line, "".join(seen)
+                seen.append(line)
+                if "plugin running" in line:
+                    break
+        proc.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(proc.wait(), 30)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert proc.returncode == 0

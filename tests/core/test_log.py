@@ -1,0 +1,94 @@
+"""Logs: JSON off a terminal, and secrets never in the output."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+
+import pytest
+import structlog
+
+from crisp_plugin import Settings
+from crisp_plugin.log import (
+    REDACTED,
+    configure_logging,
+    forget_secrets,
+    get_logger,
+    register_secret,
+)
+
+KEY = "c0ffee-super-secret-token-key-42"
+HOOK = "hook-signing-secret-99"
+
+
+@pytest.fixture(autouse=True)
+def _reset_logging() -> Iterator[None]:
+    yield
+    forget_secrets()
+    structlog.reset_defaults()
+
+
+def settings() -> Settings:
+    return Settings.model_validate(
+        {
+            "crisp": {"identifier": "ident", "key": KEY},
+            "webhooks": {"secret": HOOK},
+            "log": {"format": "json"},
+        }
+    )
+
+
+def test_logging_a_config_never_prints_its_secrets() -> None:
+    out = io.StringIO()
+    config = settings()
+    configure_logging(config, stream=out)
+    log = get_logger("test")
+    log.info("loaded config", config=config)
+    log.info("raw toml", raw={"crisp": {"identifier": "ident", "key": KEY}})
+    log.info("an url", url=f"https://api.example.com/?k={KEY}", note=[f"Basic {KEY}"])
+    log.warning("secret by name", password="p4ssw0rd!", hook_secret="abc", token="t0k3n")
+    text = out.getvalue()
+    assert KEY not in text and HOOK not in text
+    assert "p4ssw0rd!" not in text and "t0k3n" not in text
+    lines = [json.loads(line) for line in text.splitlines()]
+    assert lines[0]["config"]["crisp"]["identifier"] == "ident"
+    assert lines[0]["config"]["crisp"]["key"] == REDACTED
+    assert lines[1]["raw"]["crisp"]["key"] == REDACTED
+    assert lines[2]["url"] == f"https://api.example.com/?k={REDACTED}"
+    assert lines[3]["password"] == REDACTED and lines[3]["level"] == "warning"
+
+
+def test_tracebacks_are_scrubbed_too() -> None:
+    out = io.StringIO()
+    configure_logging(settings(), stream=out)
+    try:
+        raise RuntimeError(f"request failed with key {KEY}")
+    except RuntimeError as exc:
+        get_logger().error("failed", exc_info=exc)
+    text = out.getvalue()
+    assert KEY not in text
+    assert "request failed with key" in text and "Traceback" in text
+
+
+def test_console_format_and_level_filtering() -> None:
+    out = io.StringIO()
+    register_secret(KEY)
+    configure_logging(
+        Settings.model_validate({"log": {"level": "warning", "format": "console"}}), stream=out
+    )
+    log = get_logger()
+    log.info("hidden by level")
+    log.warning("shown", detail=KEY)
+    text = out.getvalue()
+    assert "hidden by level" not in text
+    assert "shown" in text and KEY not in text and REDACTED in text
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(text.splitlines()[0])
+
+
+def test_auto_format_is_json_off_a_terminal() -> None:
+    out = io.StringIO()
+    configure_logging(Settings(), stream=out)
+    get_logger().info("hello", n=1)
+    assert json.loads(out.getvalue())["n"] == 1
