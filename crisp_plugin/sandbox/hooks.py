@@ -178,7 +178,7 @@ class HookDeliverer:
                 status = resp.status
         except TimeoutError:
             status = "timeout"
-        except aiohttp.ClientError as exc:
+        except Exception as exc:  # refused, reset, bad URL: all count as a failed attempt
             status = f"error: {type(exc).__name__}"
         job.record["attempts"].append({"attempt": job.attempt, "status": status, "at": now_ms()})
         if isinstance(status, int) and 200 <= status < 300:

@@ -15,6 +15,7 @@ import asyncio
 import base64
 import hmac
 import json
+import logging
 import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
     from .server import Sandbox
 
 __all__ = ["RestApi"]
+
+log = logging.getLogger(__name__)
 
 
 class _Call:
@@ -117,6 +120,7 @@ class RestApi:
         except _Refused as refused:
             response = refused.response
         except Exception as exc:  # a sandbox bug must still answer in Crisp's shape
+            log.exception("sandbox error on %s %s", method, path)
             response = fail(500, "error", f"sandbox internal error: {type(exc).__name__}")
         body = request.get(BODY_KEY)
         self.served += 1

@@ -103,6 +103,8 @@ class Sandbox:
     def url(self) -> str:
         """Base URL without /v1 (what ``setRestHost`` / ``set_rest_host`` / api_url take)."""
         host = self.public_host or self.host
+        if host in ("", "0.0.0.0", "::"):  # listening everywhere: name loopback
+            host = "127.0.0.1"
         if ":" in host and not host.startswith("["):
             host = f"[{host}]"
         return f"http://{host}:{self.port}"
