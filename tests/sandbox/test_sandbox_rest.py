@@ -332,3 +332,42 @@ async def test_sandbox_repr_and_info_hide_secrets(sb: Sandbox) -> None:
     assert sb.key not in repr(sb) and sb.secret not in repr(sb)
     assert sb.key not in str(info) and sb.secret not in str(info)
     assert info["identifier"] == sb.identifier and info["relay_url"] == sb.relay_url
+
+
+async def test_head_routes_answer_status_only(rest: Rest) -> None:
+    website, session = await new_session(rest)
+    assert (await rest("HEAD", f"/v1/website/{website}/conversation/{session}"))[0] == 200
+    assert (await rest("HEAD", f"/v1/website/{website}/conversation/session_no"))[0] == 404
+
+
+async def test_websites_since_reports_unlinked(rest: Rest) -> None:
+    sb = rest.sb
+    other = await sb.control.add_website()
+    await sb.control.uninstall(other)
+    since = "/v1/plugin/connect/websites/since?date_since=2000-01-01T00:00:00Z"
+    diffs = {s["website_id"]: s["difference"] for s in (await rest("GET", since))[1]["data"]}
+    assert diffs == {sb.websites[0]: "linked", other: "unlinked"}
+    status, env = await rest("GET", "/v1/plugin/connect/websites/since?date_since=yesterday")
+    assert status == 400 and "date_since" in env["data"]["message"]
+
+
+async def test_invalid_meta_compose_and_routing_name_the_field(rest: Rest) -> None:
+    website, session = await new_session(rest)
+    base = f"/v1/website/{website}/conversation/{session}"
+    cases = [
+        ("/meta", {"email": 42}, "data.email"),
+        ("/meta", {"data": {"k": [1]}}, "data.data['k']"),
+        ("/compose", {"type": "maybe", "from": "operator"}, "data.type"),
+        ("/routing", {"assigned": "op"}, "data.assigned"),
+        ("/read", {"from": "operator", "fingerprints": ["x"]}, "data.fingerprints[0]"),
+    ]
+    for suffix, body, field in cases:
+        status, env = await rest("PATCH", base + suffix, body)
+        assert status == 400 and env["reason"] == "invalid_data", (suffix, env)
+        assert field in env["data"]["message"], (suffix, env)
+    assert rest.sb.bus.events(session_id=session) == []
+
+
+def test_url_names_loopback_when_listening_everywhere() -> None:
+    assert Sandbox(host="0.0.0.0", port=8787).url == "http://127.0.0.1:8787"
+    assert Sandbox(host="::1", port=1).relay_url == "http://[::1]:1/relay/"
