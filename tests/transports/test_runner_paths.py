@@ -4,6 +4,7 @@ sandbox -> RTM relay or signed hook -> runner's transport -> dispatcher -> handl
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -265,3 +266,25 @@ class _Lines:
 
     def flush(self) -> None:
         pass
+
+
+async def test_health_is_degraded_while_the_relay_is_unreachable(
+    sandbox: Sandbox, runners: list[Runner]
+) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        nobody = f"http://127.0.0.1:{s.getsockname()[1]}/relay/"
+    runner = await started(settings_for(sandbox, "both", rtm={"url": nobody}), sandbox)
+    runners.append(runner)
+    assert runner.webhooks is not None
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"http://127.0.0.1:{runner.webhooks.port}/healthz") as resp:
+            assert resp.status == 200
+            report = await resp.json()
+    assert report["status"] == "degraded"
+    assert report["transports"]["webhooks"] == "listening"
+    assert report["transports"]["rtm"] in ("reconnecting", "connecting")
+    # hooks still deliver while the relay is away
+    session = await sandbox.control.create_conversation()
+    await sandbox.control.visitor_says(None, session, "via the hook")
+    assert await recorder(runner).next_text() == "via the hook"
