@@ -118,8 +118,11 @@ class Runner:
             urn=s.plugin.urn,
             websites=list(s.sandbox.websites) or None,
         )
-        await sandbox.start()
         self.sandbox = sandbox
+        try:
+            await sandbox.start()
+        except OSError as exc:
+            raise CrispError(_listen_error("sandbox", s.sandbox.host, s.sandbox.port, exc)) from exc
         self.settings = _with_sandbox(s, sandbox)
         self._print(f"Sandbox: Crisp API and RTM relay at {sandbox.url}")
         if s.sandbox.chat_page:
@@ -177,7 +180,12 @@ class Runner:
                 extra_routes=health_routes(self.health, self.metrics),
                 on_answer=self.metrics.observe_hook,
             )
-            await self.webhooks.start()
+            try:
+                await self.webhooks.start()
+            except OSError as exc:
+                raise CrispError(
+                    _listen_error("webhooks", s.webhooks.host, s.webhooks.port, exc)
+                ) from exc
             if self.sandbox is not None:
                 await self.sandbox.control.add_hook(self.webhooks.url)
                 self._print(f"Web hooks: {self.webhooks.url} (registered with the sandbox)")
@@ -377,6 +385,14 @@ def _with_sandbox(settings: Settings, sandbox: Sandbox) -> Settings:
     )
     hooks = settings.webhooks.model_copy(update={"secret": SecretStr(sandbox.secret)})
     return settings.model_copy(update={"crisp": crisp, "webhooks": hooks})
+
+
+def _listen_error(section: str, host: str, port: int, exc: OSError) -> str:
+    reason = exc.strerror or str(exc)
+    return (
+        f"cannot listen on {host}:{port} ({section}.host / {section}.port): {reason}; "
+        "choose another port"
+    )
 
 
 async def _quietly(what: str, step: Any) -> None:
