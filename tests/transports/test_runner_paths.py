@@ -288,3 +288,16 @@ async def test_health_is_degraded_while_the_relay_is_unreachable(
     session = await sandbox.control.create_conversation()
     await sandbox.control.visitor_says(None, session, "via the hook")
     assert await recorder(runner).next_text() == "via the hook"
+
+
+async def test_key_revoked_while_running_ends_run_forever_with_1(sandbox: Sandbox) -> None:
+    out = _Lines()
+    runner = Runner(settings_for(sandbox, "rtm"), plugin_class=Recorder, out=out)
+    running = asyncio.create_task(runner.run_forever())
+    await eventually(lambda: runner.rtm is not None and runner.rtm.state == "connected")
+    sandbox.relay._key = "revoked"  # the token changes on Crisp's side
+    await sandbox.control.drop_rtm()
+    assert await asyncio.wait_for(running, 10) == 1
+    assert runner.state == "stopped"
+    assert len(out.lines) == 1 and "RtmUnauthorized" in out.lines[0]
+    assert sandbox.relay.refused == 1
