@@ -31,7 +31,9 @@ class Options:
     connections: int = 64  # W1 wrk connections
     relay_events: int = 20_000  # W2 N
     conversations: int = 100  # W3 K
-    messages_per_conversation: int = 20  # W3 messages each conversation sends
+    messages_per_conversation: int = 20  # W3 messages each conversation sends, saturated
+    paced_messages: int = 10  # W3 messages each conversation sends, paced
+    think_ms: float = 200.0  # W3 paced: mean pause of a visitor between reply and message
     rest_calls: int = 2_000  # W4 N (the sequential PyPI contender does fewer)
     memory_conversations: int = 100_000
     load_cpu: int | None = 0  # core of the load generator (wrk, the W3 driver)
@@ -47,6 +49,8 @@ class Options:
             relay_events=1_000,
             conversations=10,
             messages_per_conversation=3,
+            paced_messages=2,
+            think_ms=20.0,
             rest_calls=100,
             memory_conversations=2_000,
         )

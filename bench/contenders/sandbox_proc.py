@@ -12,9 +12,10 @@ JSON line:
 - ``{"cmd": "burst", "n": N, "conversations": C}`` (W2): N visitor messages round-robin
   over C conversations, as fast as the sandbox stores and pushes them ->
   ``{"pushed": N, "push_s": ...}``.
-- ``{"cmd": "autoreply", "conversations": K, "messages": M}`` (W3): K visitors each
-  say M messages, one at a time, each waiting for the operator's reply before the
-  next; latency is from just before the visitor's message is stored to the moment the
+- ``{"cmd": "autoreply", "conversations": K, "messages": M, "think_ms": T}`` (W3): K
+  visitors each say M messages, one at a time, each waiting for the operator's reply
+  and then a random pause of 0 to 2T ms before the next (T = 0: no pause, the bot is
+  saturated); latency is from just before the visitor's message is stored to the moment the
   reply is stored (both inside this process, ``perf_counter``) -> ``{"replies", "seconds",
   "p50_ms", "p99_ms", "per_s", "missing"}``.
 
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import signal
 import statistics
 import sys
@@ -83,13 +85,19 @@ class Visitor:
             await self.says(convs[i % len(convs)], f"message {i}")
         return {"pushed": n, "push_s": time.perf_counter() - started}
 
-    async def autoreply(self, conversations: int, messages: int, wait: float) -> dict[str, Any]:
+    async def autoreply(
+        self, conversations: int, messages: int, think_ms: float, wait: float
+    ) -> dict[str, Any]:
         loop = asyncio.get_running_loop()
         latencies: list[float] = []
         missing = 0
 
+        rng = random.Random(7)
+
         async def one(conv: Any) -> None:
             nonlocal missing
+            if think_ms > 0:  # do not start all visitors in the same instant
+                await asyncio.sleep(rng.uniform(0, 2 * think_ms) / 1000)
             for m in range(messages):
                 fut: asyncio.Future[float] = loop.create_future()
                 self.waiters[conv.session_id] = fut
@@ -102,6 +110,8 @@ class Visitor:
                     self.waiters.pop(conv.session_id, None)
                     continue
                 latencies.append(t1 - t0)
+                if think_ms > 0:
+                    await asyncio.sleep(rng.uniform(0, 2 * think_ms) / 1000)
 
         convs = [self.conversation() for _ in range(conversations)]
         started = time.perf_counter()
@@ -135,7 +145,10 @@ async def serve(sb: Sandbox, visitor: Visitor) -> None:
                 say(await visitor.burst(int(cmd["n"]), int(cmd.get("conversations", 100))))
             elif what == "autoreply":
                 result = await visitor.autoreply(
-                    int(cmd["conversations"]), int(cmd["messages"]), float(cmd.get("wait", 5))
+                    int(cmd["conversations"]),
+                    int(cmd["messages"]),
+                    float(cmd.get("think_ms", 0)),
+                    float(cmd.get("wait", 5)),
                 )
                 await sb.wait_hooks(5.0)
                 say(result)
