@@ -267,7 +267,9 @@ class RtmTransport:
                 raise
             except Exception as exc:
                 failures += 1
-                log.warning("rtm connection failed", error=_describe(exc), failures=failures)
+                log.warning(
+                    "rtm connection failed", url=self.url, error=_describe(exc), failures=failures
+                )
                 self._resolve_first()
                 if failures % self._rediscover_after == 0 and candidates:
                     index += 1
