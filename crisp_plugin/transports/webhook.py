@@ -35,6 +35,7 @@ from typing import Any
 import structlog
 from aiohttp import web
 
+from crisp_plugin.config import WebhookSettings
 from crisp_plugin.errors import EventError
 from crisp_plugin.transports.base import EventSink
 
@@ -111,7 +112,9 @@ class WebhookServer:
         self.accepting = True
 
     @classmethod
-    def from_settings(cls, sink: EventSink, webhooks: Any, **kwargs: Any) -> WebhookServer:
+    def from_settings(
+        cls, sink: EventSink, webhooks: WebhookSettings, **kwargs: Any
+    ) -> WebhookServer:
         """Build from the ``[webhooks]`` settings section."""
         secret = webhooks.secret.get_secret_value() if webhooks.secret is not None else None
         key = webhooks.key.get_secret_value() if webhooks.key is not None else None
