@@ -33,6 +33,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
+import engineio
 import socketio
 import structlog
 
@@ -58,6 +59,28 @@ def split_relay_url(url: str) -> tuple[str, str]:
     if parts.query:
         base += "?" + parts.query
     return base, parts.path or "/"
+
+
+class _RootPathEngineIO(engineio.AsyncClient):  # type: ignore[misc]
+    """Engine.IO client asking for ``/?EIO=4...`` when the Socket.IO path is the root.
+
+    python-engineio formats ``/{path}/``, which gives ``//`` for Crisp's relays (served
+    at ``/``); socket.io-client, which Crisp's relays are built for, sends ``/``.
+    """
+
+    def _get_engineio_url(self, url: str, engineio_path: str, transport: str) -> str:
+        full: str = super()._get_engineio_url(url, engineio_path, transport)
+        if not engineio_path.strip("/"):
+            scheme, sep, rest = full.partition("://")
+            full = scheme + sep + rest.replace("//?", "/?", 1)
+        return full
+
+
+class _RelayClient(socketio.AsyncClient):  # type: ignore[misc]
+    """python-socketio's client with the root-path fix above."""
+
+    def _engineio_client_class(self) -> type[engineio.AsyncClient]:
+        return _RootPathEngineIO
 
 
 class RtmTransport:
@@ -295,7 +318,7 @@ class RtmTransport:
         base, path = split_relay_url(url)
         if self._http is None or self._http.closed:
             self._http = aiohttp.ClientSession()
-        sio = socketio.AsyncClient(
+        sio = _RelayClient(
             reconnection=False,
             handle_sigint=False,
             logger=False,

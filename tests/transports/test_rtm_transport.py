@@ -179,7 +179,10 @@ async def test_refusing_dispatcher_is_counted_not_fatal(
 # -- relays that misbehave -----------------------------------------------------------
 
 
-async def mini_relay(on_auth: Callable[[socketio.AsyncServer, str, Any], Any]) -> tuple[str, Any]:
+async def mini_relay(
+    on_auth: Callable[[socketio.AsyncServer, str, Any], Any], at_root: bool = False
+) -> tuple[str, Any]:
+    """A Socket.IO relay at ``/ws/``, or at ``/`` exactly as Crisp's are served."""
     sio = socketio.AsyncServer(async_mode="aiohttp", logger=False, engineio_logger=False)
     seen: list[Any] = []
 
@@ -189,7 +192,11 @@ async def mini_relay(on_auth: Callable[[socketio.AsyncServer, str, Any], Any]) -
 
     sio.on("authentication", authentication)
     app = web.Application()
-    sio.attach(app, socketio_path="ws")
+    if at_root:
+        app.router.add_get("/", sio.handle_request)
+        app.router.add_post("/", sio.handle_request)
+    else:
+        sio.attach(app, socketio_path="ws")
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -199,7 +206,7 @@ async def mini_relay(on_auth: Callable[[socketio.AsyncServer, str, Any], Any]) -
     async def close() -> None:
         await runner.cleanup()
 
-    return f"http://127.0.0.1:{port}/ws/", (close, seen)
+    return f"http://127.0.0.1:{port}/{'' if at_root else 'ws/'}", (close, seen)
 
 
 async def test_authenticated_false_is_a_refusal() -> None:
@@ -242,6 +249,27 @@ async def test_silent_relay_times_out_and_is_retried() -> None:
         assert rtm.error is None and rtm.state != "connected"
         await eventually(lambda: len(seen) >= 2)  # authenticated again on the retry
         assert seen[0]["inboxes"] == ["inbox-1"]
+    finally:
+        await rtm.stop()
+        await close()
+
+
+async def test_relay_served_at_the_root_path_is_reached() -> None:
+    """Crisp's relays live at ``/``: the client must ask for ``/?EIO=4``, not ``//``."""
+
+    async def accept(sio: socketio.AsyncServer, sid: str, data: Any) -> None:
+        await sio.emit("authenticated", True, to=sid)
+        await sio.emit("message:send", {"website_id": "w", "content": "from the root"}, to=sid)
+
+    url, (close, seen) = await mini_relay(accept, at_root=True)
+    sink = Sink()
+    rtm = RtmTransport(sink, identifier="id", key="k", events=lambda: ["message:send"], url=url)
+    try:
+        await rtm.start()
+        assert rtm.state == "connected"
+        assert seen[0]["events"] == ["message:send"]
+        await eventually(lambda: len(sink.fed) == 1)
+        assert sink.fed[0][1]["content"] == "from the root"
     finally:
         await rtm.stop()
         await close()
