@@ -68,7 +68,9 @@ class Dispatcher:
         self.plugin = plugin
         self.settings = settings if settings is not None else plugin.config.dispatch
         self.stats = DispatchStats()
-        self.log: Any = structlog.get_logger("crisp_plugin.dispatch")
+        # Bound once: a lazy proxy would rebuild the logger on every line (hot path).
+        # Configure logging (crisp_plugin.log.configure_logging) before this point.
+        self.log: Any = structlog.get_logger("crisp_plugin.dispatch").bind()
         s = self.settings
         self._dedupe = TTLSet(s.dedupe_ttl, s.dedupe_max)
         self._digests = TTLSet(s.dedupe_digest_ttl, s.dedupe_max)

@@ -8,7 +8,9 @@ succeeded), ``failed`` (a handler raised or timed out), ``timeouts``, ``duplicat
 
 from __future__ import annotations
 
-__all__ = ["KINDS", "DispatchStats"]
+__all__ = ["KINDS", "MAX_NAMES", "DispatchStats"]
+
+MAX_NAMES = 256
 
 KINDS = (
     "received",
@@ -43,8 +45,10 @@ class DispatchStats:
     malformed: dict[str, int]
 
     def count(self, kind: str, name: str) -> None:
-        """Add one to ``kind`` for event ``name``."""
+        """Add one to ``kind`` for event ``name`` (names past the 256th: ``"other"``)."""
         counter: dict[str, int] = getattr(self, kind)
+        if name not in counter and len(counter) >= MAX_NAMES:
+            name = "other"  # names come from the network: keep the counters bounded
         counter[name] = counter.get(name, 0) + 1
 
     def total(self, kind: str) -> int:

@@ -7,9 +7,9 @@ and its Crisp name (``.name``). Fields Crisp adds that the model does not know a
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, PrivateAttr
+from pydantic import BaseModel, ConfigDict
 
 __all__ = ["Event", "GenericEvent", "SessionEvent", "WebsiteEvent"]
 
@@ -19,21 +19,36 @@ class Event(BaseModel):
 
     model_config = ConfigDict(extra="allow", populate_by_name=True, frozen=False)
 
+    # The Crisp name a typed model stands for (set by events.parse for each model).
+    event_name: ClassVar[str] = ""
+
     website_id: str | None = None
     session_id: str | None = None
 
-    _name: str = PrivateAttr(default="")
-    _raw: dict[str, Any] = PrivateAttr(default_factory=dict)
+    # ``name`` and ``raw`` live in the instance __dict__ under keys that are not fields,
+    # set by ``parse_event``: cheaper on the hot path than pydantic private attributes,
+    # and invisible to model_dump / repr / equality.
 
     @property
     def name(self) -> str:
         """The Crisp event name, e.g. ``"message:send"``."""
-        return self._name
+        return self.__dict__.get("_crisp_name") or type(self).event_name
 
     @property
     def raw(self) -> dict[str, Any]:
-        """The payload exactly as received (the same dict object)."""
-        return self._raw
+        """The payload exactly as received (the same dict object).
+
+        For an event built in code rather than parsed, the fields as Crisp names them.
+        """
+        raw = self.__dict__.get("_crisp_raw")
+        if raw is None:
+            raw = self.model_dump(by_alias=True, exclude_unset=True)
+            object.__setattr__(self, "_crisp_raw", raw)
+        return raw
+
+    def _bind(self, name: str, raw: dict[str, Any]) -> None:
+        object.__setattr__(self, "_crisp_name", name)
+        object.__setattr__(self, "_crisp_raw", raw)
 
     @property
     def text(self) -> str | None:
@@ -49,7 +64,7 @@ class Event(BaseModel):
 
     def __repr__(self) -> str:
         return (
-            f"<{type(self).__name__} {self._name} website_id={self.website_id!r} "
+            f"<{type(self).__name__} {self.name} website_id={self.website_id!r} "
             f"session_id={self.session_id!r}>"
         )
 

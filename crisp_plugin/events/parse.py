@@ -81,6 +81,10 @@ MODELS: dict[str, type[Event]] = {
 }
 
 
+for _name, _model in MODELS.items():
+    _model.event_name = _name
+
+
 def model_for(name: str) -> type[Event]:
     """The model class an event name parses into (``GenericEvent`` when untyped)."""
     return MODELS.get(name, GenericEvent)
@@ -98,8 +102,7 @@ def parse_event(name: str, payload: Any) -> Event:
             event = model.model_validate(payload)
         except ValidationError as exc:
             raise EventError(_describe(name, exc)) from None
-    event._name = name
-    event._raw = payload
+    event._bind(name, payload)
     return event
 
 

@@ -115,3 +115,13 @@ def test_every_message_session_people_and_plugin_event_has_a_model() -> None:
     typed_groups = {"message", "session", "people", "plugin"}
     wanted = {name for name, group in EVENTS.items() if group in typed_groups}
     assert wanted == set(MODELS)
+
+
+def test_events_built_in_code_have_a_name_and_raw() -> None:
+    event = MessageSend(
+        website_id="w", session_id="s", type="text", from_="user", content="hi", fingerprint=3
+    )
+    assert event.name == "message:send"
+    assert event.raw["from"] == "user" and event.raw["fingerprint"] == 3
+    assert "_crisp" not in str(event.model_dump())
+    assert event == parse_event("message:send", dict(event.raw))
