@@ -4,9 +4,11 @@
 
 Starts the Runner (web hook transport, no-op plugin, short dedupe TTL), reads VmRSS
 from /proc/self/status idle, feeds N ``message:send`` events of N distinct
-conversations through the runner's dispatcher (the path every transport takes), waits
-until handled, reads VmRSS, waits SETTLE_SECONDS for the dedupe and ordering state
-to expire, feeds one more event (expiry may be lazy), and reads VmRSS again.
+conversations through the runner's dispatcher (the path every transport takes), 100
+at a time (the dispatcher's concurrency, as W3's 100 conversations in flight), reads
+VmRSS once all are handled (every dedupe key still alive), waits SETTLE_SECONDS for
+the dedupe and ordering state to expire, feeds one more event (expiry may be lazy),
+and reads VmRSS again.
 Prints one JSON line with the three figures in MB.
 """
 
@@ -39,10 +41,12 @@ def dispatcher_of(runner: Runner) -> Any:
     raise RuntimeError("the runner exposes no dispatcher")
 
 
-async def feed_all(d: Any, count: int, start: int) -> None:
+async def feed_all(d: Any, count: int, start: int, batch: int = 100) -> None:
     for i in range(start, start + count):
         data = message_send(WEBSITE_ID, session_id(i), 10**12 + i, "hello there")
         while not await d.feed("message:send", data, "webhook"):
+            await d.wait_idle()
+        if (i + 1) % batch == 0:
             await d.wait_idle()
 
 
