@@ -34,7 +34,7 @@ class Options:
     messages_per_conversation: int = 20  # W3 messages each conversation sends, saturated
     paced_messages: int = 10  # W3 messages each conversation sends, paced
     think_ms: float = 200.0  # W3 paced: mean pause of a visitor between reply and message
-    rest_calls: int = 2_000  # W4 N (the sequential PyPI contender does fewer)
+    rest_calls: int = 5_000  # W4 N, every contender
     memory_conversations: int = 100_000
     load_cpu: int | None = 0  # core of the load generator (wrk, the W3 driver)
     server_cpu: int | None = 1  # core of the contender
