@@ -265,7 +265,7 @@ class Runner:
 
     async def stop(self) -> None:
         """Stop taking events, drain, close everything. Safe to call twice."""
-        if self.state in ("stopped", "stopping"):
+        if self.state in ("stopped", "stopping", "failed"):
             return
         self.state = "stopping"
         if self._watch is not None:
