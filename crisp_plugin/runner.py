@@ -68,7 +68,6 @@ class Runner:
         self.webhooks: WebhookServer | None = None
         self.state = "stopped"
         self._started_plugin = False
-        self._stopped = asyncio.Event()
         self._force = asyncio.Event()
         self._watch: asyncio.Task[None] | None = None
 
@@ -80,7 +79,6 @@ class Runner:
     async def start(self) -> None:
         """Start every part; on failure, stop what was started and raise."""
         self.state = "starting"
-        self._stopped.clear()
         try:
             await self._start_sandbox()
             await self._start_rest()
@@ -292,7 +290,6 @@ class Runner:
             await _quietly("sandbox close", self.sandbox.stop())
             self.sandbox = None
         self.state = "stopped"
-        self._stopped.set()
         log.info("plugin stopped")
 
     async def _drain(self, dispatcher: Dispatcher) -> None:
