@@ -130,14 +130,14 @@ class Dispatcher:
             stats.count("malformed", name)
             raise
         stats.count("received", name)
+        if not self.plugin.handlers_for(name):
+            stats.count("ignored", name)  # nothing would run: no dedupe key to keep
+            return True
         if self._is_duplicate(name, event, payload):
             stats.count("duplicates", name)
             return True
         if name == "message:received" and self.settings.drop_echoes and self._is_echo(event):
             stats.count("echoes", name)
-            return True
-        if not self.plugin.handlers_for(name):
-            stats.count("ignored", name)
             return True
         self._enqueue((event.website_id, event.session_id), event)
         return True

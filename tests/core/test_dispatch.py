@@ -14,6 +14,8 @@ from structlog.testing import capture_logs
 
 from crisp_plugin import Dispatcher, EventError, Plugin, Settings, on
 from crisp_plugin.events import Event, GenericEvent, MessageSend
+from crisp_plugin.rest import RestClient
+from crisp_plugin.sandbox import Sandbox
 
 
 def settings(**dispatch: Any) -> Settings:
@@ -409,3 +411,30 @@ async def test_runtime_handlers_join_a_running_dispatcher() -> None:
     )
     await dispatcher.wait_idle()
     assert [e.raw["email"] for e in got] == ["c@d"]
+
+
+async def test_messages_the_rest_client_sent_come_back_as_echoes_and_are_dropped() -> None:
+    received: list[int] = []
+
+    class Bot(Plugin):
+        @on("message:received")
+        async def operator_said(self, event: Any) -> None:
+            received.append(event.fingerprint)
+
+    async with Sandbox(port=0) as sandbox:
+        website = sandbox.websites[0]
+        session = await sandbox.control.create_conversation(website)
+        # A different origin than the plugin's URN: only the fingerprint can tell.
+        async with RestClient(
+            sandbox.identifier, sandbox.key, api_url=sandbox.url, urn="urn:someone:else:1"
+        ) as rest:
+            plugin = Bot(settings(), rest=rest)
+            dispatcher = Dispatcher(plugin)
+            sent = await rest.send_message(website, session, "Hi from the bot")
+            echo = message(session, sent.fingerprint, "Hi from the bot", website=website)
+            human = message(session, sent.fingerprint + 1, "Hi from a human", website=website)
+            await dispatcher.feed("message:received", echo)
+            await dispatcher.feed("message:received", human)
+            await dispatcher.wait_idle()
+    assert received == [sent.fingerprint + 1]
+    assert dispatcher.stats.echoes == {"message:received": 1}
