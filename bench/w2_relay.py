@@ -15,11 +15,12 @@ import time
 
 from bench import ours
 from bench.model import Contender, Metric, Options, Workload, ratio
-from bench.procs import NODE_DIR, Proc
+from bench.procs import NODE_DIR, Proc, cpu_seconds
 from bench.sandbox_proc import SandboxProc, running_sandbox
 
 
 async def _timed(sb: SandboxProc, contender: Proc, n: int) -> dict[str, float]:
+    cpu0 = cpu_seconds(contender.pid)
     started = time.perf_counter()
     sb.proc.send({"cmd": "burst", "n": n, "conversations": 100})
     done = asyncio.ensure_future(contender.next_json(90.0))
@@ -29,9 +30,15 @@ async def _timed(sb: SandboxProc, contender: Proc, n: int) -> dict[str, float]:
         raise RuntimeError(f"sandbox: {pushed['error']}")
     answer = await done
     seconds = time.perf_counter() - started
+    cpu = cpu_seconds(contender.pid) - cpu0
     if answer.get("done") != n:
         raise RuntimeError(f"contender answered {answer}")
-    return {"seconds": seconds, "per_s": n / seconds, "push_s": float(pushed["push_s"])}
+    return {
+        "seconds": seconds,
+        "per_s": n / seconds,
+        "push_s": float(pushed["push_s"]),
+        "cpu_us": cpu / n * 1e6,
+    }
 
 
 async def run_ours(opts: Options) -> dict[str, float]:
@@ -66,6 +73,7 @@ def workload(opts: Options) -> Workload:
             Metric("seconds", "s to see all", higher_is_better=False, digits=3),
             Metric("per_s", "events/s", higher_is_better=True),
             Metric("push_s", "sandbox push s", higher_is_better=False, digits=3),
+            Metric("cpu_us", "client CPU us/event", higher_is_better=False, digits=1),
         ],
         contenders=[
             Contender("ours", "ours: RTM transport", run_ours, ours=True),
@@ -73,7 +81,7 @@ def workload(opts: Options) -> Workload:
         ],
         limits=(
             "The sandbox's relay (python-socketio server, one Python process) pushes the "
-            "events and shares its core with nothing else but the harness; \"sandbox push "
+            'events and shares its core with nothing else but the harness; "sandbox push '
             "s\" is how long it took to store and emit all N. When a contender's time is "
             "close to that figure the relay is the limit, not the contender. Our side "
             "decodes each Socket.IO frame (python-socketio client), parses the payload "

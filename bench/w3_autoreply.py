@@ -12,8 +12,9 @@ waits for the bot's reply before the next. Two phases per run:
 Path: visitor message stored -> event
 (RTM push or signed hook POST) -> bot's handler -> ``send_message`` over REST -> reply
 stored. Latency is measured inside the sandbox from just before the visitor's message
-is stored to the moment the reply is stored. Contenders: ours over hooks and over RTM,
-the official Node client's bot over RTM and over hooks.
+is stored to the moment the reply is stored; the bot's CPU time per reply (from /proc,
+over the saturated phase) shows its own cost, whatever limits the pace. Contenders:
+ours over hooks and over RTM, the official Node client's bot over RTM and over hooks.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 from bench import ours
 from bench.model import Contender, Metric, Options, Workload, ratio
 from bench.payloads import HOOK_PATH
-from bench.procs import NODE_DIR, Proc, free_port
+from bench.procs import NODE_DIR, Proc, cpu_seconds, free_port
 from bench.sandbox_proc import SandboxProc, running_sandbox
 
 
@@ -36,16 +37,19 @@ async def _phase(sb: SandboxProc, k: int, messages: int, think_ms: float) -> dic
     return r
 
 
-async def _drive(sb: SandboxProc, opts: Options) -> dict[str, float]:
+async def _drive(sb: SandboxProc, opts: Options, bot: Proc) -> dict[str, float]:
     k = opts.conversations
     await _phase(sb, k, 1, 0)  # warm-up: connections, caches
     paced = await _phase(sb, k, opts.paced_messages, opts.think_ms)
+    cpu0 = cpu_seconds(bot.pid)
     full = await _phase(sb, k, opts.messages_per_conversation, 0)
+    cpu = cpu_seconds(bot.pid) - cpu0
     return {
         "p50_ms": paced["p50_ms"],
         "p99_ms": paced["p99_ms"],
         "per_s": full["per_s"],
         "sat_p99_ms": full["p99_ms"],
+        "cpu_us": cpu / max(1, full["replies"]) * 1e6,
     }
 
 
@@ -56,7 +60,7 @@ async def _ours(opts: Options, transport: str) -> dict[str, float]:
         try:
             if transport == "webhooks":
                 await sb.command(cmd="add_hook", url=_hook_url_of(proc))
-            return await _drive(sb, opts)
+            return await _drive(sb, opts, proc)
         finally:
             await proc.stop()
 
@@ -89,7 +93,7 @@ async def _node(opts: Options, mode: str) -> dict[str, float]:
             await proc.ready()
             if mode == "hooks":
                 await sb.command(cmd="add_hook", url=f"http://127.0.0.1:{port}{HOOK_PATH}")
-            return await _drive(sb, opts)
+            return await _drive(sb, opts, proc)
         finally:
             await proc.stop()
 
@@ -112,6 +116,7 @@ def workload(opts: Options) -> Workload:
             Metric("p99_ms", "p99 ms paced", higher_is_better=False, digits=2),
             Metric("per_s", "replies/s saturated", higher_is_better=True),
             Metric("sat_p99_ms", "p99 ms saturated", higher_is_better=False, digits=1),
+            Metric("cpu_us", "bot CPU us/reply", higher_is_better=False, digits=0),
         ],
         contenders=[
             Contender("ours_hooks", "ours: hooks", run_ours_hooks, ours=True),
