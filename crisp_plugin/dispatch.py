@@ -41,7 +41,7 @@ import hashlib
 import json
 import time
 from collections import deque
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 import structlog
@@ -57,6 +57,9 @@ from crisp_plugin.stats import DispatchStats
 __all__ = ["Dispatcher"]
 
 ConversationKey = tuple[str | None, str | None]
+
+# (event name, seconds, outcome, handler name), called after every handler run.
+HandlerListener = Callable[[str, float, str, str], None]
 
 _FINGERPRINTED = frozenset({"message:send", "message:received"})
 
@@ -82,10 +85,33 @@ class Dispatcher:
         self._idle = asyncio.Event()
         self._idle.set()
         self._accepting = True
-        if plugin.has_rest:
-            add_listener = getattr(plugin.rest, "add_send_listener", None)
+        self._handler_listeners: list[HandlerListener] = []
+        self._attach()
+
+    def _attach(self) -> None:
+        if self.plugin.has_rest:
+            add_listener = getattr(self.plugin.rest, "add_send_listener", None)
             if add_listener is not None:
                 add_listener(self.note_sent)
+
+    def _detach(self) -> None:
+        if self.plugin.has_rest:
+            remove = getattr(self.plugin.rest, "remove_send_listener", None)
+            if remove is not None:
+                remove(self.note_sent)
+
+    def add_handler_listener(self, callback: HandlerListener) -> None:
+        """Call ``callback(event_name, seconds, outcome, handler_name)`` after each
+        handler run (metrics). Exceptions it raises are logged and ignored."""
+        self._handler_listeners.append(callback)
+
+    def _observe(self, name: str, started: float, outcome: str, handler: str) -> None:
+        seconds = time.perf_counter() - started
+        for callback in self._handler_listeners:
+            try:
+                callback(name, seconds, outcome, handler)
+            except Exception:
+                self.log.exception("handler listener failed", handler=handler)
 
     # ----------------------------------------------------------------- inspection
 
@@ -250,6 +276,8 @@ class Dispatcher:
             duration_ms=round((time.perf_counter() - started) * 1000, 3),
             outcome="ok",
         )
+        if self._handler_listeners:
+            self._observe(event.name, started, "ok", handler.name)
         return True
 
     async def _failed(
@@ -261,6 +289,8 @@ class Dispatcher:
         started: float,
     ) -> None:
         duration = (time.perf_counter() - started) * 1000 if started else 0.0
+        if self._handler_listeners and started:
+            self._observe(event.name, started, outcome, handler.name)
         self.log.error(
             "event handler failed",
             name=event.name,
@@ -324,6 +354,10 @@ class Dispatcher:
         self._pending = 0
         self._idle.set()
         return False
+
+    def close(self) -> None:
+        """Stop following the REST client's sends (after ``drain``)."""
+        self._detach()
 
     def resume(self) -> None:
         """Accept events again after a drain (tests, reloads)."""

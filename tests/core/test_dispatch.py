@@ -438,3 +438,23 @@ async def test_messages_the_rest_client_sent_come_back_as_echoes_and_are_dropped
             await dispatcher.wait_idle()
     assert received == [sent.fingerprint + 1]
     assert dispatcher.stats.echoes == {"message:received": 1}
+
+
+async def test_handler_listeners_see_every_run_with_its_outcome() -> None:
+    class Bot(Plugin):
+        @on("message:send")
+        async def maybe(self, event: MessageSend) -> None:
+            if event.fingerprint == 2:
+                raise ValueError("no")
+
+    dispatcher = Dispatcher(Bot(settings()))
+    runs: list[tuple[str, str, str]] = []
+    dispatcher.add_handler_listener(lambda name, sec, outcome, h: runs.append((name, outcome, h)))
+    dispatcher.add_handler_listener(lambda *args: 1 / 0)  # a broken listener changes nothing
+    await dispatcher.feed("message:send", message("s", 1))
+    await dispatcher.feed("message:send", message("s", 2))
+    await dispatcher.wait_idle()
+    assert runs == [
+        ("message:send", "ok", "Bot.maybe"),
+        ("message:send", "error", "Bot.maybe"),
+    ]
