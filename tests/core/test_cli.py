@@ -277,3 +277,14 @@ async def test_run_starts_on_the_sandbox_and_stops_cleanly_on_sigterm(tmp_path: 
             proc.kill()
             await proc.wait()
     assert proc.returncode == 0
+
+
+async def test_check_reports_a_misdeclared_handler_as_a_config_problem(tmp_path: Path) -> None:
+    path = project(tmp_path, GOOD + "[sandbox]\nenabled = true\n")
+    (tmp_path / "bot.py").write_text(BOT.replace('"message:send"', '"message:sned"'))
+    result = await run_cli("check", str(path), cwd=tmp_path)
+    assert_config_error(
+        result,
+        'plugin.class = "bot:Bot": importing bot failed: HandlerError: '
+        "'message:sned' is not a Crisp event: did you mean 'message:send'?",
+    )
