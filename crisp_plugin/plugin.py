@@ -64,14 +64,14 @@ class Plugin:
     """Base class of a Crisp plugin. See the module docstring."""
 
     # Instance attributes a handler method must not shadow.
-    _RESERVED = frozenset({"rest", "state", "config", "log", "version", "settings", "urn"})
+    _RESERVED = frozenset(
+        {"rest", "state", "config", "log", "version", "_rest", "_handlers", "_by_name"}
+    )
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         for attr, value in vars(cls).items():
-            if hasattr(value, HANDLERS_ATTR) and (
-                attr in Plugin._RESERVED or attr in vars(Plugin) or attr.startswith("_")
-            ):
+            if hasattr(value, HANDLERS_ATTR) and (attr in Plugin._RESERVED or attr in vars(Plugin)):
                 raise HandlerError(
                     f"handler {cls.__name__}.{attr} hides Plugin.{attr}: rename the method"
                 )

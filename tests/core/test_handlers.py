@@ -147,7 +147,7 @@ def test_rest_is_explicit_when_missing() -> None:
     assert getattr(plugin, "rest", None) is None
 
 
-@pytest.mark.parametrize("name", ["state", "rest", "on_error", "handlers", "_private"])
+@pytest.mark.parametrize("name", ["state", "rest", "on_error", "handlers", "_handlers"])
 def test_a_handler_may_not_hide_a_plugin_attribute(name: str) -> None:
     async def handler(self: Plugin, event: Event) -> None: ...
 
