@@ -1,0 +1,10 @@
+"""The greeter: the smallest useful bot. It answers a visitor's greeting."""
+
+from crisp_plugin import Plugin, on
+from crisp_plugin.events import MessageSend
+
+
+class Greeter(Plugin):
+    @on("message:send", text=r"(?i)\b(hello|hi|hey)\b")
+    async def greet(self, event: MessageSend) -> None:
+        await self.rest.send_message(event.website_id, event.session_id, "Hi! How can I help?")

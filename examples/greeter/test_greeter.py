@@ -1,0 +1,25 @@
+"""The greeter answers a greeting, over each transport, and ignores other talk."""
+
+import pytest
+from greeter import Greeter
+
+from crisp_plugin.testing import PluginRunner, Transport, Visitor
+
+
+@pytest.mark.parametrize("transport", ["rtm", "webhooks", "both"])
+async def test_answers_hello(
+    run_plugin: PluginRunner, visitor: Visitor, transport: Transport
+) -> None:
+    async with run_plugin(Greeter, transport=transport):
+        await visitor.say("hello there")
+        reply = await visitor.expect_reply(timeout=5)
+        assert reply.text == "Hi! How can I help?"
+        await visitor.expect_no_reply(within=0.3)  # once, even when both transports deliver
+
+
+async def test_ignores_other_messages(run_plugin: PluginRunner, visitor: Visitor) -> None:
+    async with run_plugin(Greeter):
+        await visitor.say("where is my parcel?")
+        await visitor.expect_no_reply(within=0.5)
+        await visitor.say("Hey!")
+        await visitor.expect_reply(match="How can I help", timeout=5)

@@ -1,0 +1,193 @@
+"""The chat page in a real headless browser (Debian's chromium, driven by Playwright).
+
+1. The quickstart as a newcomer runs it: ``python -m crisp_plugin run plugin.toml``
+   prints the chat page's address; typing "hello" there shows the greeter's answer.
+2. A picker appears live and a click sends the choice back (the satisfaction bot,
+   after the page's Resolve button), and the bot's typing indicator shows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import Browser, Page, async_playwright, expect
+
+from crisp_plugin import Plugin, on
+from crisp_plugin.config import settings_from_dict
+from crisp_plugin.runner import Runner
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+URL = re.compile(r"https?://127\.0\.0\.1:\d+/\S*")
+
+
+def _chromium() -> str:
+    """The browser to drive; the test fails (never skips) when it is missing."""
+    path = shutil.which(CHROMIUM) or CHROMIUM
+    assert Path(path).is_file(), f"chromium not found at {CHROMIUM}: apt-get install chromium"
+    return path
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    path = _chromium()
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+async def _read_address(proc: asyncio.subprocess.Process, within: float) -> tuple[str, str]:
+    """The first URL the process prints (on stdout or stderr), and what it printed."""
+    seen: list[str] = []
+
+    async def scan(stream: asyncio.StreamReader | None) -> str:
+        assert stream is not None
+        while True:
+            line = (await stream.readline()).decode(errors="replace")
+            if not line:
+                await asyncio.sleep(within)  # EOF: let the other stream answer
+                raise AssertionError("no address printed")
+            seen.append(line)
+            found = URL.search(line)
+            if found and "chat" in line.lower():
+                return found.group(0)
+
+    tasks = [asyncio.ensure_future(scan(s)) for s in (proc.stdout, proc.stderr)]
+    try:
+        done, _ = await asyncio.wait(tasks, timeout=within, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            if task.exception() is None:
+                return task.result(), "".join(seen)
+        raise AssertionError("the chat page's address was not printed:\n" + "".join(seen))
+    finally:
+        for task in tasks:
+            task.cancel()
+
+
+async def _say(page: Page, text: str) -> None:
+    await page.get_by_test_id("text").fill(text)
+    await page.get_by_test_id("text").press("Enter")
+
+
+async def test_quickstart_greeter_answers_hello_in_the_browser(
+    browser: Browser, tmp_path: Path
+) -> None:
+    # The README's plugin.toml, on a free port so the test never collides.
+    toml = (ROOT / "plugin.toml").read_text(encoding="utf-8")
+    toml, n = re.subn(r"(?m)^port\s*=\s*\d+", "port = 0", toml)
+    assert n == 1, "plugin.toml should set [sandbox] port once"
+    config = tmp_path / "plugin.toml"
+    config.write_text(toml, encoding="utf-8")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "crisp_plugin",
+        "run",
+        str(config),
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        address, _ = await _read_address(proc, within=15)
+        page = await browser.new_page()
+        await page.goto(address)
+        await expect(page.locator("body[data-ready=true]")).to_be_attached(timeout=10_000)
+        await _say(page, "hello")
+        await expect(page.locator(".message.user").last).to_have_text("hello")
+        answer = page.locator(".message.operator .text")
+        await expect(answer.last).to_have_text("Hi! How can I help?", timeout=10_000)
+    finally:
+        proc.terminate()
+        try:
+            await asyncio.wait_for(proc.wait(), timeout=10)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+    assert proc.returncode == 0, f"run exited with {proc.returncode} on SIGTERM"
+
+
+class RatingBot(Plugin):
+    """Types, then asks for a rating when resolved; thanks the visitor for the choice."""
+
+    @on("message:send")
+    async def typing_then_answer(self, event: Any) -> None:
+        await self.rest.website.compose_message_in_conversation(
+            event.website_id, event.session_id, {"type": "start", "from": "operator"}
+        )
+        await asyncio.sleep(0.8)
+        await self.rest.send_message(event.website_id, event.session_id, "Noted.")
+
+    @on("session:set_state")
+    async def ask(self, event: Any) -> None:
+        if event.raw.get("state") == "resolved":
+            picker = {
+                "id": "rating",
+                "text": "How did we do?",
+                "choices": [
+                    {"value": "5", "label": "Great", "selected": False},
+                    {"value": "1", "label": "Bad", "selected": False},
+                ],
+            }
+            await self.rest.send_message(event.website_id, event.session_id, picker, type="picker")
+
+    @on("message:updated")
+    async def thanks(self, event: Any) -> None:
+        content = event.raw.get("content")
+        if isinstance(content, dict) and content.get("id") == "rating":
+            chosen = [c["label"] for c in content.get("choices", []) if c.get("selected")]
+            await self.rest.send_message(
+                event.website_id, event.session_id, f"Thanks: {', '.join(chosen)}"
+            )
+
+
+async def test_typing_and_pickers_show_live_and_clicks_answer(browser: Browser) -> None:
+    settings = settings_from_dict(
+        {
+            "plugin": {"class": f"{__name__}:RatingBot"},
+            "sandbox": {"enabled": True, "port": 0, "chat_page": True},
+            "events": {"transport": "rtm"},
+        }
+    )
+    runner = Runner(settings, plugin_class=RatingBot)
+    await runner.start()
+    try:
+        page = await browser.new_page()
+        await page.goto(runner.sandbox.url + "/")
+        await expect(page.locator("body[data-ready=true]")).to_be_attached(timeout=10_000)
+        await _say(page, "my order is late")
+        await expect(page.get_by_test_id("typing")).to_be_visible(timeout=5_000)
+        await expect(page.locator(".message.operator .text").last).to_have_text("Noted.")
+        await expect(page.get_by_test_id("typing")).to_be_hidden()
+        await page.get_by_test_id("resolve").click()
+        choice = page.locator(".message.operator .choices button", has_text="Great")
+        await expect(choice).to_be_visible(timeout=5_000)
+        await choice.click()
+        await expect(page.locator(".message.operator .text").last).to_have_text(
+            "Thanks: Great", timeout=5_000
+        )
+        await expect(choice).to_have_class(re.compile(r"\bselected\b"))
+    finally:
+        await runner.stop()
