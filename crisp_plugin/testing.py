@@ -251,7 +251,7 @@ class PluginRunner:
         sb = self.sandbox
         plugin = dict(data.get("plugin", {}))
         plugin["class"] = f"{plugin_class.__module__}:{plugin_class.__qualname__}"
-        plugin["urn"] = sb.urn
+        plugin.setdefault("urn", sb.urn)
         plugin.setdefault("name", plugin_class.__name__)
         data["plugin"] = plugin
         data["crisp"] = {

@@ -2,8 +2,8 @@
 
 1. The quickstart as a newcomer runs it: ``python -m crisp_plugin run plugin.toml``
    prints the chat page's address; typing "hello" there shows the greeter's answer.
-2. A picker appears live and a click sends the choice back (the satisfaction bot,
-   after the page's Resolve button), and the bot's typing indicator shows.
+2. What a bot can show appears live and answers back: its typing indicator, a field
+   message (filled in and sent), a picker after the page's Resolve button (clicked).
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ import shutil
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from crisp_plugin import Plugin, on
 from crisp_plugin.config import settings_from_dict
+from crisp_plugin.events import MessageSend, MessageUpdated, SessionSetState
 from crisp_plugin.runner import Runner
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -129,65 +129,74 @@ async def test_quickstart_greeter_answers_hello_in_the_browser(
     assert proc.returncode == 0, f"run exited with {proc.returncode} on SIGTERM"
 
 
-class RatingBot(Plugin):
-    """Types, then asks for a rating when resolved; thanks the visitor for the choice."""
+class PageBot(Plugin):
+    """Types before answering, asks for an e-mail in a field, a rating when resolved."""
 
-    @on("message:send")
-    async def typing_then_answer(self, event: Any) -> None:
-        await self.rest.website.compose_message_in_conversation(
-            event.website_id, event.session_id, {"type": "start", "from": "operator"}
-        )
+    @on("message:send", text=r"late")
+    async def typing_then_answer(self, event: MessageSend) -> None:
+        await self.rest.compose(event.website_id, event.session_id, True)
         await asyncio.sleep(0.8)
         await self.rest.send_message(event.website_id, event.session_id, "Noted.")
 
-    @on("session:set_state")
-    async def ask(self, event: Any) -> None:
-        if event.raw.get("state") == "resolved":
-            picker = {
-                "id": "rating",
-                "text": "How did we do?",
-                "choices": [
-                    {"value": "5", "label": "Great", "selected": False},
-                    {"value": "1", "label": "Bad", "selected": False},
-                ],
-            }
-            await self.rest.send_message(event.website_id, event.session_id, picker, type="picker")
+    @on("message:send", text=r"email")
+    async def ask_email(self, event: MessageSend) -> None:
+        field = {"id": "email", "text": "Your e-mail?", "explain": "you@example.com"}
+        await self.rest.send_message(event.website_id, event.session_id, field, type="field")
+
+    @on("session:set_state", when=lambda event: event.state == "resolved")
+    async def ask_rating(self, event: SessionSetState) -> None:
+        choices = [("5", "Great"), ("1", "Bad")]
+        await self.rest.send_picker(
+            event.website_id, event.session_id, "How did we do?", choices, picker_id="rating"
+        )
 
     @on("message:updated")
-    async def thanks(self, event: Any) -> None:
-        content = event.raw.get("content")
-        if isinstance(content, dict) and content.get("id") == "rating":
+    async def thanks(self, event: MessageUpdated) -> None:
+        content = event.content
+        if not isinstance(content, dict):
+            return
+        if content.get("id") == "rating":
             chosen = [c["label"] for c in content.get("choices", []) if c.get("selected")]
-            await self.rest.send_message(
-                event.website_id, event.session_id, f"Thanks: {', '.join(chosen)}"
-            )
+            reply = f"Thanks: {', '.join(chosen)}"
+        else:
+            reply = f"Got {content.get('value')}"
+        await self.rest.send_message(event.website_id, event.session_id, reply)
 
 
-async def test_typing_and_pickers_show_live_and_clicks_answer(browser: Browser) -> None:
+async def test_typing_fields_and_pickers_show_live_and_answer_back(browser: Browser) -> None:
     settings = settings_from_dict(
         {
-            "plugin": {"class": f"{__name__}:RatingBot"},
+            "plugin": {"class": f"{__name__}:PageBot"},
             "sandbox": {"enabled": True, "port": 0, "chat_page": True},
             "events": {"transport": "rtm"},
         }
     )
-    runner = Runner(settings, plugin_class=RatingBot)
+    runner = Runner(settings, plugin_class=PageBot)
     await runner.start()
     try:
+        assert runner.sandbox is not None
         page = await browser.new_page()
         await page.goto(runner.sandbox.url + "/")
         await expect(page.locator("body[data-ready=true]")).to_be_attached(timeout=10_000)
+        last_reply = page.locator(".message.operator .text").last
+
         await _say(page, "my order is late")
         await expect(page.get_by_test_id("typing")).to_be_visible(timeout=5_000)
-        await expect(page.locator(".message.operator .text").last).to_have_text("Noted.")
+        await expect(last_reply).to_have_text("Noted.")
         await expect(page.get_by_test_id("typing")).to_be_hidden()
+
+        await _say(page, "can I leave my email?")
+        field = page.locator(".message.operator .field input")
+        await expect(field).to_be_visible(timeout=5_000)
+        await field.fill("ada@example.com")
+        await field.press("Enter")
+        await expect(last_reply).to_have_text("Got ada@example.com", timeout=5_000)
+
         await page.get_by_test_id("resolve").click()
         choice = page.locator(".message.operator .choices button", has_text="Great")
         await expect(choice).to_be_visible(timeout=5_000)
         await choice.click()
-        await expect(page.locator(".message.operator .text").last).to_have_text(
-            "Thanks: Great", timeout=5_000
-        )
+        await expect(last_reply).to_have_text("Thanks: Great", timeout=5_000)
         await expect(choice).to_have_class(re.compile(r"\bselected\b"))
     finally:
         await runner.stop()

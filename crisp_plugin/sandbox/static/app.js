@@ -53,6 +53,7 @@ const view = {
   typingTimer: null,
   refreshing: false,
   again: false,
+  rendered: "",
 };
 
 /* ---------- rendering ---------- */
@@ -139,6 +140,7 @@ function renderMessage(message) {
     input.placeholder = c.explain || "";
     input.value = c.value || "";
     input.setAttribute("aria-label", c.text || "answer");
+    input.dataset.fingerprint = String(message.fingerprint);
     const b = document.createElement("button");
     b.type = "submit";
     b.textContent = "Send";
@@ -155,11 +157,24 @@ function renderMessage(message) {
 
 function renderTranscript(messages) {
   const list = $("messages");
+  const snapshot = JSON.stringify(messages);
+  if (snapshot === view.rendered) return; // nothing new: keep the page as it is
+  view.rendered = snapshot;
   const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+  // Keep what the visitor is typing into a field message across the re-render.
+  const drafts = new Map();
+  for (const input of list.querySelectorAll(".field input")) {
+    drafts.set(input.dataset.fingerprint, input.value);
+  }
   const focused = document.activeElement;
-  const keepField = focused && focused.closest && focused.closest(".field");
-  if (keepField) return; // do not wipe what the visitor is typing into a field
+  const focusedField =
+    focused && focused.matches && focused.matches(".field input") ? focused.dataset.fingerprint : null;
   list.replaceChildren(...messages.map(renderMessage));
+  for (const input of list.querySelectorAll(".field input")) {
+    const draft = drafts.get(input.dataset.fingerprint);
+    if (draft) input.value = draft;
+    if (input.dataset.fingerprint === focusedField) input.focus();
+  }
   const last = messages[messages.length - 1];
   if (last && last.from !== "user") setTyping(false);
   if (atBottom || (last && last.from === "user")) list.scrollTop = list.scrollHeight;
@@ -219,8 +234,13 @@ function follow() {
   if (view.stream) view.stream.close();
   clearInterval(view.poller);
   view.stream = null;
-  // Polling is the safety net; the stream makes updates instant.
-  view.poller = setInterval(refresh, 1500);
+  // Polling is the safety net (and keeps the conversation list fresh); the stream
+  // makes updates instant.
+  let ticks = 0;
+  view.poller = setInterval(() => {
+    refresh();
+    if (++ticks % 3 === 0) loadConversations().catch((err) => setStatus(err.message));
+  }, 1500);
   if (!window.EventSource) return;
   const stream = new EventSource(api.streamUrl(view.website, view.session));
   view.stream = stream;
@@ -256,6 +276,7 @@ function onEvent(raw, name) {
 
 async function openConversation(sessionId) {
   view.session = sessionId;
+  view.rendered = "";
   $("conversation-title").textContent = sessionId;
   $("conversation-state").textContent = "";
   for (const li of $("conversations").children) {
