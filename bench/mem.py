@@ -1,10 +1,10 @@
 """Memory: RSS of our runner idle, and once 100,000 conversations have passed through.
 
-The runner (web hook transport listening, no-op plugin, dedupe TTL of a few seconds
-so the bench need not wait ten minutes) runs in its own process and reads its own
-VmRSS. Targets: under 60 MB idle; within 20% of idle once the conversations' dedupe
-and ordering state has expired. For scale, the idle RSS of the Node client's hook
-server is measured too.
+The runner (web hook transport listening, or the RTM transport connected to the
+sandbox; no-op plugin; a dedupe TTL of seconds so the bench need not wait ten
+minutes) runs in its own process and reads its own VmRSS. Targets: under 60 MB idle;
+within 20% of idle once the conversations' dedupe and ordering state has expired. For
+scale, the idle RSS of the Node client's hook server is measured too.
 """
 
 from __future__ import annotations
@@ -26,9 +26,11 @@ def _status_rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
-async def run_ours(opts: Options) -> dict[str, float]:
+async def run_ours(opts: Options, transport: str = "webhooks") -> dict[str, float]:
     async with running_sandbox(opts) as sb:
-        data = ours.settings("NoopPlugin", api_url=sb.url, dedupe_ttl=DEDUPE_TTL)
+        data = ours.settings(
+            "NoopPlugin", api_url=sb.url, transport=transport, dedupe_ttl=DEDUPE_TTL
+        )
         argv = [
             PYTHON,
             "-m",
@@ -43,6 +45,10 @@ async def run_ours(opts: Options) -> dict[str, float]:
         finally:
             await proc.stop()
     return {k: float(figures[k]) for k in ("idle_mb", "loaded_mb", "expired_mb")}
+
+
+async def run_ours_rtm(opts: Options) -> dict[str, float]:
+    return await run_ours(opts, "rtm")
 
 
 async def run_node(opts: Options) -> dict[str, float]:
@@ -72,6 +78,7 @@ def workload(opts: Options) -> Workload:
         ],
         contenders=[
             Contender("ours", "ours: runner, hooks, no-op plugin", run_ours, ours=True),
+            Contender("ours_rtm", "ours: runner, RTM, no-op plugin", run_ours_rtm, ours=True),
             Contender("node", "npm crisp-api: hook server (idle)", run_node),
         ],
         limits=(
@@ -90,24 +97,21 @@ def workload(opts: Options) -> Workload:
 
 
 def targets(w: Workload) -> list[tuple[str, str, bool | None]]:
-    idle = w.median("ours", "idle_mb")
-    expired = w.median("ours", "expired_mb")
-    out: list[tuple[str, str, bool | None]] = [
-        (
-            "Memory: under 60 MB RSS idle",
-            "n/a" if idle is None else f"{idle:.1f} MB",
-            None if idle is None else idle < 60,
-        )
-    ]
-    if idle is not None and expired is not None:
-        growth = expired / idle - 1
+    out: list[tuple[str, str, bool | None]] = []
+    for key, label in (("ours", "hooks"), ("ours_rtm", "RTM")):
+        idle = w.median(key, "idle_mb")
+        expired = w.median(key, "expired_mb")
         out.append(
             (
-                "Memory: within 20% of idle once 100,000 conversations expired",
-                f"{expired:.1f} MB ({growth:+.0%} of idle)",
-                growth <= 0.2,
+                f"Memory ({label}): under 60 MB RSS idle",
+                "n/a" if idle is None else f"{idle:.1f} MB",
+                None if idle is None else idle < 60,
             )
         )
-    else:
-        out.append(("Memory: within 20% of idle once 100,000 conversations expired", "n/a", None))
+        text = f"Memory ({label}): within 20% of idle once 100,000 conversations expired"
+        if idle is not None and expired is not None:
+            growth = expired / idle - 1
+            out.append((text, f"{expired:.1f} MB ({growth:+.0%} of idle)", growth <= 0.2))
+        else:
+            out.append((text, "n/a", None))
     return out

@@ -80,13 +80,13 @@ def workload(opts: Options) -> Workload:
             Contender("node", "npm crisp-api: RTM", run_node),
         ],
         limits=(
-            "The sandbox's relay (python-socketio server, one Python process) pushes the "
-            'events and shares its core with nothing else but the harness; "sandbox push '
-            "s\" is how long it took to store and emit all N. When a contender's time is "
-            "close to that figure the relay is the limit, not the contender. Our side "
-            "decodes each Socket.IO frame (python-socketio client), parses the payload "
-            "into a typed event, runs dedupe and per-conversation ordering and one "
-            "handler task per event."
+            "The sandbox's relay (python-socketio server in one Python process, on the "
+            'other core) stores and pushes the events; "sandbox push s" is how long it '
+            "took to emit all N, and each emit waits on the socket, so a slow reader "
+            "slows the push too. Both contenders see the last event within a few ms of "
+            "the last push: the relay sets the pace, not the client. The client's own "
+            "cost is its CPU per event: for ours, the python-socketio client decoding "
+            "each frame, the typed event, dedupe, ordering and one handler run."
         ),
     )
 
