@@ -51,6 +51,7 @@ const view = {
   stream: null,
   poller: null,
   typingTimer: null,
+  listTimer: null,
   refreshing: false,
   again: false,
   rendered: "",
@@ -227,6 +228,8 @@ async function loadConversations() {
   const data = await api.conversations(view.website);
   const items = listOf(data, "conversations");
   renderConversations(items);
+  const current = items.find((i) => sessionIdOf(i) === view.session);
+  if (current && current.state) $("conversation-state").textContent = current.state;
   return items;
 }
 
@@ -272,6 +275,8 @@ function onEvent(raw, name) {
   }
   if (kind === "session:set_state") $("conversation-state").textContent = data.state || "";
   refresh();
+  clearTimeout(view.listTimer); // the sidebar's excerpt and state, a moment later
+  view.listTimer = setTimeout(() => loadConversations().catch(() => {}), 300);
 }
 
 async function openConversation(sessionId) {
@@ -286,6 +291,7 @@ async function openConversation(sessionId) {
   setTyping(false);
   follow();
   await refresh();
+  await loadConversations();
   $("text").focus();
 }
 
