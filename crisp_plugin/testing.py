@@ -1,4 +1,4 @@
-"""Test your plugin against a local Crisp: a pytest plugin with three fixtures.
+"""Test your plugin against a local Crisp: a pytest plugin with four fixtures.
 
 Installed with the package (entry point ``pytest11``), so in any project that has
 ``crisp_plugin`` and pytest-asyncio these fixtures are simply there::
@@ -18,7 +18,9 @@ Installed with the package (entry point ``pytest11``), so in any project that ha
   config="plugin.toml")`` is an async context manager that runs the plugin class
   against that sandbox through the real runner (REST client, dispatcher, RTM
   socket and/or signed Web Hooks) and yields the plugin instance. ``settings`` is
-  the plugin's own ``[settings]`` table; ``config`` loads one from a plugin.toml.
+  the plugin's own ``[settings]`` table (merged over the file's); ``config`` reads a
+  plugin.toml for its ``[plugin]``, ``[settings]``, ``[dispatch]``, ``[state]`` and
+  ``[log]`` tables (credentials, transports and the sandbox are the test's).
 - ``visitor``: a new conversation on the sandbox's website, played from the
   visitor's side: ``say``, ``expect_reply``, ``expect_no_reply``, ``choose`` (a
   picker), ``answer_field`` (a field), ``resolve`` (as an operator), ``transcript``.
@@ -310,7 +312,8 @@ async def sandbox() -> AsyncIterator[Sandbox]:
     """A running sandbox on a free loopback port (fresh for each test)."""
     from crisp_plugin.sandbox import Sandbox
 
-    async with Sandbox(host="127.0.0.1", port=0) as sb:
+    # Short hook retry delays: a refused delivery is retried within the test's time.
+    async with Sandbox(host="127.0.0.1", port=0, hook_retry_delays=(0.1, 0.5, 1.0)) as sb:
         yield sb
 
 
