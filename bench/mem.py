@@ -15,7 +15,8 @@ from bench.payloads import HOOK_PATH, SECRET
 from bench.procs import NODE_DIR, PYTHON, Proc, child_env, free_port
 from bench.sandbox_proc import running_sandbox
 
-DEDUPE_TTL = 10.0
+DEDUPE_TTL = 10.0  # long enough that every key fed is still alive when fed all
+QUICK_TTL = 1.0
 
 
 def _status_rss_mb(pid: int) -> float:
@@ -27,17 +28,16 @@ def _status_rss_mb(pid: int) -> float:
 
 
 async def run_ours(opts: Options, transport: str = "webhooks") -> dict[str, float]:
+    ttl = QUICK_TTL if opts.quick else DEDUPE_TTL
     async with running_sandbox(opts) as sb:
-        data = ours.settings(
-            "NoopPlugin", api_url=sb.url, transport=transport, dedupe_ttl=DEDUPE_TTL
-        )
+        data = ours.settings("NoopPlugin", api_url=sb.url, transport=transport, dedupe_ttl=ttl)
         argv = [
             PYTHON,
             "-m",
             "bench.contenders.mem_probe",
             str(ours.write_settings(data)),
             str(opts.memory_conversations),
-            str(DEDUPE_TTL + 1.0),
+            str(ttl + 1.0),
         ]
         proc = await Proc.start("ours memory probe", argv, cpu=opts.server_cpu)
         try:

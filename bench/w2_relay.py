@@ -83,8 +83,8 @@ def workload(opts: Options) -> Workload:
             "The sandbox's relay (python-socketio server in one Python process, on the "
             'other core) stores and pushes the events; "sandbox push s" is how long it '
             "took to emit all N, and each emit waits on the socket, so a slow reader "
-            "slows the push too. Both contenders see the last event within a few ms of "
-            "the last push: the relay sets the pace, not the client. The client's own "
+            "slows the push too. Both contenders see the last event close behind the "
+            "last push: the relay sets the pace, not the client. The client's own "
             "cost is its CPU per event: for ours, the python-socketio client decoding "
             "each frame, the typed event, dedupe, ordering and one handler run."
         ),
