@@ -60,6 +60,14 @@ def _node_pkg_version() -> str:
     return str(meta.get("version", "?"))
 
 
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages: other work on the machine skews figures."""
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "?"
+
+
 def machine() -> list[tuple[str, str]]:
     """What the figures were measured on, as (label, value) pairs."""
     commit = _run(["git", "rev-parse", "--short=12", "HEAD"])
@@ -140,6 +148,7 @@ def write_results(
     opts: Options,
     targets: list[tuple[str, str, bool | None]],
     elapsed: float,
+    load_before: str = "?",
 ) -> None:
     """bench/RESULTS.md: machine, commit, table, targets, and what limits each figure."""
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -153,6 +162,7 @@ def write_results(
         "## Machine",
         "",
         *(f"- {label}: {value}" for label, value in machine()),
+        f"- load average (1, 5, 15 min) before the run: {load_before}; after: {load_average()}",
         "",
         "## Figures",
         "",

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from bench.model import Options, Workload, rotation
 from bench.procs import BENCH
-from bench.report import table, write_results
+from bench.report import load_average, table, write_results
 
 MODULES = {"w1": "w1_hooks", "w2": "w2_relay", "w3": "w3_autoreply", "w4": "w4_rest", "mem": "mem"}
 RUN_TIMEOUT = 120.0  # seconds, one contender's run
@@ -85,6 +85,8 @@ async def amain(args: argparse.Namespace) -> int:
         return 2
     keep = {k.strip() for k in args.contenders.split(",") if k.strip()}
     started = time.perf_counter()
+    load_before = load_average()
+    print(f"load average before the run: {load_before}", flush=True)
     workloads: list[Workload] = []
     targets: list[tuple[str, str, bool | None]] = []
     for key in only:
@@ -107,7 +109,7 @@ async def amain(args: argparse.Namespace) -> int:
         print(f"target: {text}: {measured} -> {verdict}")
     results = args.results or (None if opts.quick else BENCH / "RESULTS.md")
     if results is not None:
-        write_results(results, workloads, opts, targets, elapsed)
+        write_results(results, workloads, opts, targets, elapsed, load_before)
         print(f"\nwrote {results}")
     failed = any(w.errors for w in workloads)
     return 1 if failed else 0
