@@ -132,7 +132,11 @@ def workload(opts: Options) -> Workload:
             "fan-out, and for hooks the signing and POSTing of every event) does more "
             "work per reply than the bot does, and shares its core with the visitors "
             "being played. Saturated, K conversations are always in flight, so latency "
-            "is queueing: p99 is at least K / replies/s (Little's law), whoever the bot."
+            "is queueing: p99 is at least K / replies/s (Little's law), whoever the bot. "
+            "Over hooks the sandbox also signs and POSTs every event, which is why hooks "
+            "saturate below RTM. The bot's own cost is its CPU per reply: receiving the "
+            "event, parsing, dispatching and one REST call (for the Node bot, most of it "
+            "is in fetch)."
         ),
     )
 
