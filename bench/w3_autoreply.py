@@ -135,8 +135,7 @@ def workload(opts: Options) -> Workload:
             "is queueing: p99 is at least K / replies/s (Little's law), whoever the bot. "
             "Over hooks the sandbox also signs and POSTs every event, which is why hooks "
             "saturate below RTM. The bot's own cost is its CPU per reply: receiving the "
-            "event, parsing, dispatching and one REST call (for the Node bot, most of it "
-            "is in fetch)."
+            "event, parsing, dispatching and one REST call."
         ),
     )
 
