@@ -1,9 +1,8 @@
 """``python -m crisp_plugin init NAME``: a new plugin folder that runs and tests at once.
 
 The folder holds the plugin module (one handler), a plugin.toml running it on the
-embedded sandbox (no Crisp account needed) and a test that feeds a visitor's message
-to the plugin through a ``Dispatcher`` and reads the reply from a real local sandbox
-over HTTP.
+embedded sandbox (no Crisp account needed) and a test that runs the plugin against a
+local sandbox with the ``run_plugin`` and ``visitor`` fixtures of crisp_plugin.testing.
 """
 
 from __future__ import annotations
@@ -63,46 +62,36 @@ level = "info"
 """
 
 _TEST = """\
-\"\"\"{title}: the greeting reaches the visitor through a real local Crisp sandbox.\"\"\"
+\"\"\"{title}: the greeting reaches the visitor through a real local Crisp sandbox.
+
+``run_plugin`` and ``visitor`` come from crisp_plugin's pytest plugin
+(crisp_plugin.testing): the plugin runs through the real runner, REST client and
+RTM relay of a sandbox on a free loopback port, and the visitor plays the other side.
+\"\"\"
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from crisp_plugin import Dispatcher, load_config
-from crisp_plugin.rest import RestClient
-from crisp_plugin.sandbox import Sandbox
+from crisp_plugin.testing import PluginRunner, Visitor
 
 from {module} import {cls}
 
-HERE = Path(__file__).parent
+CONFIG = Path(__file__).with_name("plugin.toml")
 
 
-async def test_greets_a_visitor_who_says_hello() -> None:
-    settings = load_config(HERE / "plugin.toml")
-    async with Sandbox(port=0, urn=settings.plugin.urn) as sandbox:
-        website = sandbox.websites[0]
-        session = await sandbox.control.create_conversation(website)
-        async with RestClient(
-            sandbox.identifier, sandbox.key, api_url=sandbox.url, urn=settings.plugin.urn
-        ) as rest:
-            plugin = {cls}(settings, rest=rest)
-            dispatcher = Dispatcher(plugin)
-            message = {{
-                "website_id": website,
-                "session_id": session,
-                "type": "text",
-                "from": "user",
-                "origin": "chat",
-                "content": "Hello there",
-                "fingerprint": 1,
-            }}
-            assert await dispatcher.feed("message:send", message)
-            await dispatcher.wait_idle()
-        reply = await sandbox.control.next_reply(website, session, timeout=5)
-        assert reply is not None and "How can I help" in reply["content"]
-        assert await plugin.state.conversation(website, session).get("greetings") == 1
-        assert dispatcher.stats.total("failed") == 0
+async def test_greets_a_visitor_who_says_hello(run_plugin: PluginRunner, visitor: Visitor) -> None:
+    async with run_plugin({cls}, config=CONFIG) as plugin:
+        await visitor.say("Hello there")
+        await visitor.expect_reply(match="How can I help", timeout=5)
+        state = plugin.state.conversation(visitor.website_id, visitor.session_id)
+        assert await state.get("greetings") == 1
+
+
+async def test_stays_quiet_without_a_greeting(run_plugin: PluginRunner, visitor: Visitor) -> None:
+    async with run_plugin({cls}, config=CONFIG):
+        await visitor.say("What are your prices?")
+        await visitor.expect_no_reply(within=0.5)
 """
 
 _CONFTEST = """\

@@ -227,7 +227,7 @@ async def test_init_creates_a_plugin_whose_test_passes(tmp_path: Path) -> None:
     )
     out, _ = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == 0, out.decode()
-    assert "1 passed" in out.decode()
+    assert "2 passed" in out.decode()
 
     again = await run_cli("init", "echo-bot", cwd=tmp_path)
     assert again.returncode == 2 and "already exists" in again.stderr
