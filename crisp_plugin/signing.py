@@ -30,5 +30,7 @@ def verify(secret: str, timestamp: str, body: bytes, signature: str) -> bool:
     """Constant-time check of a signature over the raw body bytes."""
     if not secret or not signature or not timestamp:
         return False
+    if not (signature.isascii() and timestamp.isascii()):
+        return False  # a hex digest is ASCII; anything else is simply wrong, not an error
     expected = sign(secret, timestamp, body)
     return hmac.compare_digest(expected, signature.strip().lower())

@@ -7,7 +7,9 @@ local sandbox with the ``run_plugin`` and ``visitor`` fixtures of crisp_plugin.t
 
 from __future__ import annotations
 
+import keyword
 import re
+import sys
 from pathlib import Path
 
 __all__ = ["names_for", "scaffold"]
@@ -118,6 +120,8 @@ def names_for(name: str) -> tuple[str, str, str]:
     module = "_".join(w.lower() for w in words)
     if module[0].isdigit():
         module = "plugin_" + module
+    if keyword.iskeyword(module) or module in sys.stdlib_module_names:
+        module += "_plugin"  # "class" or "json" would not import, or would shadow the stdlib
     cls = "".join(w[:1].upper() + w[1:] for w in words)
     if cls[0].isdigit():
         cls = "Plugin" + cls
