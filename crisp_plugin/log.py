@@ -12,10 +12,20 @@ included):
   replaced, however deeply it is nested;
 - ``pydantic.SecretStr`` values are replaced, and pydantic models are dumped first so
   their fields get the same treatment.
+
+``register_credentials(identifier, key)`` registers the key and the HTTP Basic token
+``base64(identifier:key)`` a request carries, so a logged ``Authorization`` header or a
+dumped request is scrubbed too.
+
+Plain stdlib logging (``logging.getLogger("mine").warning("key %s", key)``, aiohttp's
+own loggers...) goes through the same chain: the root logger gets one handler whose
+``structlog.stdlib.ProcessorFormatter`` runs the redactor and the same renderer, so in
+JSON mode every line of the process is a JSON object and no line carries a secret.
 """
 
 from __future__ import annotations
 
+import base64
 import logging
 import re
 import sys
@@ -34,6 +44,7 @@ __all__ = [
     "get_logger",
     "redact",
     "redact_processor",
+    "register_credentials",
     "register_secret",
 ]
 
@@ -53,6 +64,20 @@ def register_secret(value: str | SecretStr | None) -> None:
         value = value.get_secret_value()
     if value and len(value) >= _MIN_SECRET:
         _secrets.add(value)
+
+
+def register_credentials(identifier: str | None, key: str | SecretStr | None) -> None:
+    """Redact a token key and its HTTP Basic form ``base64(identifier:key)``.
+
+    Call it wherever a token pair is known (the runner, the REST client): a logged
+    ``Authorization: Basic ...`` header then never shows the token either.
+    """
+    if isinstance(key, SecretStr):
+        key = key.get_secret_value()
+    register_secret(key)
+    if identifier and key:
+        token = base64.b64encode(f"{identifier}:{key}".encode()).decode("ascii")
+        register_secret(token)
 
 
 def forget_secrets() -> None:
@@ -138,6 +163,7 @@ def configure_logging(
         log_settings = settings.log
         for secret in settings.secrets():
             register_secret(secret)
+        register_credentials(settings.crisp.identifier, settings.crisp.key)
     else:
         log_settings = settings or LogSettings()
     for secret in secrets:
@@ -147,24 +173,45 @@ def configure_logging(
     if fmt == "auto":
         fmt = "console" if getattr(out, "isatty", lambda: False)() else "json"
     level = logging.getLevelName(log_settings.level.upper())
-    processors: list[Any] = [
+    common: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
-        redact_processor,
     ]
+    tail: list[Any] = [redact_processor]
     if fmt == "console":
-        processors.append(_Scrubbed(structlog.dev.ConsoleRenderer(colors=out.isatty())))
+        tail.append(_Scrubbed(structlog.dev.ConsoleRenderer(colors=out.isatty())))
     else:
-        processors.append(structlog.processors.format_exc_info)
-        processors.append(_Scrubbed(structlog.processors.JSONRenderer()))
+        tail.append(structlog.processors.format_exc_info)
+        tail.append(_Scrubbed(structlog.processors.JSONRenderer()))
     structlog.configure(
-        processors=processors,
+        processors=[*common, *tail],
         wrapper_class=structlog.make_filtering_bound_logger(level),
         logger_factory=structlog.PrintLoggerFactory(file=out),
         cache_logger_on_first_use=False,
     )
-    logging.basicConfig(level=level, stream=out, format="%(levelname)s %(name)s %(message)s")
+    _route_stdlib(out, level, common, tail)
+
+
+_stdlib_handler: logging.Handler | None = None
+
+
+def _route_stdlib(out: Any, level: int, common: list[Any], tail: list[Any]) -> None:
+    """Send stdlib records through the structlog chain (redactor + renderer)."""
+    global _stdlib_handler
+    root = logging.getLogger()
+    if _stdlib_handler is not None:
+        root.removeHandler(_stdlib_handler)
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[*common, structlog.stdlib.add_logger_name],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *tail],
+        )
+    )
+    root.addHandler(handler)
+    root.setLevel(level)
+    _stdlib_handler = handler
 
 
 def get_logger(name: str = "crisp_plugin", **bound: Any) -> Any:

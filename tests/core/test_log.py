@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import json
+import logging
 from collections.abc import Iterator
 
 import pytest
@@ -15,6 +17,7 @@ from crisp_plugin.log import (
     configure_logging,
     forget_secrets,
     get_logger,
+    register_credentials,
     register_secret,
 )
 
@@ -24,9 +27,13 @@ HOOK = "hook-signing-secret-99"
 
 @pytest.fixture(autouse=True)
 def _reset_logging() -> Iterator[None]:
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
     yield
     forget_secrets()
     structlog.reset_defaults()
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 def settings() -> Settings:
@@ -92,3 +99,50 @@ def test_auto_format_is_json_off_a_terminal() -> None:
     configure_logging(Settings(), stream=out)
     get_logger().info("hello", n=1)
     assert json.loads(out.getvalue())["n"] == 1
+
+
+BASIC = base64.b64encode(f"ident:{KEY}".encode()).decode()
+
+
+def test_stdlib_and_structlog_lines_are_json_and_never_carry_the_key_or_basic_token() -> None:
+    out = io.StringIO()
+    configure_logging(settings(), stream=out)
+    mine = logging.getLogger("mine")
+    mine.warning("key %s", KEY)
+    mine.warning("header Authorization: Basic %s", BASIC)
+    get_logger("test").warning("sent", header=f"Basic {BASIC}", raw=KEY)
+    try:
+        raise RuntimeError(f"boom {BASIC}")
+    except RuntimeError:
+        mine.exception("failed")
+    text = out.getvalue()
+    assert KEY not in text and BASIC not in text
+    lines = [json.loads(line) for line in text.splitlines()]
+    assert len(lines) == 4
+    assert lines[0]["event"] == f"key {REDACTED}" and lines[0]["logger"] == "mine"
+    assert lines[0]["level"] == "warning"
+    assert lines[1]["event"] == f"header Authorization: Basic {REDACTED}"
+    assert lines[2]["header"] == f"Basic {REDACTED}" and lines[2]["raw"] == REDACTED
+    assert "Traceback" in lines[3]["exception"] and REDACTED in lines[3]["exception"]
+
+
+def test_stdlib_console_lines_are_scrubbed_and_filtered_by_level() -> None:
+    out = io.StringIO()
+    register_credentials("someone", KEY)
+    token = base64.b64encode(f"someone:{KEY}".encode()).decode()
+    configure_logging(
+        Settings.model_validate({"log": {"level": "warning", "format": "console"}}), stream=out
+    )
+    logging.getLogger("mine").info("hidden %s", KEY)
+    logging.getLogger("mine").error("auth %s / %s", token, KEY)
+    text = out.getvalue()
+    assert "hidden" not in text
+    assert "auth" in text and KEY not in text and token not in text and REDACTED in text
+
+
+def test_configuring_twice_keeps_one_stdlib_handler() -> None:
+    out = io.StringIO()
+    configure_logging(settings(), stream=io.StringIO())
+    configure_logging(settings(), stream=out)
+    logging.getLogger("mine").warning("once")
+    assert len(out.getvalue().splitlines()) == 1
