@@ -28,8 +28,12 @@ Semantics:
 - Failures: a handler that raises or exceeds ``handler_timeout`` is logged with the
   event name, website and session, passed to ``plugin.on_error``, and the next
   handlers and events run as usual. An exception in ``on_error`` is logged only.
+- Timeouts: one watchdog timer for all running handlers (not a timer per handler
+  run): a handler is cancelled between ``handler_timeout`` and ``handler_timeout``
+  plus a tick (a tenth of the timeout, at most 0.25 s) after it started.
 - One log line per handler run: name, website_id, session_id, handler, duration_ms,
-  outcome (ok, error, timeout).
+  outcome (ok, error, timeout). When the line is below the log level nothing is
+  built for it.
 - Drain: ``drain()`` stops accepting and waits for every accepted event up to the
   deadline; what is still running then is cancelled and logged with its count.
 """
@@ -39,6 +43,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import time
 from collections import deque
 from collections.abc import Callable, Hashable
@@ -86,6 +91,15 @@ class Dispatcher:
         self._idle.set()
         self._accepting = True
         self._handler_listeners: list[HandlerListener] = []
+        # Handler timeouts: deadline (perf_counter) of each worker's running handler,
+        # checked by one timer; workers it cancelled are in _expired.
+        self._timeout = s.handler_timeout
+        self._tick = min(0.25, max(0.001, s.handler_timeout / 10))
+        self._deadlines: dict[asyncio.Task[None], float] = {}
+        self._expired: set[asyncio.Task[None]] = set()
+        self._watchdog: asyncio.TimerHandle | None = None
+        enabled = getattr(self.log, "is_enabled_for", None)
+        self._log_ok = bool(enabled(logging.INFO)) if callable(enabled) else True
         self._attach()
 
     def _attach(self) -> None:
@@ -105,8 +119,7 @@ class Dispatcher:
         handler run (metrics). Exceptions it raises are logged and ignored."""
         self._handler_listeners.append(callback)
 
-    def _observe(self, name: str, started: float, outcome: str, handler: str) -> None:
-        seconds = time.perf_counter() - started
+    def _observe(self, name: str, seconds: float, outcome: str, handler: str) -> None:
         for callback in self._handler_listeners:
             try:
                 callback(name, seconds, outcome, handler)
@@ -155,7 +168,11 @@ class Dispatcher:
         except EventError:
             stats.count("malformed", name)
             raise
-        stats.count("received", name)
+        received = stats.received
+        if name in received:
+            received[name] += 1
+        else:
+            stats.count("received", name)
         if not self.plugin.handlers_for(name):
             stats.count("ignored", name)  # nothing would run: no dedupe key to keep
             return True
@@ -208,12 +225,14 @@ class Dispatcher:
             self.log.error("dispatch worker crashed", exc_info=task.exception())
 
     async def _work(self, conversation: ConversationKey) -> None:
+        task = asyncio.current_task()
+        assert task is not None
         queues, ready = self._queues, self._ready
         while True:
             queue = queues[conversation]
             event = queue[0]  # stays queued while running: later events line up behind
             try:
-                await self._handle(event)
+                await self._handle(event, task)
             finally:
                 queue.popleft()
                 self._pending -= 1
@@ -222,18 +241,17 @@ class Dispatcher:
             if not queue:
                 del queues[conversation]
                 if not ready:
-                    task = asyncio.current_task()
-                    if task is not None:
-                        self._workers.discard(task)
+                    self._workers.discard(task)
                     return
                 conversation = ready.popleft()
             elif ready:
                 ready.append(conversation)
                 conversation = ready.popleft()
 
-    async def _handle(self, event: Event) -> None:
+    async def _handle(self, event: Event, task: asyncio.Task[None]) -> None:
         name = event.name
         failed = False
+        deadlines = self._deadlines
         for handler in self.plugin.handlers_for(name):
             if not handler.filters.empty:
                 try:
@@ -243,42 +261,86 @@ class Dispatcher:
                     failed = True
                     await self._failed(event, handler, exc, "filter_error", 0.0)
                     continue
-            failed = not await self._run(event, handler) or failed
-        self.stats.count("failed" if failed else "handled", name)
-
-    async def _run(self, event: Event, handler: BoundHandler) -> bool:
-        started = time.perf_counter()
-        deadline = asyncio.timeout(self.settings.handler_timeout)
-        try:
-            async with deadline:
+            started = time.perf_counter()
+            deadlines[task] = started + self._timeout
+            if self._watchdog is None:
+                self._arm()
+            try:
                 await handler.call(event)
-        except asyncio.CancelledError:
-            task = asyncio.current_task()
-            if task is not None and task.cancelling():
-                raise  # the dispatcher itself is being cancelled (drain deadline)
-            await self._failed(event, handler, asyncio.CancelledError(), "error", started)
-            return False
-        except TimeoutError as exc:
-            outcome = "timeout" if deadline.expired() else "error"
-            if outcome == "timeout":
-                self.stats.count("timeouts", event.name)
-            await self._failed(event, handler, exc, outcome, started)
-            return False
-        except Exception as exc:
-            await self._failed(event, handler, exc, "error", started)
-            return False
-        self.log.info(
-            "event handled",
-            name=event.name,
-            website_id=event.website_id,
-            session_id=event.session_id,
-            handler=handler.name,
-            duration_ms=round((time.perf_counter() - started) * 1000, 3),
-            outcome="ok",
-        )
+            except BaseException as exc:
+                failed = True
+                await self._run_failed(event, handler, exc, started, task)
+                continue
+            del deadlines[task]
+            if self._expired and task in self._expired:
+                self._expired.discard(task)  # the handler swallowed its timeout: ok
+                task.uncancel()
+            if self._log_ok or self._handler_listeners:
+                self._handled(event, handler, started)
+        stats = self.stats
+        counter = stats.failed if failed else stats.handled
+        if name in counter:
+            counter[name] += 1
+        else:
+            stats.count("failed" if failed else "handled", name)
+
+    def _handled(self, event: Event, handler: BoundHandler, started: float) -> None:
+        seconds = time.perf_counter() - started
+        if self._log_ok:
+            self.log.info(
+                "event handled",
+                name=event.name,
+                website_id=event.website_id,
+                session_id=event.session_id,
+                handler=handler.name,
+                duration_ms=round(seconds * 1000, 3),
+                outcome="ok",
+            )
         if self._handler_listeners:
-            self._observe(event.name, started, "ok", handler.name)
-        return True
+            self._observe(event.name, seconds, "ok", handler.name)
+
+    async def _run_failed(
+        self,
+        event: Event,
+        handler: BoundHandler,
+        exc: BaseException,
+        started: float,
+        task: asyncio.Task[None],
+    ) -> None:
+        """After a handler raised: log it and call ``on_error`` (a timeout arrives as
+        ``TimeoutError``). Re-raises a cancellation of the worker itself (the drain
+        deadline) and ``BaseException``s that are not errors (``KeyboardInterrupt``)."""
+        self._deadlines.pop(task, None)
+        outcome = "error"
+        if task in self._expired:  # the watchdog cancelled this handler
+            self._expired.discard(task)
+            if task.uncancel() == 0 and isinstance(exc, asyncio.CancelledError):
+                outcome = "timeout"
+                exc = TimeoutError()
+        if isinstance(exc, asyncio.CancelledError):
+            if task.cancelling():
+                raise exc  # the dispatcher itself is being cancelled (drain deadline)
+        elif not isinstance(exc, Exception):
+            raise exc
+        if outcome == "timeout":
+            self.stats.count("timeouts", event.name)
+        await self._failed(event, handler, exc, outcome, started)
+
+    def _arm(self) -> None:
+        self._watchdog = asyncio.get_running_loop().call_later(self._tick, self._sweep)
+
+    def _sweep(self) -> None:
+        """The watchdog: cancel handlers past their deadline; re-arm while any runs."""
+        self._watchdog = None
+        deadlines = self._deadlines
+        if not deadlines:
+            return
+        now = time.perf_counter()
+        for task, deadline in list(deadlines.items()):
+            if deadline <= now and task not in self._expired:
+                self._expired.add(task)
+                task.cancel()
+        self._arm()
 
     async def _failed(
         self,
@@ -288,16 +350,16 @@ class Dispatcher:
         outcome: str,
         started: float,
     ) -> None:
-        duration = (time.perf_counter() - started) * 1000 if started else 0.0
+        seconds = time.perf_counter() - started if started else 0.0
         if self._handler_listeners and started:
-            self._observe(event.name, started, outcome, handler.name)
+            self._observe(event.name, seconds, outcome, handler.name)
         self.log.error(
             "event handler failed",
             name=event.name,
             website_id=event.website_id,
             session_id=event.session_id,
             handler=handler.name,
-            duration_ms=round(duration, 3),
+            duration_ms=round(seconds * 1000, 3),
             outcome=outcome,
             error=f"{type(exc).__name__}: {exc}",
             exc_info=exc if outcome != "timeout" else None,

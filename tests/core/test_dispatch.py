@@ -458,3 +458,50 @@ async def test_handler_listeners_see_every_run_with_its_outcome() -> None:
         ("message:send", "ok", "Bot.maybe"),
         ("message:send", "error", "Bot.maybe"),
     ]
+
+
+async def test_timeouts_of_concurrent_handlers_fire_on_time_and_only_for_the_slow() -> None:
+    class Bot(Recorder):
+        @on("message:send")
+        async def sometimes_slow(self, event: MessageSend) -> None:
+            await asyncio.sleep(5 if event.fingerprint % 2 else 0.01)
+            self.done.append(("ok", event.session_id, event.fingerprint))
+
+    plugin = Bot(settings(handler_timeout=0.1))
+    dispatcher = Dispatcher(plugin)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    for i in range(1, 11):
+        await dispatcher.feed("message:send", message(f"s{i}", i))
+    await dispatcher.wait_idle()
+    elapsed = loop.time() - started
+    # one watchdog tick (a tenth of the timeout) late at most, plus scheduling slack
+    assert 0.1 <= elapsed < 0.1 + 0.01 + 0.15
+    assert sorted(fp for _, _, fp in plugin.done) == [2, 4, 6, 8, 10]
+    assert sorted(event.fingerprint for event, _ in plugin.errors) == [1, 3, 5, 7, 9]  # type: ignore[attr-defined]
+    assert all(isinstance(exc, TimeoutError) for _, exc in plugin.errors)
+    assert dispatcher.stats.timeouts == {"message:send": 5}
+    # the worker tasks are not left with a pending cancellation
+    await dispatcher.feed("message:send", message("s2", 12))
+    await dispatcher.wait_idle()
+    assert ("ok", "s2", 12) in plugin.done
+
+
+async def test_a_handler_that_swallows_its_timeout_and_returns_counts_as_handled() -> None:
+    class Bot(Recorder):
+        @on("message:send")
+        async def stubborn(self, event: MessageSend) -> None:
+            try:
+                await asyncio.sleep(5)
+            except asyncio.CancelledError:
+                pass
+            self.done.append(("stubborn", event.session_id, event.fingerprint))
+
+    plugin = Bot(settings(handler_timeout=0.05))
+    dispatcher = Dispatcher(plugin)
+    await dispatcher.feed("message:send", message("s", 1))
+    await dispatcher.feed("message:send", message("s", 2))
+    await dispatcher.wait_idle()
+    assert plugin.done == [("stubborn", "s", 1), ("stubborn", "s", 2)]
+    assert plugin.errors == []
+    assert dispatcher.stats.handled == {"message:send": 2}
