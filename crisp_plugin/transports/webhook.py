@@ -22,10 +22,17 @@ Crisp POSTs ``{"website_id", "event", "data", "timestamp"}`` to the hook URL wit
 The body is read once, verified (the HMAC of :func:`crisp_plugin.signing.verify`),
 parsed once with ``json.loads`` and handed to the dispatcher, which returns without
 waiting for handlers: the answer is quick.
+
+Plain hook POSTs (the deliveries Crisp makes) are served by the fast path of
+:mod:`crisp_plugin.transports.hook_protocol` without aiohttp's request objects, when
+the sink has a synchronous ``feed_nowait`` (the dispatcher does); the answers are the
+same, from the same checks (:meth:`WebhookServer.answer_hook`). Every other request on
+the port (health, metrics, query strings, chunked bodies...) is aiohttp's.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import time
@@ -38,13 +45,15 @@ from aiohttp import web
 from crisp_plugin.config import WebhookSettings
 from crisp_plugin.errors import EventError
 from crisp_plugin.transports.base import EventSink
+from crisp_plugin.transports.hook_protocol import IDLE_SWEEP, Answer, HookProtocol
 
 __all__ = ["WebhookServer", "timestamp_age"]
 
 log = structlog.get_logger("crisp_plugin.webhooks")
 
 _JSON = "application/json"
-_OK = b'{"ok":true}'
+_OK: Answer = (200, b'{"ok":true}', ())
+_RETRY = (("Retry-After", "5"),)
 
 # A timestamp above this is in milliseconds (1e11 s is the year 5138).
 _MS_THRESHOLD = 100_000_000_000
@@ -67,9 +76,15 @@ def timestamp_age(header: str, now: float | None = None) -> float | None:
     return (time.time() if now is None else now) - value
 
 
-def _error(status: int, reason: str, message: str, **headers: str) -> web.Response:
+def _error(
+    status: int, reason: str, message: str, headers: tuple[tuple[str, str], ...] = ()
+) -> Answer:
     body = json.dumps({"error": reason, "message": message}).encode()
-    return web.Response(status=status, body=body, content_type=_JSON, headers=headers or None)
+    return (status, body, headers)
+
+
+def _too_large(limit: int) -> Answer:
+    return _error(413, "too_large", f"body over the {limit} byte limit")
 
 
 class WebhookServer:
@@ -95,6 +110,7 @@ class WebhookServer:
         key: str | None = None,
         extra_routes: Callable[[web.Application], None] | None = None,
         on_answer: Callable[[int], None] | None = None,
+        fast_path: bool = True,
     ) -> None:
         self._sink = sink
         self.host = host
@@ -108,6 +124,13 @@ class WebhookServer:
         self._extra_routes = extra_routes
         self._on_answer = on_answer
         self._runner: web.AppRunner | None = None
+        self._listener: asyncio.Server | None = None
+        self._connections: set[HookProtocol] = set()
+        self._sweeper: asyncio.TimerHandle | None = None
+        feed_nowait = getattr(sink, "feed_nowait", None)
+        self._feed_nowait: Callable[[str, Any, str], bool] | None = (
+            feed_nowait if fast_path and callable(feed_nowait) else None
+        )
         self._state = "stopped"
         self.accepting = True
 
@@ -166,20 +189,39 @@ class WebhookServer:
         """Bind and start answering."""
         runner = web.AppRunner(self.make_app(), access_log=None, handle_signals=False)
         await runner.setup()
-        site = web.TCPSite(runner, self.host, self._port)
+        server = runner.server
+        assert server is not None
+        factory: Callable[[], asyncio.Protocol] = server
+        if self._feed_nowait is not None:
+            request_line = f"POST {self.path} HTTP/1.1".encode("latin-1")
+            connections = self._connections
+
+            def factory() -> asyncio.Protocol:
+                return HookProtocol(self, request_line, self._body_limit, server, connections)
+
+        loop = asyncio.get_running_loop()
         try:
-            await site.start()
+            listener = await loop.create_server(factory, self.host, self._port, backlog=128)
         except OSError:
             await runner.cleanup()
             raise
         self._runner = runner
-        for address in runner.addresses:
+        self._listener = listener
+        for sock in listener.sockets:
+            address = sock.getsockname()
             if isinstance(address, tuple) and len(address) >= 2:
                 self._port = int(address[1])
                 break
+        if self._feed_nowait is not None:
+            self._sweeper = loop.call_later(IDLE_SWEEP, self._sweep_idle)
         self.accepting = True
         self._state = "listening"
         log.info("webhooks listening", url=self.url)
+
+    def _sweep_idle(self) -> None:
+        for connection in list(self._connections):
+            connection.close_if_idle()
+        self._sweeper = asyncio.get_running_loop().call_later(IDLE_SWEEP, self._sweep_idle)
 
     def begin_drain(self) -> None:
         """Stop taking events: from now on hooks are answered 503 (Crisp retries)."""
@@ -189,17 +231,23 @@ class WebhookServer:
     async def stop(self) -> None:
         """Close the listening socket and open connections."""
         self.accepting = False
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            listener.close()
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            self._sweeper = None
+        for connection in list(self._connections):
+            connection.close()
+        self._connections.clear()
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
+        if listener is not None:
+            await listener.wait_closed()
         if self._state != "stopped":
             self._state = "stopped"
             log.info("webhooks stopped")
-
-    def _answer(self, response: web.Response) -> web.Response:
-        if self._on_answer is not None:
-            self._on_answer(response.status)
-        return response
 
     def _signature_ok(self, timestamp: str, body: bytes, signature: str) -> bool:
         """The check of :func:`crisp_plugin.signing.verify`, with the key bytes kept.
@@ -216,12 +264,11 @@ class WebhookServer:
         expected = hmac.digest(self._secret_bytes, message, "sha256").hex()
         return hmac.compare_digest(expected, signature.strip().lower())
 
-    def _authorised(self, request: web.Request, body: bytes) -> str | None:
+    def _refusal(
+        self, signature: str | None, timestamp: str, key: str | None, body: bytes
+    ) -> str | None:
         """``None`` when the request may pass, else the reason it may not."""
-        headers = request.headers
-        signature = headers.get("X-Crisp-Signature")
         if signature is not None:
-            timestamp = headers.get("X-Crisp-Request-Timestamp", "")
             if not self._signature_ok(timestamp, body, signature):
                 return "bad signature"
             if self._replay_window > 0:
@@ -230,52 +277,99 @@ class WebhookServer:
                     return "timestamp outside the replay window"
             return None
         if self._unsigned and self._key:
-            given = request.query.get("key", "")
+            given = key or ""
             if hmac.compare_digest(given.encode("utf-8"), self._key.encode("utf-8")):
                 return None
             return "missing signature and wrong key"
         return "missing signature"
 
-    async def _handle(self, request: web.Request) -> web.Response:
-        length = request.content_length
-        if length is not None and length > self._body_limit:
-            return self._answer(
-                _error(413, "too_large", f"body over the {self._body_limit} byte limit")
-            )
-        try:
-            body = await request.read()
-        except web.HTTPRequestEntityTooLarge:
-            return self._answer(
-                _error(413, "too_large", f"body over the {self._body_limit} byte limit")
-            )
-        refusal = self._authorised(request, body)
+    def _admit(
+        self,
+        signature: str | None,
+        timestamp: str,
+        key: str | None,
+        body: bytes,
+        peer: str | None,
+    ) -> tuple[Answer | None, str, dict[str, Any]]:
+        """Checks before the dispatcher: ``(refusal answer, "", {})`` or
+        ``(None, event name, payload)``."""
+        refusal = self._refusal(signature, timestamp, key, body)
         if refusal is not None:
-            log.warning("hook refused", reason=refusal, peer=request.remote)
-            return self._answer(_error(403, "forbidden", refusal))
+            log.warning("hook refused", reason=refusal, peer=peer)
+            return _error(403, "forbidden", refusal), "", {}
         if not self.accepting:
-            return self._answer(_error(503, "draining", "shutting down", **{"Retry-After": "5"}))
+            return _error(503, "draining", "shutting down", _RETRY), "", {}
         try:
             doc = json.loads(body)
         except ValueError:
-            return self._answer(_error(400, "malformed", "body is not JSON"))
+            return _error(400, "malformed", "body is not JSON"), "", {}
         if not isinstance(doc, dict):
-            return self._answer(_error(400, "malformed", "body is not a JSON object"))
+            return _error(400, "malformed", "body is not a JSON object"), "", {}
         name = doc.get("event")
         data = doc.get("data")
         if not isinstance(name, str) or not name:
-            return self._answer(_error(400, "malformed", "missing string field 'event'"))
+            return _error(400, "malformed", "missing string field 'event'"), "", {}
         if not isinstance(data, dict):
-            return self._answer(_error(400, "malformed", "missing object field 'data'"))
+            return _error(400, "malformed", "missing object field 'data'"), "", {}
         website_id = doc.get("website_id")
         if "website_id" not in data and isinstance(website_id, str):
             data["website_id"] = website_id
-        try:
-            accepted = await self._sink.feed(name, data, "webhook")
-        except EventError as exc:
-            log.warning("hook payload malformed", event_name=name, error=str(exc))
-            return self._answer(_error(400, "malformed", str(exc)))
+        return None, name, data
+
+    @staticmethod
+    def _fed(name: str, accepted: bool | EventError) -> Answer:
+        if isinstance(accepted, EventError):
+            log.warning("hook payload malformed", event_name=name, error=str(accepted))
+            return _error(400, "malformed", str(accepted))
         if not accepted:
-            return self._answer(
-                _error(503, "busy", "dispatcher full or draining", **{"Retry-After": "5"})
-            )
-        return self._answer(web.Response(body=_OK, content_type=_JSON))
+            return _error(503, "busy", "dispatcher full or draining", _RETRY)
+        return _OK
+
+    def answer_hook(
+        self, signature: str | None, timestamp: str, body: bytes, peer: str | None
+    ) -> Answer:
+        """The fast path's whole job for one hook: checks, dispatch, the answer."""
+        refused, name, data = self._admit(signature, timestamp, None, body, peer)
+        if refused is not None:
+            answer = refused
+        else:
+            assert self._feed_nowait is not None
+            try:
+                answer = self._fed(name, self._feed_nowait(name, data, "webhook"))
+            except EventError as exc:
+                answer = self._fed(name, exc)
+        if self._on_answer is not None:
+            self._on_answer(answer[0])
+        return answer
+
+    def _respond(self, answer: Answer) -> web.Response:
+        status, body, headers = answer
+        if self._on_answer is not None:
+            self._on_answer(status)
+        return web.Response(
+            status=status, body=body, content_type=_JSON, headers=dict(headers) or None
+        )
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        length = request.content_length
+        if length is not None and length > self._body_limit:
+            return self._respond(_too_large(self._body_limit))
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return self._respond(_too_large(self._body_limit))
+        headers = request.headers
+        refused, name, data = self._admit(
+            headers.get("X-Crisp-Signature"),
+            headers.get("X-Crisp-Request-Timestamp", ""),
+            request.query.get("key"),
+            body,
+            request.remote,
+        )
+        if refused is not None:
+            return self._respond(refused)
+        try:
+            accepted: bool | EventError = await self._sink.feed(name, data, "webhook")
+        except EventError as exc:
+            accepted = exc
+        return self._respond(self._fed(name, accepted))

@@ -2,6 +2,9 @@
 
 The server feeds a recording sink that stands in for the dispatcher's ``feed``
 contract (True / False / EventError), so each answer code can be provoked on demand.
+Every test runs twice: with a sink that only has the async ``feed`` (aiohttp serves
+the hooks) and with one that also has ``feed_nowait``, as the dispatcher does (the fast
+path of ``hook_protocol`` serves them): the answers must be the same.
 """
 
 from __future__ import annotations
@@ -30,6 +33,17 @@ class RecordingSink:
         self.raise_error = False
 
     async def feed(self, name: str, payload: dict[str, Any], source: str) -> bool:
+        if self.raise_error:
+            raise EventError(f"{name}: field 'session_id' is required")
+        if self.answer:
+            self.fed.append((name, payload, source))
+        return self.answer
+
+
+class NowaitSink(RecordingSink):
+    """The same, with the dispatcher's synchronous ``feed_nowait`` (the fast path)."""
+
+    def feed_nowait(self, name: str, payload: dict[str, Any], source: str) -> bool:
         if self.raise_error:
             raise EventError(f"{name}: field 'session_id' is required")
         if self.answer:
@@ -67,9 +81,9 @@ def signed_headers(body: bytes, ts: str | None = None, secret: str = SECRET) -> 
     }
 
 
-@pytest.fixture
-async def sink() -> RecordingSink:
-    return RecordingSink()
+@pytest.fixture(params=["aiohttp", "fast"])
+async def sink(request: pytest.FixtureRequest) -> RecordingSink:
+    return NowaitSink() if request.param == "fast" else RecordingSink()
 
 
 async def start(sink: RecordingSink, **options: Any) -> WebhookServer:

@@ -1,0 +1,246 @@
+"""The hook endpoint's fast path: a small HTTP/1.1 protocol in front of aiohttp.
+
+Crisp's hook deliveries are all alike: ``POST <path> HTTP/1.1`` with a
+``Content-Length`` body of a few hundred bytes, on a kept-alive connection. For those,
+aiohttp's request machinery (request and response objects, the router, a task per
+request) costs more than the hook itself, so :class:`HookProtocol` answers them
+directly from ``data_received``: it splits the head, hands the raw body to the web hook
+server's checks (signature, JSON, dispatcher; the same code the aiohttp route runs)
+and writes a pre-serialised answer. Nothing is awaited: the dispatcher's
+``feed_nowait`` never blocks.
+
+Anything else is handed to aiohttp, connection and buffered bytes included, which
+then serves that connection to the end: other paths (``/healthz``, ``/metrics``), other
+methods, a query string, HTTP/1.0, ``Transfer-Encoding``, ``Expect``, a missing,
+repeated or over-the-limit ``Content-Length``, folded or malformed header lines, and a
+head larger than :data:`MAX_HEAD`. So every unusual request gets aiohttp's own answer.
+
+Connections idle for two sweeps of :data:`IDLE_SWEEP` seconds are closed, as aiohttp
+closes idle keep-alive connections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from email.utils import formatdate
+from typing import Any, Protocol
+
+__all__ = ["IDLE_SWEEP", "MAX_HEAD", "HookProtocol", "HookTarget", "render_answer"]
+
+MAX_HEAD = 8190
+IDLE_SWEEP = 45.0
+
+_REASONS = {200: "OK", 400: "Bad Request", 403: "Forbidden", 413: "Payload Too Large"}
+_REASONS[503] = "Service Unavailable"
+
+# (status, JSON body, extra headers)
+Answer = tuple[int, bytes, tuple[tuple[str, str], ...]]
+
+_date_second = -1
+_date_value = b""
+
+
+def _date() -> bytes:
+    """The ``Date`` header value, formatted once per second."""
+    global _date_second, _date_value
+    now = int(time.time())
+    if now != _date_second:
+        _date_second = now
+        _date_value = formatdate(now, usegmt=True).encode("ascii")
+    return _date_value
+
+
+def render_answer(answer: Answer, close: bool = False) -> tuple[bytes, bytes]:
+    """The bytes of an answer, split around the ``Date`` value: ``(before, after)``."""
+    status, body, headers = answer
+    lines = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Unknown')}"]
+    lines.append("Content-Type: application/json")
+    lines.append(f"Content-Length: {len(body)}")
+    lines.extend(f"{name}: {value}" for name, value in headers)
+    if close:
+        lines.append("Connection: close")
+    before = ("\r\n".join(lines) + "\r\nDate: ").encode("latin-1")
+    return before, b"\r\n\r\n" + body
+
+
+class HookTarget(Protocol):
+    """What the protocol needs from the web hook server."""
+
+    def answer_hook(
+        self, signature: str | None, timestamp: str, body: bytes, peer: str | None
+    ) -> Answer: ...
+
+
+class HookProtocol(asyncio.Protocol):
+    """One connection: fast path for plain hook POSTs, aiohttp for the rest."""
+
+    __slots__ = (
+        "_active",
+        "_buffer",
+        "_connections",
+        "_fallback",
+        "_limit",
+        "_paused",
+        "_peer",
+        "_request_line",
+        "_target",
+        "_transport",
+    )
+
+    def __init__(
+        self,
+        target: HookTarget,
+        request_line: bytes,
+        body_limit: int,
+        fallback: Callable[[], asyncio.Protocol],
+        connections: set[HookProtocol],
+    ) -> None:
+        self._target = target
+        self._request_line = request_line
+        self._limit = body_limit
+        self._fallback = fallback
+        self._connections = connections
+        self._transport: Any = None
+        self._buffer = b""
+        self._peer: str | None = None
+        self._paused = False
+        self._active = True
+
+    # -- asyncio.Protocol ----------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = transport
+        peer = transport.get_extra_info("peername")
+        self._peer = str(peer[0]) if isinstance(peer, tuple) and peer else None
+        self._connections.add(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._connections.discard(self)
+        self._transport = None
+
+    def pause_writing(self) -> None:
+        self._paused = True  # the peer does not read its answers: stop reading it
+        if self._transport is not None:
+            self._transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        self._paused = False
+        if self._transport is not None:
+            self._transport.resume_reading()
+
+    def data_received(self, data: bytes) -> None:
+        self._active = True
+        buf = self._buffer + data if self._buffer else data
+        while buf:
+            end = buf.find(b"\r\n\r\n")
+            if end < 0:
+                if len(buf) > MAX_HEAD:
+                    self._hand_over(buf)
+                    return
+                break
+            body_start = end + 4
+            head = self._head(buf, end)
+            if head is None:
+                self._hand_over(buf)
+                return
+            length, close, signature, timestamp = head
+            stop = body_start + length
+            if len(buf) < stop:
+                break  # the body is still coming
+            body = buf[body_start:stop]
+            answer = self._target.answer_hook(signature, timestamp, body, self._peer)
+            transport = self._transport
+            if transport is None:
+                return
+            before, after = _rendered(answer, close)
+            transport.write(before + _date() + after)
+            if close:
+                self._buffer = b""
+                transport.close()
+                return
+            buf = buf[stop:]
+        self._buffer = buf
+
+    # -- the fast path -------------------------------------------------------------
+
+    def _head(self, buf: bytes, end: int) -> tuple[int, bool, str | None, str] | None:
+        """``(content length, close, signature, timestamp)`` of a plain hook POST,
+        ``None`` for anything else."""
+        first = buf.find(b"\r\n", 0, end)
+        if first < 0 or buf[:first] != self._request_line:
+            return None
+        length = -1
+        close = False
+        signature: str | None = None
+        timestamp = ""
+        for line in buf[first + 2 : end].split(b"\r\n"):
+            name, sep, value = line.partition(b":")
+            if not sep or not name or name[-1:] in b" \t" or line[:1] in b" \t":
+                return None  # malformed or folded header line
+            lower = name.lower()
+            if lower == b"x-crisp-signature":
+                if signature is not None:
+                    return None  # twice: aiohttp's parser decides which one counts
+                signature = value.strip().decode("latin-1")
+            elif lower == b"x-crisp-request-timestamp":
+                timestamp = value.strip().decode("latin-1")
+            elif lower == b"content-length":
+                value = value.strip()
+                if length >= 0 or not value.isdigit():
+                    return None
+                length = int(value)
+            elif lower == b"transfer-encoding" or lower == b"expect":
+                return None
+            elif lower == b"connection":
+                token = value.strip().lower()
+                if token == b"close":
+                    close = True
+                elif token != b"keep-alive":
+                    return None  # upgrade and the like: aiohttp's business
+        if length < 0 or length > self._limit:
+            return None  # aiohttp answers 411 / 413
+        return length, close, signature, timestamp
+
+    # -- everything else -----------------------------------------------------------
+
+    def _hand_over(self, buffered: bytes) -> None:
+        """Give the connection, with what was read of it, to aiohttp's handler."""
+        transport = self._transport
+        self._buffer = b""
+        self._connections.discard(self)
+        if transport is None or transport.is_closing():
+            return
+        protocol = self._fallback()
+        transport.set_protocol(protocol)
+        self._transport = None
+        protocol.connection_made(transport)
+        if self._paused:
+            transport.resume_reading()
+        protocol.data_received(buffered)
+
+    def close_if_idle(self) -> None:
+        """Close the connection when nothing arrived since the last call."""
+        if self._active:
+            self._active = False
+        elif self._transport is not None:
+            self._transport.close()
+
+    def close(self) -> None:
+        """Close the connection now (server shutdown)."""
+        if self._transport is not None:
+            self._transport.close()
+
+
+_rendered_cache: dict[tuple[Any, ...], tuple[bytes, bytes]] = {}
+
+
+def _rendered(answer: Answer, close: bool) -> tuple[bytes, bytes]:
+    key = (*answer, close)
+    found = _rendered_cache.get(key)
+    if found is None:
+        found = render_answer(answer, close)
+        if len(_rendered_cache) < 256:  # answers are few: a handful of statuses/messages
+            _rendered_cache[key] = found
+    return found
