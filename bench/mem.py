@@ -70,10 +70,10 @@ def workload(opts: Options) -> Workload:
     n = opts.memory_conversations
     return Workload(
         key="mem",
-        title="Memory",
+        title=f"Memory, {n:,} conv.",
         metrics=[
             Metric("idle_mb", "RSS idle MB", higher_is_better=False, digits=1),
-            Metric("loaded_mb", f"RSS after {n:,} conv. MB", higher_is_better=False, digits=1),
+            Metric("loaded_mb", "RSS after all MB", higher_is_better=False, digits=1),
             Metric("expired_mb", "RSS once expired MB", higher_is_better=False, digits=1),
         ],
         contenders=[
@@ -112,7 +112,8 @@ def targets(w: Workload) -> list[tuple[str, str, bool | None]]:
                 None if idle is None else idle < 60,
             )
         )
-        text = f"Memory ({label}): within 20% of idle once 100,000 conversations expired"
+        n = w.title.split(", ")[-1].replace(" conv.", "")
+        text = f"Memory ({label}): within 20% of idle once {n} conversations expired"
         if idle is not None and expired is not None:
             growth = expired / idle - 1
             out.append((text, f"{expired:.1f} MB ({growth:+.0%} of idle)", growth <= 0.2))
