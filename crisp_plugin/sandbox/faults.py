@@ -7,8 +7,10 @@ deliverer, and dropping relay sockets is an action, not a state (see relay.py).
 
 from __future__ import annotations
 
+import math
 import random
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -40,38 +42,39 @@ class Faults:
         )
 
     def update(self, spec: dict[str, Any]) -> None:
-        """Apply a control-API fault spec; unknown keys raise ValueError naming them.
+        """Apply a control-API fault spec, all of it or none of it.
 
-        Keys: ``latency_ms``, ``error_rate`` (0..1), ``rate_limit_seconds`` (429 for
-        that long from now), ``rate_limit_requests`` (429 for the next N requests),
-        ``retry_after`` (seconds, the Retry-After header), ``duplicate_hooks`` (bool).
+        Keys: ``latency_ms`` (0..600000), ``error_rate`` (0..1), ``rate_limit_seconds``
+        (429 for that long from now, 0..86400), ``rate_limit_requests`` (429 for the
+        next N requests), ``retry_after`` (seconds, the Retry-After header),
+        ``duplicate_hooks`` (a JSON boolean). Numbers must be JSON numbers and finite
+        (no strings, no NaN); counts must be whole. The whole spec is checked first:
+        a ValueError (naming every bad key) leaves the faults in force untouched.
         """
-        known = {
-            "latency_ms",
-            "error_rate",
-            "rate_limit_seconds",
-            "rate_limit_requests",
-            "retry_after",
-            "duplicate_hooks",
-        }
-        unknown = set(spec) - known
+        unknown = set(spec) - set(_RULES)
         if unknown:
             raise ValueError(f"unknown fault(s): {', '.join(sorted(unknown))}")
-        if "latency_ms" in spec:
-            self.latency_ms = max(0.0, float(spec["latency_ms"]))
-        if "error_rate" in spec:
-            rate = float(spec["error_rate"])
-            if not 0.0 <= rate <= 1.0:
-                raise ValueError("error_rate should be between 0 and 1")
-            self.error_rate = rate
-        if "rate_limit_seconds" in spec:
-            self.rate_limit_until = time.monotonic() + max(0.0, float(spec["rate_limit_seconds"]))
-        if "rate_limit_requests" in spec:
-            self.rate_limit_requests = max(0, int(spec["rate_limit_requests"]))
-        if "retry_after" in spec:
-            self.retry_after = max(0, int(spec["retry_after"]))
-        if "duplicate_hooks" in spec:
-            self.duplicate_hooks = bool(spec["duplicate_hooks"])
+        problems: list[str] = []
+        values: dict[str, Any] = {}
+        for name, value in spec.items():
+            try:
+                values[name] = _RULES[name](value)
+            except ValueError as exc:
+                problems.append(f"{name}: {exc}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        if "latency_ms" in values:
+            self.latency_ms = values["latency_ms"]
+        if "error_rate" in values:
+            self.error_rate = values["error_rate"]
+        if "rate_limit_seconds" in values:
+            self.rate_limit_until = time.monotonic() + values["rate_limit_seconds"]
+        if "rate_limit_requests" in values:
+            self.rate_limit_requests = values["rate_limit_requests"]
+        if "retry_after" in values:
+            self.retry_after = values["retry_after"]
+        if "duplicate_hooks" in values:
+            self.duplicate_hooks = values["duplicate_hooks"]
 
     def clear(self) -> None:
         self.__init__()  # type: ignore[misc]
@@ -100,3 +103,43 @@ class Faults:
             "injected fault: rate limit (sandbox rate_limit)",
             headers={"Retry-After": str(self.retry_after)},
         )
+
+
+def _number(low: float, high: float) -> Callable[[Any], float]:
+    def check(value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"should be a number, not {value!r}")
+        if not math.isfinite(value) or not low <= value <= high:
+            raise ValueError(f"should be between {low:g} and {high:g}, not {value!r}")
+        return float(value)
+
+    return check
+
+
+def _count(high: int) -> Callable[[Any], int]:
+    def check(value: Any) -> int:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"should be a whole number, not {value!r}")
+        if not 0 <= value <= high:
+            raise ValueError(f"should be between 0 and {high}, not {value!r}")
+        return value
+
+    return check
+
+
+def _boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"should be true or false, not {value!r}")
+    return value
+
+
+_RULES: dict[str, Callable[[Any], Any]] = {
+    "latency_ms": _number(0, 600_000),
+    "error_rate": _number(0, 1),
+    "rate_limit_seconds": _number(0, 86_400),
+    "rate_limit_requests": _count(1_000_000),
+    "retry_after": _count(86_400),
+    "duplicate_hooks": _boolean,
+}

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 
+import aiohttp
 from sbtools import Rest
 
 from crisp_plugin.sandbox import Sandbox
@@ -70,3 +72,52 @@ async def test_unknown_fault_is_refused(sb: Sandbox) -> None:
         assert exc.status == 400 and "explode" in exc.message
     else:
         raise AssertionError("an unknown fault was accepted")
+
+
+async def _refused(sb: Sandbox, spec: dict[str, object]) -> str:
+    async with aiohttp.ClientSession() as session:
+        async with session.post(
+            sb.url + "/_sandbox/faults",
+            data=json.dumps(spec),
+            headers={"Content-Type": "application/json"},
+        ) as resp:
+            assert resp.status == 400, await resp.text()
+            return str((await resp.json())["error"])
+
+
+async def test_a_bad_fault_spec_changes_nothing(sb: Sandbox) -> None:
+    before = await sb.control.set_faults()
+    message = await _refused(sb, {"latency_ms": 500, "error_rate": 2})
+    assert "error_rate" in message
+    assert await sb.control.set_faults() == before
+    assert sb.faults.latency_ms == 0 and sb.faults.error_rate == 0
+
+
+async def test_fault_values_must_be_real_types_and_finite(sb: Sandbox) -> None:
+    bad: list[dict[str, object]] = [
+        {"duplicate_hooks": "false"},
+        {"duplicate_hooks": 1},
+        {"latency_ms": "NaN"},
+        {"latency_ms": "100"},
+        {"error_rate": float("nan")},  # json.dumps writes NaN, which Python's json reads
+        {"latency_ms": float("inf")},
+        {"latency_ms": -5},
+        {"rate_limit_requests": 1.5},
+        {"retry_after": True},
+    ]
+    for spec in bad:
+        message = await _refused(sb, spec)
+        assert next(iter(spec)) in message, (spec, message)
+    faults = await sb.control.set_faults()
+    assert faults["duplicate_hooks"] is False and faults["latency_ms"] == 0
+    assert faults["error_rate"] == 0 and faults["rate_limit_requests"] == 0
+    assert faults["retry_after"] == 1
+
+
+async def test_a_good_fault_spec_applies_whole(sb: Sandbox) -> None:
+    faults = await sb.control.set_faults(
+        latency_ms=5, error_rate=0.25, rate_limit_requests=2, retry_after=4, duplicate_hooks=True
+    )
+    assert faults["latency_ms"] == 5 and faults["error_rate"] == 0.25
+    assert faults["rate_limit_requests"] == 2 and faults["retry_after"] == 4
+    assert faults["duplicate_hooks"] is True
