@@ -14,13 +14,29 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import errno
 import signal
 import sys
 from typing import Any, TextIO
+from urllib.parse import urlsplit
 
 from .server import Sandbox
 
-__all__ = ["add_parser", "main", "serve", "snippet"]
+__all__ = ["add_parser", "hook_url", "main", "serve", "snippet"]
+
+
+def hook_url(value: str) -> str:
+    """argparse type of ``--hook``: an http(s) URL with a host (else exit 2, one line)."""
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a web hook URL (expected http://host[:port]/path)"
+        )
+    return value
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -39,8 +55,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--hook",
         action="append",
         default=[],
+        type=hook_url,
         metavar="URL",
-        help="web hook URL to deliver signed events to (repeatable)",
+        help="web hook URL to deliver signed events to (http or https; repeatable)",
     )
     p.add_argument("--identifier", help="plugin token identifier (generated if absent)")
     p.add_argument("--key", help="plugin token key (generated if absent)")
@@ -106,7 +123,9 @@ async def serve(
     try:
         await sb.start()
     except OSError as exc:
-        print(f"sandbox: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
+        in_use = exc.errno == errno.EADDRINUSE
+        reason = "address already in use" if in_use else (exc.strerror or str(exc))
+        print(f"sandbox: cannot listen on {args.host}:{args.port}: {reason}", file=sys.stderr)
         return 1
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()

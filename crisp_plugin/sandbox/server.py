@@ -159,12 +159,20 @@ class Sandbox:
             return
         self.closing = False
         await self.hooks.start()
-        self._runner = web.AppRunner(
+        runner = web.AppRunner(
             self.app, access_log=None, handle_signals=False, shutdown_timeout=2.0
         )
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
-        await site.start()
+        try:
+            await runner.setup()
+            site = web.TCPSite(runner, self.host, self.port, reuse_address=True)
+            await site.start()
+        except BaseException:
+            # A port in use (OSError) or a cancelled start: close what was opened so
+            # the caller sees only its error, not an unclosed session warning.
+            await runner.cleanup()
+            await self.hooks.stop()
+            raise
+        self._runner = runner
         server = site._server
         if self.port == 0 and server is not None:
             sockets = getattr(server, "sockets", None) or []

@@ -6,6 +6,7 @@ import asyncio
 import base64
 import re
 import signal
+import socket
 import sys
 import tomllib
 
@@ -91,3 +92,36 @@ async def test_given_credentials_and_websites_are_used_and_not_echoed() -> None:
                 assert (await resp.json())["urls"] == ["http://127.0.0.1:9/hooks"]
     finally:
         await stop(proc)
+
+
+async def run_to_exit(*flags: str) -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "crisp_plugin",
+        "sandbox",
+        *flags,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 10)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+async def test_a_hook_that_is_not_an_http_url_is_refused_at_the_command_line() -> None:
+    for bad in ("notaurl", "ftp://example.com/hooks", "http:///hooks", "http://host:99999/x"):
+        code, out, err = await run_to_exit("--port", "0", "--hook", bad)
+        assert code == 2, (bad, out, err)
+        assert f"argument --hook: {bad!r} is not a web hook URL" in err
+        assert "Traceback" not in err and "listening" not in out
+
+
+async def test_a_port_in_use_prints_one_clear_line_and_exits_1() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        code, out, err = await run_to_exit("--port", str(port), "--hook", "http://127.0.0.1:9/h")
+    assert code == 1 and "listening" not in out
+    assert err == f"sandbox: cannot listen on 127.0.0.1:{port}: address already in use\n"
