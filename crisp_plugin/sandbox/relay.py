@@ -112,8 +112,12 @@ class Relay:
         username, password = data.get("username"), data.get("password")
         if not isinstance(username, str) or not isinstance(password, str):
             return "invalid_session: username and password should be strings"
-        same_user = hmac.compare_digest(username.encode(), self.identifier.encode())
-        same_key = hmac.compare_digest(password.encode(), self._key.encode())
+        try:
+            given_user, given_key = username.encode(), password.encode()
+        except UnicodeEncodeError:  # a lone surrogate, which no token holds
+            return "invalid_session: malformed token identifier or key"
+        same_user = hmac.compare_digest(given_user, self.identifier.encode())
+        same_key = hmac.compare_digest(given_key, self._key.encode())
         if not (same_user and same_key):
             return "invalid_session: wrong token identifier or key"
         if data.get("tier") != "plugin":

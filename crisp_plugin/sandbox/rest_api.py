@@ -157,7 +157,11 @@ class RestApi:
         auth = request.headers.get("Authorization")
         if auth is None:
             return fail(401, "invalid_session", "missing Authorization header (Basic token)")
-        if not hmac.compare_digest(auth.encode(), self._auth.encode()):
+        try:
+            given = auth.encode()
+        except UnicodeEncodeError:  # raw non-UTF-8 bytes in the header
+            return fail(401, "invalid_session", "malformed Authorization header")
+        if not hmac.compare_digest(given, self._auth.encode()):
             return fail(401, "invalid_session", "wrong token identifier or key")
         tier = request.headers.get("X-Crisp-Tier", "user")
         if tier != "plugin":

@@ -130,3 +130,13 @@ async def test_drop_rtm_disconnects_every_socket(sb: Sandbox, relay: RelayFactor
         await asyncio.sleep(0.01)
     assert not a.sio.connected and not b.sio.connected
     assert (await sb.control.relay())["connected"] == 0
+
+
+@pytest.mark.parametrize("password", ["\ud800", "key\udce9"], ids=["surrogate", "escaped-byte"])
+async def test_a_malformed_password_is_unauthorized_not_silence(
+    sb: Sandbox, relay: RelayFactory, password: str
+) -> None:
+    client = await relay(["message:send"], password=password)
+    refusal = await client.wait_for("unauthorized")
+    assert refusal["message"].startswith("invalid_session")
+    assert (await sb.control.relay())["refused"] == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
 from typing import Any
 
@@ -371,3 +373,25 @@ async def test_invalid_meta_compose_and_routing_name_the_field(rest: Rest) -> No
 def test_url_names_loopback_when_listening_everywhere() -> None:
     assert Sandbox(host="0.0.0.0", port=8787).url == "http://127.0.0.1:8787"
     assert Sandbox(host="::1", port=1).relay_url == "http://[::1]:1/relay/"
+
+
+async def test_raw_non_utf8_authorization_bytes_are_invalid_session(rest: Rest) -> None:
+    host, port = rest.sb.url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    try:
+        writer.write(
+            b"GET /v1/plugin/connect/account HTTP/1.1\r\n"
+            b"Host: " + host.encode() + b"\r\n"
+            b"Authorization: Basic caf\xe9\r\n"
+            b"X-Crisp-Tier: plugin\r\n"
+            b"Connection: close\r\n\r\n"
+        )
+        await writer.drain()
+        answer = await asyncio.wait_for(reader.read(), 5)
+    finally:
+        writer.close()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 401 ")
+    env = json.loads(body)
+    assert env["error"] is True and env["reason"] == "invalid_session"
+    assert "Authorization" in env["data"]["message"]
