@@ -4,7 +4,9 @@ One aiohttp handler takes every ``/v1/...`` request: route lookup (router.py), f
 Basic auth + ``X-Crisp-Tier`` (401 ``invalid_session``), tier restriction (403
 ``restricted_route_tier``), website subscription (404 ``not_subscribed``), then the
 emulated handler, whose body validation answers 400 ``invalid_data`` naming the field
-and changes nothing. Routes of routes.tsv that are not emulated answer 501
+and changes nothing. A body over the sandbox's ``body_limit`` (1 MiB by default; Crisp
+caps request bodies too) answers 413 ``request_too_large`` and stores nothing. Routes of
+routes.tsv that are not emulated answer 501
 ``not_emulated`` naming the route; paths that match no route answer 404 ``not_found``.
 Every call is recorded in ``requests`` (method, path, status, body).
 """
@@ -119,6 +121,9 @@ class RestApi:
             response = await self._answer(request, method, path, qpos, raw_path)
         except _Refused as refused:
             response = refused.response
+        except web.HTTPRequestEntityTooLarge:
+            limit = self.sb.body_limit
+            response = fail(413, "request_too_large", f"request body over the {limit} byte limit")
         except Exception as exc:  # a sandbox bug must still answer in Crisp's shape
             log.exception("sandbox error on %s %s", method, path)
             response = fail(500, "error", f"sandbox internal error: {type(exc).__name__}")

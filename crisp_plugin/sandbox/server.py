@@ -14,7 +14,8 @@ Use it as an async context manager::
         await sb.control.visitor_says(sb.websites[0], session_id, "hello")
 
 Credentials and website ids are generated unless given. ``hook_retry_delays`` sets the
-waits between hook delivery attempts (short in tests).
+waits between hook delivery attempts (short in tests). ``body_limit`` (bytes, 1 MiB by
+default) caps request bodies: a REST call over it answers 413 ``request_too_large``.
 """
 
 from __future__ import annotations
@@ -62,10 +63,12 @@ class Sandbox:
         hook_retry_delays: Sequence[float] = (0.5, 2.0, 5.0),
         hook_timeout: float = 5.0,
         public_host: str | None = None,
+        body_limit: int = 1_048_576,
     ) -> None:
         self.host = host
         self.port = port
         self.public_host = public_host
+        self.body_limit = body_limit
         self.identifier = identifier or str(uuid.uuid4())
         self.key = key or secrets.token_hex(32)
         self.secret = secret or secrets.token_hex(16)
@@ -132,7 +135,7 @@ class Sandbox:
     # -- app ---------------------------------------------------------------------
 
     def _build_app(self) -> web.Application:
-        app = web.Application(client_max_size=4 * 1024 * 1024)
+        app = web.Application(client_max_size=self.body_limit)
         self.relay.attach(app)
         app.router.add_route("*", "/v1/{tail:.*}", self.rest.handle)
         add_control_routes(app, self)

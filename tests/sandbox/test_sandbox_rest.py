@@ -7,6 +7,7 @@ import json
 import re
 from typing import Any
 
+import aiohttp
 import pytest
 from sbtools import Rest, auth_headers
 
@@ -395,3 +396,30 @@ async def test_raw_non_utf8_authorization_bytes_are_invalid_session(rest: Rest) 
     env = json.loads(body)
     assert env["error"] is True and env["reason"] == "invalid_session"
     assert "Authorization" in env["data"]["message"]
+
+
+async def test_a_body_over_the_limit_is_413_in_an_envelope_and_stores_nothing(
+    rest: Rest,
+) -> None:
+    website, session = await new_session(rest)
+    path = f"/v1/website/{website}/conversation/{session}/message"
+    status, env = await rest("POST", path, text("x" * 3_000_000))
+    assert status == 413
+    assert env == {
+        "error": True,
+        "reason": "request_too_large",
+        "data": {"message": "request body over the 1048576 byte limit"},
+    }
+    assert rest.sb.store.websites[website].conversations[session].messages == []
+    assert rest.sb.requests[-1]["status"] == 413
+    assert (await rest("POST", path, text("y" * 500_000)))[0] == 202
+
+
+async def test_the_body_limit_is_configurable() -> None:
+    async with Sandbox(body_limit=1000) as sb, aiohttp.ClientSession() as session:
+        rest = Rest(sb, session)
+        website, conv = await new_session(rest)
+        path = f"/v1/website/{website}/conversation/{conv}/message"
+        status, env = await rest("POST", path, text("z" * 2000))
+        assert status == 413 and "1000 byte" in env["data"]["message"]
+        assert (await rest("POST", path, text("short")))[0] == 202
