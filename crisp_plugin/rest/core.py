@@ -11,6 +11,10 @@ that are objects or lists sent as JSON text, booleans as ``1`` / ``0``.
 
 Errors become typed exceptions from :mod:`crisp_plugin.errors` carrying status, reason,
 message, method and path; the token key never appears in reprs, logs or messages.
+
+Response listeners (``add_response_listener``, metrics) hear of every HTTP attempt,
+retries included: ``(method, status, seconds)``, with ``status`` ``None`` when no
+answer came (timeout, connection refused or reset).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import time
 from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any, Literal, Self
@@ -39,12 +44,14 @@ from crisp_plugin.errors import (
 from crisp_plugin.rest.limits import DailyQuota, TokenBucket
 from crisp_plugin.rest.retry import IDEMPOTENT_METHODS, RetryPolicy, parse_retry_after
 
-__all__ = ["Body", "Query", "RestCore", "SendListener", "Tier"]
+__all__ = ["Body", "Query", "ResponseListener", "RestCore", "SendListener", "Tier"]
 
 Tier = Literal["plugin", "website", "user"]
 Body = Mapping[str, Any] | list[Any] | None
 Query = Mapping[str, Any]
 SendListener = Callable[[str, str, int], None]
+# (HTTP method, status or None when no answer came, seconds the attempt took)
+ResponseListener = Callable[[str, int | None, float], None]
 
 _log = structlog.get_logger("crisp_plugin.rest")
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
@@ -142,6 +149,7 @@ class RestCore:
         self._session: aiohttp.ClientSession | None = None
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._send_listeners: list[SendListener] = []
+        self._response_listeners: list[ResponseListener] = []
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -215,6 +223,26 @@ class RestCore:
             except Exception:
                 _log.exception("rest.send_listener_failed", website_id=website_id)
 
+    # -- response listeners --------------------------------------------------------
+
+    def add_response_listener(self, callback: ResponseListener) -> None:
+        """Call ``callback(method, status, seconds)`` after every HTTP attempt (retries
+        included); ``status`` is ``None`` when no answer came. Exceptions it raises are
+        logged and ignored."""
+        self._response_listeners.append(callback)
+
+    def remove_response_listener(self, callback: ResponseListener) -> None:
+        if callback in self._response_listeners:
+            self._response_listeners.remove(callback)
+
+    def _notify_response(self, method: str, status: int | None, started: float) -> None:
+        seconds = time.perf_counter() - started
+        for callback in tuple(self._response_listeners):
+            try:
+                callback(method, status, seconds)
+            except Exception:
+                _log.exception("rest.response_listener_failed", method=method, status=status)
+
     # -- requests ------------------------------------------------------------------
 
     async def call(
@@ -271,17 +299,26 @@ class RestCore:
             retry_after: float | None = None
             limited = False
             error: Exception
+            listening = bool(self._response_listeners)
+            started = time.perf_counter() if listening else 0.0
             try:
-                async with session.request(
-                    method, url, data=data, headers=headers, timeout=req_timeout
-                ) as resp:
-                    status = resp.status
-                    raw = await resp.read()
-                    if status < 300:
-                        if method == "HEAD":
-                            return None
-                        return self._data(status, raw, method, path)
-                    error = self._error(status, raw, resp.content_type, method, path, resp)
+                try:
+                    async with session.request(
+                        method, url, data=data, headers=headers, timeout=req_timeout
+                    ) as resp:
+                        status = resp.status
+                        raw = await resp.read()
+                        if listening:
+                            self._notify_response(method, status, started)
+                        if status < 300:
+                            if method == "HEAD":
+                                return None
+                            return self._data(status, raw, method, path)
+                        error = self._error(status, raw, resp.content_type, method, path, resp)
+                except (aiohttp.ClientError, TimeoutError):
+                    if listening:
+                        self._notify_response(method, None, started)
+                    raise
             except aiohttp.ConnectionTimeoutError:
                 error = RequestTimeout(
                     f"could not connect within {req_timeout.total}s", method=method, path=path
