@@ -16,15 +16,26 @@ Names (all prefixed ``crisp_``):
 
 Each runner owns one :class:`Metrics` (no global registry), so several plugins, or
 tests, in one process do not collide. ``/metrics`` serves :meth:`Metrics.render`.
+
+The ``observe_*`` methods run once per hook, handler run and REST call, in the event
+loop's thread: they bump plain counters (a list index, a dict entry) without the
+locks of prometheus_client's own metric objects, and the collector turns them into
+prometheus_client metric families at scrape time.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
 
@@ -33,6 +44,10 @@ __all__ = ["CONTENT_TYPE", "Metrics", "counts_from_stats"]
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 _UP_STATES = frozenset({"connected", "listening"})
+
+BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+_BUCKET_LABELS = [repr(float(b)) for b in BUCKETS] + ["+Inf"]  # as prometheus_client
+_MAX_LABELS = 256  # distinct event names / (method, status) pairs kept; then "other"
 
 StatsFn = Callable[[], Mapping[str, Mapping[str, int]]]
 
@@ -107,6 +122,35 @@ class _LiveCollector(Collector):
             for name, state in sorted(m.transports_source().items()):
                 up.add_metric([name], 1.0 if state in _UP_STATES else 0.0)
             yield up
+        handlers = HistogramMetricFamily(
+            "crisp_handler_duration_seconds",
+            "Time a handler took, by event name.",
+            labels=["event"],
+        )
+        for event, (per_bucket, seconds) in sorted(m._handler_runs.items()):
+            cumulative = 0
+            buckets: list[tuple[str, float]] = []
+            for label, runs in zip(_BUCKET_LABELS, per_bucket, strict=True):
+                cumulative += runs
+                buckets.append((label, float(cumulative)))
+            handlers.add_metric([event], buckets, seconds)
+        yield handlers
+        rest = CounterMetricFamily(
+            "crisp_rest_requests",
+            "REST calls to Crisp by method and answer status ('error': no answer).",
+            labels=["method", "status"],
+        )
+        for (method, status), calls in sorted(m._rest_calls.items()):
+            rest.add_metric([method, status], calls)
+        yield rest
+        hooks = CounterMetricFamily(
+            "crisp_webhook_responses",
+            "Answers of the web hook endpoint by HTTP status.",
+            labels=["status"],
+        )
+        for code, answers in sorted(m._hook_answers.items()):
+            hooks.add_metric([str(code)], answers)
+        yield hooks
 
 
 class Metrics:
@@ -117,42 +161,39 @@ class Metrics:
         self.stats_source: StatsFn | None = None
         self.in_flight_source: Callable[[], int] | None = None
         self.transports_source: Callable[[], Mapping[str, str]] | None = None
-        self.handler_seconds = Histogram(
-            "crisp_handler_duration_seconds",
-            "Time a handler took, by event name.",
-            ["event"],
-            registry=self.registry,
-            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
-        )
-        self.rest_requests = Counter(
-            "crisp_rest_requests",
-            "REST calls to Crisp by method and answer status ('error': no answer).",
-            ["method", "status"],
-            registry=self.registry,
-        )
-        self.webhook_responses = Counter(
-            "crisp_webhook_responses",
-            "Answers of the web hook endpoint by HTTP status.",
-            ["status"],
-            registry=self.registry,
-        )
-        self._hook_children: dict[int, Any] = {}
+        # event name -> [count per bucket, the last one past the largest bound], sum
+        self._handler_runs: dict[str, tuple[list[int], float]] = {}
+        self._rest_calls: dict[tuple[str, str], int] = {}
+        self._hook_answers: dict[int, int] = {}
         self.registry.register(_LiveCollector(self))
 
     def observe_handler(self, event: str, seconds: float, *_: Any, **__: Any) -> None:
         """Record one handler run (extra arguments, such as the outcome, are ignored)."""
-        self.handler_seconds.labels(event).observe(seconds)
+        runs = self._handler_runs
+        entry = runs.get(event)
+        if entry is None:
+            if len(runs) >= _MAX_LABELS:
+                event = "other"
+            entry = runs.setdefault(event, ([0] * len(_BUCKET_LABELS), 0.0))
+        entry[0][bisect_left(BUCKETS, seconds)] += 1
+        runs[event] = (entry[0], entry[1] + seconds)
 
     def observe_rest(self, method: str, status: int | str | None, *_: Any, **__: Any) -> None:
         """Record one REST call; ``status`` is ``None`` when no answer came."""
-        self.rest_requests.labels(method.upper(), "error" if status is None else str(status)).inc()
+        key = (method.upper(), "error" if status is None else str(status))
+        calls = self._rest_calls
+        if key in calls:
+            calls[key] += 1
+        elif len(calls) < _MAX_LABELS:
+            calls[key] = 1
+        else:
+            other = ("other", "other")
+            calls[other] = calls.get(other, 0) + 1
 
     def observe_hook(self, status: int) -> None:
         """Record one answer of the hook endpoint (kept cheap: it is on the hot path)."""
-        child = self._hook_children.get(status)
-        if child is None:
-            child = self._hook_children[status] = self.webhook_responses.labels(str(status))
-        child.inc()
+        answers = self._hook_answers
+        answers[status] = answers.get(status, 0) + 1
 
     def render(self) -> bytes:
         """The Prometheus text exposition of every metric."""
