@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
+import sqlite3
 import sys
 import tomllib
 from collections.abc import Sequence
@@ -216,6 +217,8 @@ def cmd_check(path: str, *, offline: bool = False, out: TextIO | None = None) ->
         return _problems(path, exc.problems)
     try:
         plugin = cls(settings)
+    except sqlite3.Error as exc:
+        return _problems(path, [f'state.path = "{settings.state.path}": SQLite says {exc}'])
     except Exception as exc:
         print(f"{path}: 1 problem", file=sys.stderr)
         print(f"  plugin.class: {cls.__name__}(settings) failed: {exc}", file=sys.stderr)

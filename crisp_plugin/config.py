@@ -1,9 +1,11 @@
 """plugin.toml -> validated ``Settings``.
 
 ``load_config(path)`` reads the TOML file, replaces ``${ENV}`` and ``${ENV:-default}`` in
-string values, validates every section with pydantic and raises ``ConfigError`` whose
-``problems`` hold one line per problem: the key, the bad value (never a secret's) and the
-fix. Unknown keys are problems too (typo protection, with a "did you mean").
+string values (``$${`` writes a literal ``${``; a malformed reference is a problem),
+makes a relative ``state.path`` absolute against the file's folder, validates every
+section with pydantic and raises ``ConfigError`` whose ``problems`` hold one line per
+problem: the key, the bad value (never a secret's) and the fix. Unknown keys are
+problems too (typo protection, with a "did you mean").
 
 ``Settings.model_validate({...})`` builds settings in code (tests do); it checks types
 and values, while ``load_config`` adds the checks that need the whole file: credentials
@@ -253,21 +255,36 @@ class Settings(_Section):
 
 # --------------------------------------------------------------------------- loading
 
-_ENV_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_ENV_TOKEN = re.compile(r"\$\$\{|\$\{([^}]*)(\})?")
+_ENV_REF = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?", re.DOTALL)
 
 
 def interpolate(value: Any, env: Mapping[str, str], problems: list[str], where: str = "") -> Any:
     """Replace ``${NAME}`` / ``${NAME:-default}`` in every string of ``value``.
 
     ``${NAME:-default}`` uses the default when NAME is unset or empty, as a shell does.
-    An unset ``${NAME}`` without default adds a problem line naming ``where``.
+    ``$${`` is a literal ``${`` (``"$${HOME}"`` stays ``"${HOME}"``). An unset
+    ``${NAME}`` without default, a reference that is not a variable name
+    (``${BAD NAME}``) and a ``${`` never closed add a problem line naming ``where``.
     """
     if isinstance(value, str):
         if "${" not in value:
             return value
 
         def sub(match: re.Match[str]) -> str:
-            name, default = match.group(1), match.group(2)
+            if match.group(0) == "$${":
+                return "${"
+            inner, closed = match.group(1), match.group(2)
+            ref = _ENV_REF.fullmatch(inner) if closed else None
+            if ref is None:
+                shown = "<hidden>" if where in SECRET_KEYS else repr(match.group(0))
+                problem = "is not an environment reference" if closed else "is never closed"
+                problems.append(
+                    f"{where}: {shown} {problem}: write ${{NAME}} or ${{NAME:-default}} "
+                    "(NAME of letters, digits and _), or $${ for a literal ${"
+                )
+                return ""
+            name, default = ref.group(1), ref.group(2)
             found = env.get(name)
             if default is not None:
                 return found if found else default
@@ -279,7 +296,7 @@ def interpolate(value: Any, env: Mapping[str, str], problems: list[str], where: 
                 return ""
             return found
 
-        return _ENV_RE.sub(sub, value)
+        return _ENV_TOKEN.sub(sub, value)
     if isinstance(value, dict):
         return {
             k: interpolate(v, env, problems, f"{where}.{k}" if where else str(k))
@@ -305,24 +322,57 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Setti
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"{path}: not valid TOML: {exc}"]) from None
-    return settings_from_dict(raw, os.environ if env is None else env)
+    return settings_from_dict(raw, os.environ if env is None else env, base=path.resolve().parent)
 
 
-def settings_from_dict(raw: Mapping[str, Any], env: Mapping[str, str] | None = None) -> Settings:
-    """Validate a parsed plugin.toml (after interpolation) like ``load_config`` does."""
+def settings_from_dict(
+    raw: Mapping[str, Any], env: Mapping[str, str] | None = None, *, base: Path | None = None
+) -> Settings:
+    """Validate a parsed plugin.toml (after interpolation) like ``load_config`` does.
+
+    A relative ``state.path`` is made absolute against ``base`` (``load_config`` passes
+    the toml's folder, so a run from another folder finds the same file); for the
+    sqlite backend its folder must exist and be writable.
+    """
     problems: list[str] = []
     data = interpolate(dict(raw), os.environ if env is None else env, problems)
+    env_keys = {line.split(":", 1)[0] for line in problems}
     settings: Settings | None = None
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
         problems.extend(_explain(exc, data))
-    env_keys = {line.split(":", 1)[0] for line in problems if ": environment variable" in line}
     problems.extend(p for p in file_problems(data) if p.split(" ", 1)[0] not in env_keys)
+    if settings is not None and "state.path" not in env_keys:
+        settings, state_problems = _resolve_state_path(settings, base)
+        problems.extend(state_problems)
     if problems:
         raise ConfigError(_unique(problems))
     assert settings is not None
     return settings
+
+
+def _resolve_state_path(settings: Settings, base: Path | None) -> tuple[Settings, list[str]]:
+    """``state.path`` made absolute against ``base``, and whether SQLite can open it."""
+    state = settings.state
+    if state.path == ":memory:":
+        return settings, []
+    path = Path(state.path).expanduser()
+    if base is not None and not path.is_absolute():
+        path = base / path
+        state = state.model_copy(update={"path": str(path)})
+        settings = settings.model_copy(update={"state": state})
+    if state.backend != "sqlite":
+        return settings, []
+    folder = path.parent if str(path.parent) else Path(".")
+    shown = f'state.path = "{path}"'
+    if path.is_dir():
+        return settings, [f"{shown} is a folder: name a file, e.g. {path / 'state.sqlite3'}"]
+    if not folder.is_dir():
+        return settings, [f"{shown}: folder {folder} does not exist: create it or change the path"]
+    if not os.access(folder, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        return settings, [f"{shown} is not writable: fix its permissions or change the path"]
+    return settings, []
 
 
 def file_problems(raw: Mapping[str, Any]) -> list[str]:

@@ -288,3 +288,33 @@ async def test_check_reports_a_misdeclared_handler_as_a_config_problem(tmp_path:
         'plugin.class = "bot:Bot": importing bot failed: HandlerError: '
         "'message:sned' is not a Crisp event: did you mean 'message:send'?",
     )
+
+
+async def test_check_names_state_path_when_sqlite_cannot_open_it(tmp_path: Path) -> None:
+    env = {**cli_env(), "CRISP_IDENTIFIER": "i", "CRISP_KEY": "k"}
+    sqlite = '[state]\nbackend = "sqlite"\npath = "nowhere/state.sqlite3"\n'
+    path = project(tmp_path, GOOD + sqlite)
+    result = await run_cli("check", str(path), "--offline", cwd=tmp_path, env=env)
+    assert_config_error(
+        result,
+        f'state.path = "{tmp_path / "nowhere" / "state.sqlite3"}": folder '
+        f"{tmp_path / 'nowhere'} does not exist: create it or change the path",
+    )
+    (tmp_path / "junk.sqlite3").write_bytes(b"this is not a database, " * 100)
+    path = project(tmp_path, GOOD + sqlite.replace("nowhere/state.sqlite3", "junk.sqlite3"))
+    result = await run_cli("check", str(path), "--offline", cwd=tmp_path, env=env)
+    assert_config_error(
+        result, f'state.path = "{tmp_path / "junk.sqlite3"}": SQLite says file is not a database'
+    )
+
+
+async def test_check_finds_a_relative_state_path_from_another_folder(tmp_path: Path) -> None:
+    env = {**cli_env(), "CRISP_IDENTIFIER": "i", "CRISP_KEY": "k"}
+    (tmp_path / "data").mkdir()
+    path = project(tmp_path, GOOD + '[state]\nbackend = "sqlite"\npath = "data/s.sqlite3"\n')
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    result = await run_cli("check", str(path), "--offline", cwd=elsewhere, env=env)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "data" / "s.sqlite3").exists()
+    assert not (elsewhere / "data").exists()

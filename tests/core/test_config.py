@@ -164,3 +164,57 @@ def test_settings_can_be_built_in_code() -> None:
     assert settings.dispatch.concurrency == 5
     assert settings.settings == {"a": 1}
     assert settings.secrets() == []
+
+
+def test_double_dollar_is_a_literal_env_reference(tmp_path: Path) -> None:
+    text = VALID + '[settings]\nliteral = "$${HOME} and ${CRISP_IDENTIFIER}"\nprice = "$5"\n'
+    settings = load_config(write(tmp_path, text), env=ENV)
+    assert settings.settings["literal"] == "${HOME} and ident-1"
+    assert settings.settings["price"] == "$5"
+
+
+def test_a_bad_env_reference_is_a_problem_naming_the_key(tmp_path: Path) -> None:
+    text = VALID + '[settings]\ngreeting = "hi ${BAD NAME}"\nopen = "x ${OOPS"\n'
+    assert problems(tmp_path, text) == [
+        "settings.greeting: '${BAD NAME}' is not an environment reference: write ${NAME} or "
+        "${NAME:-default} (NAME of letters, digits and _), or $${ for a literal ${",
+        "settings.open: '${OOPS' is never closed: write ${NAME} or ${NAME:-default} "
+        "(NAME of letters, digits and _), or $${ for a literal ${",
+    ]
+
+
+def test_a_bad_reference_in_a_secret_never_shows_the_value(tmp_path: Path) -> None:
+    lines = problems(tmp_path, VALID.replace('"${CRISP_KEY}"', '"s3cr3t-${nope"'))
+    assert lines == [
+        "crisp.key: <hidden> is never closed: write ${NAME} or ${NAME:-default} "
+        "(NAME of letters, digits and _), or $${ for a literal ${"
+    ]
+
+
+def test_a_relative_state_path_resolves_against_the_toml_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "bot"
+    folder.mkdir()
+    monkeypatch.chdir(tmp_path)
+    text = VALID + '[state]\nbackend = "sqlite"\npath = "data/state.sqlite3"\n'
+    (folder / "data").mkdir()
+    settings = load_config(write(folder, text), env=ENV)
+    assert settings.state.path == str(folder / "data" / "state.sqlite3")
+    absolute = tmp_path / "elsewhere.sqlite3"
+    text = VALID + f'[state]\nbackend = "sqlite"\npath = "{absolute}"\n'
+    assert load_config(write(folder, text), env=ENV).state.path == str(absolute)
+    text = VALID + '[state]\nbackend = "sqlite"\npath = ":memory:"\n'
+    assert load_config(write(folder, text), env=ENV).state.path == ":memory:"
+
+
+def test_an_unopenable_sqlite_path_is_a_problem_naming_state_path(tmp_path: Path) -> None:
+    text = VALID + '[state]\nbackend = "sqlite"\npath = "missing/state.sqlite3"\n'
+    assert problems(tmp_path, text) == [
+        f'state.path = "{tmp_path / "missing" / "state.sqlite3"}": folder '
+        f"{tmp_path / 'missing'} does not exist: create it or change the path"
+    ]
+    (tmp_path / "adir").mkdir()
+    text = VALID + '[state]\nbackend = "sqlite"\npath = "adir"\n'
+    [line] = problems(tmp_path, text)
+    assert line.startswith(f'state.path = "{tmp_path / "adir"}" is a folder')
