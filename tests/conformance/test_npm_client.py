@@ -53,8 +53,8 @@ async def _visitor_message_over_relay(sb: Sandbox, node: NodeRunner, rtm_host: s
     assert data["fingerprint"] == out["sent"]["fingerprint"]
     assert data["content"] == "Is anyone there? ¿Sí? 🙂"
     assert data["website_id"] == website and data["session_id"] == session
-    [sub] = (await sb.control.relay())["authenticated"] or [None]
-    assert sub is None or sub["events"] == ["message:send"]
+    [sub] = out["subscriptions"]
+    assert sub["events"] == ["message:send"] and sub["tier"] == "plugin"
 
 
 async def test_relay_with_set_rtm_host(sb: Sandbox, node: NodeRunner) -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from core_helpers import message
 from structlog.testing import capture_logs
 
-from crisp_plugin import HandlerError, Plugin, on
+from crisp_plugin import Dispatcher, HandlerError, Plugin, on
 from crisp_plugin.events import Event, MessageSend
 
 
@@ -40,10 +41,35 @@ def test_text_filter_needs_an_event_with_text(name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["message:send", "message:received", "message:updated", "message:*", "*"]
+    ("pattern", "fed"),
+    [
+        ("message:send", "message:send"),
+        ("message:received", "message:received"),
+        ("message:updated", "message:updated"),
+        ("message:*", "message:send"),
+        ("*", "message:received"),
+    ],
 )
-def test_text_filter_is_fine_on_text_events_and_wildcards_covering_them(name: str) -> None:
-    on(name, text="hello")
+async def test_text_filter_is_fine_on_text_events_and_wildcards_covering_them(
+    pattern: str, fed: str
+) -> None:
+    class Bot(Plugin):
+        seen: list[str | None]
+
+        @on(pattern, text="(?i)hello")
+        async def greet(self, event: Event) -> None:
+            self.seen.append(event.text)
+
+    plugin = Bot()
+    plugin.seen = []
+    [handler] = plugin.handlers
+    assert handler.spec.pattern == pattern and handler.filters.describe() == "text=/(?i)hello/"
+    assert fed in plugin.subscribed_events()
+    dispatcher = Dispatcher(plugin)
+    assert await dispatcher.feed(fed, message("s1", 1, "Hello there"))
+    assert await dispatcher.feed(fed, message("s1", 2, "goodbye"))
+    await dispatcher.wait_idle()
+    assert plugin.seen == ["Hello there"]
 
 
 def test_misspelt_event_names_and_groups_are_refused_with_a_suggestion() -> None:

@@ -1,7 +1,9 @@
-"""The REST client's public API type-checks in a user's script under ``mypy --strict``."""
+"""The REST client's public API type-checks in a user's script under ``mypy --strict``,
+and a script misusing it is rejected (so the signatures are real types, not ``Any``)."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -10,12 +12,34 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 
 
-def test_user_script_passes_mypy_strict() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", str(HERE / "user_script.py")],
+def mypy_strict(script: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", str(script)],
         capture_output=True,
         text=True,
         cwd=ROOT,
     )
+
+
+def test_user_script_passes_mypy_strict() -> None:
+    result = mypy_strict(HERE / "user_script.py")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Success" in result.stdout
+
+
+def test_a_script_misusing_the_client_fails_mypy_strict_on_each_mistake() -> None:
+    script = HERE / "user_script_wrong.py"
+    wrong = {
+        number
+        for number, line in enumerate(script.read_text().splitlines(), start=1)
+        if line.endswith("# wrong")
+    }
+    assert len(wrong) == 4
+    result = mypy_strict(script)
+    assert result.returncode == 1, result.stdout + result.stderr
+    flagged = {
+        int(m.group(1))
+        for m in re.finditer(rf"{re.escape(script.name)}:(\d+): error:", result.stdout)
+    }
+    assert flagged == wrong, result.stdout
+    assert 'incompatible type "int"; expected "str"' in result.stdout

@@ -19,10 +19,13 @@ async function main() {
   const received = new Promise((resolve) => { resolveEvent = resolve; });
   await crisp.on("message:send", (data) => resolveEvent(data));
   // Wait until the sandbox's relay has this socket authenticated.
+  // Keep what the relay says of the subscription while this socket is still on it.
   let authenticated = false;
+  let subscriptions = [];
   for (let i = 0; i < 200 && !authenticated; i++) {
     const relay = await control(a, "GET", "/relay");
-    authenticated = relay.authenticated.length > 0;
+    subscriptions = relay.authenticated;
+    authenticated = subscriptions.length > 0;
     if (!authenticated) await sleep(20);
   }
   if (!authenticated) {
@@ -34,7 +37,7 @@ async function main() {
   );
   const timeout = sleep(5000).then(() => null);
   const data = await Promise.race([received, timeout]);
-  done({ authenticated, sent, data, elapsed_ms: Date.now() - started });
+  done({ authenticated, subscriptions, sent, data, elapsed_ms: Date.now() - started });
 }
 
 main().catch((error) => done({ crashed: String(error && error.stack || error) }));
