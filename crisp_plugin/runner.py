@@ -32,7 +32,6 @@ from crisp_plugin.errors import CrispError
 from crisp_plugin.metrics import Metrics
 from crisp_plugin.transports.endpoints import discover_endpoints
 from crisp_plugin.transports.http_extras import health_routes
-from crisp_plugin.transports.rtm import RtmTransport
 from crisp_plugin.transports.webhook import WebhookServer
 
 if TYPE_CHECKING:
@@ -40,6 +39,7 @@ if TYPE_CHECKING:
     from crisp_plugin.plugin import Plugin
     from crisp_plugin.rest import RestClient
     from crisp_plugin.sandbox import Sandbox
+    from crisp_plugin.transports.rtm import RtmTransport
 
 __all__ = ["Runner"]
 
@@ -188,6 +188,8 @@ class Runner:
                 await self.sandbox.control.add_hook(self.webhooks.url)
                 self._print(f"Web hooks: {self.webhooks.url} (registered with the sandbox)")
         if transport in ("rtm", "both"):
+            from crisp_plugin.transports.rtm import RtmTransport  # python-socketio: on use
+
             rest = self.rest
             plugin = self.plugin
             tier = s.crisp.tier

@@ -29,16 +29,21 @@ import contextlib
 import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import aiohttp
-import engineio
-import socketio
 import structlog
 
 from crisp_plugin.errors import CrispError, EventError, RtmError, RtmUnauthorized
 from crisp_plugin.transports.base import EventSink
+from crisp_plugin.transports.sio_import import import_socketio
+
+if TYPE_CHECKING:
+    import engineio
+    import socketio
+else:
+    socketio, engineio = import_socketio()
 
 __all__ = ["BIND_INTERVAL", "RtmTransport", "split_relay_url"]
 
