@@ -1,8 +1,37 @@
-"""W4 REST: N send-message calls; the workload lives in bench/rest_send.py (its owner
-runs it standalone too), this module only names it for the harness."""
+"""W4 REST: N send-message calls. The workload is bench/rest_send.py's (its owner runs
+it standalone too); the harness only sizes each contender's N so each run lasts a few
+seconds: a fixed N short enough for the sequential PyPI client is over in a few
+hundred ms for the fast contenders, and one hiccup of a shared machine then halves
+their figure."""
 
 from __future__ import annotations
 
-from bench.rest_send import targets, workload
+import dataclasses
+from typing import Any
 
-__all__ = ["targets", "workload"]
+from bench import rest_send
+from bench.model import Options, Workload
+from bench.rest_send import targets
+
+__all__ = ["CALLS", "targets", "workload"]
+
+# calls per run for each contender, as multiples of Options.rest_calls (5,000 full)
+CALLS = {"ours": 4.0, "node": 1.6, "pypi-threads": 0.8, "pypi": 0.6}
+
+
+def _sized(key: str) -> Any:
+    async def run(opts: Options) -> dict[str, float]:
+        calls = max(50, round(opts.rest_calls * CALLS.get(key, 1.0)))
+        return await rest_send.measure(key, calls)
+
+    return run
+
+
+def workload(opts: Options) -> Workload:
+    w = rest_send.workload(opts)
+    w.contenders = [dataclasses.replace(c, run=_sized(c.key)) for c in w.contenders]
+    sizes = ", ".join(
+        f"{c.key} {round(opts.rest_calls * CALLS.get(c.key, 1.0)):,}" for c in w.contenders
+    )
+    w.limits = f"Calls per run: {sizes}. " + w.limits
+    return w
