@@ -44,12 +44,16 @@ async def _drive(sb: SandboxProc, opts: Options, bot: Proc) -> dict[str, float]:
     cpu0 = cpu_seconds(bot.pid)
     full = await _phase(sb, k, opts.messages_per_conversation, 0)
     cpu = cpu_seconds(bot.pid) - cpu0
+    hooks = await sb.command(cmd="hook_stats")
+    if hooks["retried"]:
+        print(f" [hook retries: {hooks['retried']} ({hooks['failed']})]", end="", flush=True)
     return {
         "p50_ms": paced["p50_ms"],
         "p99_ms": paced["p99_ms"],
         "per_s": full["per_s"],
         "sat_p99_ms": full["p99_ms"],
         "cpu_us": cpu / max(1, full["replies"]) * 1e6,
+        "sb_cpu_us": full["cpu_s"] / max(1, full["replies"]) * 1e6,
     }
 
 
@@ -117,6 +121,7 @@ def workload(opts: Options) -> Workload:
             Metric("per_s", "replies/s saturated", higher_is_better=True),
             Metric("sat_p99_ms", "p99 ms saturated", higher_is_better=False, digits=1),
             Metric("cpu_us", "bot CPU us/reply", higher_is_better=False, digits=0),
+            Metric("sb_cpu_us", "sandbox CPU us/reply", higher_is_better=False, digits=0),
         ],
         contenders=[
             Contender("ours_hooks", "ours: hooks", run_ours_hooks, ours=True),
@@ -134,8 +139,10 @@ def workload(opts: Options) -> Workload:
             "being played. Saturated, K conversations are always in flight, so latency "
             "is queueing: p99 is at least K / replies/s (Little's law), whoever the bot. "
             "Over hooks the sandbox also signs and POSTs every event, which is why hooks "
-            "saturate below RTM. The bot's own cost is its CPU per reply: receiving the "
-            "event, parsing, dispatching and one REST call."
+            "saturate below RTM. CPU per reply times replies/s says who saturates: when "
+            "sandbox CPU us/reply x replies/s is about 1 s/s, the sandbox's core is full "
+            "and the bot is waiting on it; when bot CPU us/reply x replies/s is, the bot "
+            "is the limit."
         ),
     )
 

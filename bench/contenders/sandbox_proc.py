@@ -8,6 +8,8 @@ credentials and one website that installed the plugin, prints ``{"ready": true, 
 JSON line:
 
 - ``{"cmd": "add_hook", "url": U}``: deliver signed hooks to U from now on.
+- ``{"cmd": "hook_stats"}``: deliveries in the log, how many needed a retry and the
+  statuses of the failed attempts.
 - ``{"cmd": "conversation"}``: a new conversation -> ``{"session_id": ...}``.
 - ``{"cmd": "burst", "n": N, "conversations": C}`` (W2): N visitor messages round-robin
   over C conversations, as fast as the sandbox stores and pushes them ->
@@ -17,7 +19,7 @@ JSON line:
   and then a random pause of 0 to 2T ms before the next (T = 0: no pause, the bot is
   saturated); latency is from just before the visitor's message is stored to the moment the
   reply is stored (both inside this process, ``perf_counter``) -> ``{"replies", "seconds",
-  "p50_ms", "p99_ms", "per_s", "missing"}``.
+  "p50_ms", "p99_ms", "per_s", "missing", "cpu_s"}`` (``cpu_s``: this process's CPU time).
 
 The visitor plays through the sandbox's own actions (the code behind its control
 API), not over HTTP, so the harness adds no HTTP round trips to what is measured.
@@ -115,8 +117,10 @@ class Visitor:
 
         convs = [self.conversation() for _ in range(conversations)]
         started = time.perf_counter()
+        cpu0 = time.process_time()
         await asyncio.gather(*(one(c) for c in convs))
         seconds = time.perf_counter() - started
+        cpu = time.process_time() - cpu0
         ms = [x * 1000 for x in latencies]
         return {
             "replies": len(ms),
@@ -125,6 +129,7 @@ class Visitor:
             "per_s": len(ms) / seconds if seconds > 0 else 0.0,
             "p50_ms": statistics.median(ms) if ms else float("nan"),
             "p99_ms": percentile(ms, 99),
+            "cpu_s": cpu,
         }
 
 
@@ -139,6 +144,14 @@ async def serve(sb: Sandbox, visitor: Visitor) -> None:
             if what == "add_hook":
                 sb.hooks.add_url(cmd["url"])
                 say({"ok": True})
+            elif what == "hook_stats":
+                records = list(sb.hooks.log)
+                retried = [r for r in records if len(r["attempts"]) > 1]
+                statuses: dict[str, int] = {}
+                for r in retried:
+                    for a in r["attempts"][:-1]:
+                        statuses[str(a["status"])] = statuses.get(str(a["status"]), 0) + 1
+                say({"deliveries": len(records), "retried": len(retried), "failed": statuses})
             elif what == "conversation":
                 say({"session_id": visitor.conversation().session_id})
             elif what == "burst":
