@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from bench.model import Options
 from bench.payloads import HOOK_PATH, IDENTIFIER, KEY, SECRET
-from bench.procs import PYTHON, Proc
+from bench.procs import PYTHON, Proc, scratch_dir
 
 URN = "urn:crisp-plugin:bench:1"
 
@@ -40,9 +41,10 @@ def settings(
 
 
 def write_settings(data: dict[str, Any]) -> Path:
-    path = Path(tempfile.mkdtemp(prefix="crisp-bench-")) / "settings.json"
-    path.write_text(json.dumps(data))
-    return path
+    fd, name = tempfile.mkstemp(prefix="settings-", suffix=".json", dir=scratch_dir())
+    with os.fdopen(fd, "w") as f:
+        json.dump(data, f)
+    return Path(name)
 
 
 async def start_runner(

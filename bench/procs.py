@@ -8,13 +8,16 @@ with ``"ready": true`` on stdout; later JSON lines report figures (``Proc.next_j
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
+import functools
 import json
 import os
 import shutil
 import signal
 import socket
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -23,6 +26,14 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 NODE_DIR = BENCH / "node"
 PYTHON = sys.executable
+
+
+@functools.cache
+def scratch_dir() -> Path:
+    """A temporary directory for this harness run (settings, the hook pool), removed at exit."""
+    path = Path(tempfile.mkdtemp(prefix="crisp-bench-"))
+    atexit.register(shutil.rmtree, path, True)
+    return path
 
 
 def free_port() -> int:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from bench.procs import (
     cpu_seconds,
     free_port,
     pinned,
+    scratch_dir,
 )
 
 LUA = BENCH / "wrk" / "hooks.lua"
@@ -38,8 +38,7 @@ _pool: dict[int, Path] = {}
 def pool_file(count: int) -> Path:
     """The signed request pool, built once per harness run."""
     if count not in _pool:
-        tmp = Path(tempfile.mkdtemp(prefix="crisp-bench-"))
-        _pool[count] = write_hook_pool(tmp / "hooks.tsv", count)
+        _pool[count] = write_hook_pool(scratch_dir() / f"hooks-{count}.tsv", count)
     return _pool[count]
 
 
