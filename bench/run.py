@@ -6,8 +6,9 @@
     python -m bench --only w4 --contenders ours    # one contender of one workload
 
 Workloads (see each module's docstring): w1 hook ingest, w2 relay events, w3 auto-reply
-end to end, w4 REST, mem memory. Each contender runs in its own process(es); the
-figures of each round are collected and the median is printed.
+end to end, sbx the sandbox's own send-message capacity (the ceiling of w3 and w4), w4 REST,
+mem memory. Each contender runs in its own process(es); the figures of each round are
+collected and the median is printed.
 """
 
 from __future__ import annotations
@@ -24,7 +25,14 @@ from bench.model import Options, Workload, rotation
 from bench.procs import BENCH
 from bench.report import load_average, table, write_results
 
-MODULES = {"w1": "w1_hooks", "w2": "w2_relay", "w3": "w3_autoreply", "w4": "w4_rest", "mem": "mem"}
+MODULES = {
+    "w1": "w1_hooks",
+    "w2": "w2_relay",
+    "w3": "w3_autoreply",
+    "sbx": "sandbox_cap",
+    "w4": "w4_rest",
+    "mem": "mem",
+}
 RUN_TIMEOUT = 120.0  # seconds, one contender's run
 
 
@@ -32,7 +40,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="tiny sizes, one round (smoke test)")
     p.add_argument("--rounds", type=int, help="rounds per workload (default 3, quick 1)")
-    p.add_argument("--only", default="", help="comma-separated workloads: w1,w2,w3,w4,mem")
+    p.add_argument("--only", default="", help="comma-separated workloads: w1,w2,w3,sbx,w4,mem")
     p.add_argument("--contenders", default="", help="comma-separated contender keys to keep")
     p.add_argument("--duration", type=float, help="seconds of load per W1 run")
     p.add_argument(
