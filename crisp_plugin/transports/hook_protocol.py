@@ -27,16 +27,22 @@ from collections.abc import Callable
 from email.utils import formatdate
 from typing import Any, Protocol
 
+import structlog
+
 __all__ = ["IDLE_SWEEP", "MAX_HEAD", "HookProtocol", "HookTarget", "render_answer"]
 
 MAX_HEAD = 8190
 IDLE_SWEEP = 45.0
 
 _REASONS = {200: "OK", 400: "Bad Request", 403: "Forbidden", 413: "Payload Too Large"}
-_REASONS[503] = "Service Unavailable"
+_REASONS.update({500: "Internal Server Error", 503: "Service Unavailable"})
 
 # (status, JSON body, extra headers)
 Answer = tuple[int, bytes, tuple[tuple[str, str], ...]]
+
+_INTERNAL_ERROR: Answer = (500, b'{"error":"internal","message":"hook handling failed"}', ())
+
+log = structlog.get_logger("crisp_plugin.webhooks")
 
 _date_second = -1
 _date_value = b""
@@ -150,7 +156,11 @@ class HookProtocol(asyncio.Protocol):
             if len(buf) < stop:
                 break  # the body is still coming
             body = buf[body_start:stop]
-            answer = self._target.answer_hook(signature, timestamp, body, self._peer)
+            try:
+                answer = self._target.answer_hook(signature, timestamp, body, self._peer)
+            except Exception:  # a bug must still get an answer, as aiohttp would give
+                log.exception("hook handling failed")
+                answer = _INTERNAL_ERROR
             transport = self._transport
             if transport is None:
                 return

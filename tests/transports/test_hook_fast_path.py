@@ -203,3 +203,19 @@ async def test_stop_closes_fast_connections(server: WebhookServer) -> None:
     await server.stop()
     assert await asyncio.wait_for(reader.read(), 5) == b""
     writer.close()
+
+
+async def test_a_sink_that_crashes_gets_a_500_and_the_server_keeps_serving(
+    server: WebhookServer, fed: NowaitSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(name: str, payload: dict[str, object], source: str) -> bool:
+        raise RuntimeError("bug in the sink")
+
+    monkeypatch.setattr(server, "_feed_nowait", broken)
+    reader, writer = await connect(server)
+    writer.write(request(1))
+    assert (await read_answer(reader))[0] == 500
+    monkeypatch.setattr(server, "_feed_nowait", fed.feed_nowait)
+    writer.write(request(2))
+    assert (await read_answer(reader))[0] == 200
+    writer.close()
