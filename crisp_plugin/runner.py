@@ -14,6 +14,9 @@ client closes -> the sandbox closes. Nothing accepted is dropped silently.
 SIGINT and SIGTERM (a second signal skips the rest of the drain) and returns the exit
 code: 0 after a clean stop, 1 when the plugin could not start or failed while running
 (a refused token, say), with one line on stderr saying why.
+
+While running, the garbage collector is tuned for serving (:mod:`crisp_plugin.gc_tuning`:
+start-up objects frozen, a larger young generation); ``stop`` restores it.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import structlog
 
+from crisp_plugin import gc_tuning
 from crisp_plugin.config import Settings
 from crisp_plugin.errors import CrispError
 from crisp_plugin.metrics import Metrics
@@ -70,6 +74,7 @@ class Runner:
         self._started_plugin = False
         self._force = asyncio.Event()
         self._watch: asyncio.Task[None] | None = None
+        self._gc_tuned = False
 
     def __repr__(self) -> str:
         return f"<Runner state={self.state} transport={self.settings.events.transport}>"
@@ -92,6 +97,8 @@ class Runner:
             self.state = "failed"
             raise
         self.state = "running"
+        gc_tuning.tune()
+        self._gc_tuned = True
         log.info(
             "plugin running",
             plugin=type(self.plugin).__name__,
@@ -292,6 +299,9 @@ class Runner:
             await _quietly("sandbox close", self.sandbox.stop())
             self.sandbox = None
         self.state = "stopped"
+        if self._gc_tuned:
+            self._gc_tuned = False
+            gc_tuning.restore()
         log.info("plugin stopped")
 
     async def _drain(self, dispatcher: Dispatcher) -> None:
