@@ -70,6 +70,7 @@ def workload(opts: Options) -> Workload:
     n = opts.memory_conversations
     return Workload(
         key="mem",
+        rounds=opts.steady_rounds,
         title=f"Memory, {n:,} conv.",
         metrics=[
             Metric("idle_mb", "RSS idle MB", higher_is_better=False, digits=1),

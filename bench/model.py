@@ -27,7 +27,11 @@ class Options:
 
     quick: bool = False
     rounds: int = 3
-    duration: float = 8.0  # seconds of load per W1 run
+    # rounds of the workloads whose figures a shared machine disturbs most (W1, W4)
+    # and of the memory probe, whose figures barely move; --rounds sets them all
+    noisy_rounds: int = 5
+    steady_rounds: int = 2
+    duration: float = 5.0  # seconds of load per W1 run
     connections: int = 64  # W1 wrk connections
     relay_events: int = 20_000  # W2 N
     conversations: int = 100  # W3 K
@@ -44,6 +48,8 @@ class Options:
         return cls(
             quick=True,
             rounds=rounds,
+            noisy_rounds=rounds,
+            steady_rounds=rounds,
             duration=1.5,
             connections=16,
             relay_events=1_000,
@@ -74,6 +80,7 @@ class Workload:
     metrics: list[Metric]
     contenders: list[Contender]
     limits: str = ""  # what limits the figures, for RESULTS.md
+    rounds: int | None = None  # None: Options.rounds
     # figures of every round: contender key -> metric key -> values
     samples: dict[str, dict[str, list[float]]] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)

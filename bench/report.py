@@ -156,8 +156,8 @@ def write_results(
         "# Benchmark results",
         "",
         f"Measured {now} by `bash bench/run.sh{' --quick' if opts.quick else ''}` "
-        f"({opts.rounds} round{'s' if opts.rounds != 1 else ''} per workload, contenders "
-        f"alternating, medians shown; the whole run took {elapsed:.0f} s).",
+        f"({', '.join(f'{w.key} {w.rounds or opts.rounds}' for w in workloads)} rounds; "
+        f"contenders alternating, medians shown; the whole run took {elapsed:.0f} s).",
         "",
         "## Machine",
         "",

@@ -39,7 +39,11 @@ RUN_TIMEOUT = 120.0  # seconds, one contender's run
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="tiny sizes, one round (smoke test)")
-    p.add_argument("--rounds", type=int, help="rounds per workload (default 3, quick 1)")
+    p.add_argument(
+        "--rounds",
+        type=int,
+        help="rounds of every workload (default 3; 5 for w1 and w4, 2 for mem; quick 1)",
+    )
     p.add_argument("--only", default="", help="comma-separated workloads: w1,w2,w3,sbx,w4,mem")
     p.add_argument("--contenders", default="", help="comma-separated contender keys to keep")
     p.add_argument("--duration", type=float, help="seconds of load per W1 run")
@@ -58,7 +62,7 @@ def options(args: argparse.Namespace) -> Options:
     opts = Options.quick_options() if args.quick else Options()
     changes: dict[str, object] = {}
     if args.rounds:
-        changes["rounds"] = args.rounds
+        changes["rounds"] = changes["noisy_rounds"] = changes["steady_rounds"] = args.rounds
     if args.duration:
         changes["duration"] = args.duration
     if args.no_pin:
@@ -67,9 +71,10 @@ def options(args: argparse.Namespace) -> Options:
 
 
 async def run_workload(w: Workload, opts: Options, debug: bool = False) -> None:
-    for r in range(opts.rounds):
+    rounds = w.rounds or opts.rounds
+    for r in range(rounds):
         for c in rotation(w.contenders, r):
-            print(f"  [{w.key} round {r + 1}/{opts.rounds}] {c.label} ...", end="", flush=True)
+            print(f"  [{w.key} round {r + 1}/{rounds}] {c.label} ...", end="", flush=True)
             started = time.perf_counter()
             try:
                 figures = await asyncio.wait_for(c.run(opts), RUN_TIMEOUT)

@@ -117,6 +117,7 @@ async def run_bare(opts: Options) -> dict[str, float]:
 def workload(opts: Options) -> Workload:
     return Workload(
         key="w1",
+        rounds=opts.noisy_rounds,
         title="W1 hook ingest",
         metrics=[
             Metric("rps", "req/s", higher_is_better=True),

@@ -34,4 +34,5 @@ def workload(opts: Options) -> Workload:
         f"{c.key} {round(opts.rest_calls * CALLS.get(c.key, 1.0)):,}" for c in w.contenders
     )
     w.limits = f"Calls per run: {sizes}. " + w.limits
+    w.rounds = opts.noisy_rounds
     return w
