@@ -25,7 +25,7 @@ LIMITS = (
     "at about 10k sends/s keeps its core about 80% busy and the sandbox about 90%, "
     "so ours runs into the sandbox; the Node client at about 2.4k sends/s keeps its "
     "own core about 90% busy while the sandbox is a quarter busy, so the Node figure "
-    "is the client's own cost (fetch per call). The PyPI client opens a new TCP "
+    "is the client's own cost. The PyPI client opens a new TCP "
     "connection for every call (requests without a Session) and waits for each, so "
     "it is bound by one round trip at a time; its thread pool is bound by the GIL."
 )
