@@ -50,7 +50,7 @@ class Options:
             rounds=rounds,
             noisy_rounds=rounds,
             steady_rounds=rounds,
-            duration=1.5,
+            duration=1.0,
             connections=16,
             relay_events=1_000,
             conversations=10,
