@@ -84,6 +84,7 @@ class Workload:
     # figures of every round: contender key -> metric key -> values
     samples: dict[str, dict[str, list[float]]] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
+    disturbed: int = 0  # runs kept although other processes loaded the machine
 
     def add(self, contender: str, figures: dict[str, float]) -> None:
         per = self.samples.setdefault(contender, {})

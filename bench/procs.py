@@ -18,6 +18,7 @@ import signal
 import socket
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,42 @@ def cpu_seconds(pid: int) -> float:
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class OtherLoad:
+    """How much CPU the rest of the machine used while a run went on, in cores.
+
+    Busy time of the whole machine (/proc/stat: user, nice, system and hypervisor steal;
+    not irq and softirq, where loopback traffic is processed) minus the
+    CPU of this harness and every child it has waited for (its own and its children's
+    times from /proc/self/stat). Children still running at the end are not counted as
+    ours, so call ``cores()`` after the run's processes have been stopped.
+    """
+
+    def __init__(self) -> None:
+        self._wall = time.monotonic()
+        self._busy = self._machine_busy()
+        self._ours = self._our_cpu()
+
+    @staticmethod
+    def _machine_busy() -> float:
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+        # irq and softirq are left out: loopback traffic is processed there and is ours
+        user, nice, system, _idle, _iowait, _irq, _softirq, steal = (fields + [0] * 8)[:8]
+        return (user + nice + system + steal) / os.sysconf("SC_CLK_TCK")
+
+    @staticmethod
+    def _our_cpu() -> float:
+        with open("/proc/self/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        ticks = sum(int(x) for x in fields[11:15])  # utime, stime, cutime, cstime
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+    def cores(self) -> float:
+        wall = time.monotonic() - self._wall
+        other = (self._machine_busy() - self._busy) - (self._our_cpu() - self._ours)
+        return max(0.0, other / wall) if wall > 0 else 0.0
 
 
 def cpu_count() -> int:

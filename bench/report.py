@@ -175,6 +175,17 @@ def write_results(
         "",
         table(workloads),
         "",
+        "Each run also measures the CPU that other processes used meanwhile (the machine's "
+        "busy time minus the harness's and its children's); a run during which they used "
+        "0.3 cores or more is re-run once and the less disturbed of the two is kept. "
+        + (
+            "Runs kept although disturbed: "
+            + ", ".join(f"{w.key} {w.disturbed}" for w in workloads if w.disturbed)
+            + "."
+            if any(w.disturbed for w in workloads)
+            else "No run was kept disturbed."
+        ),
+        "",
         "## Targets",
         "",
         "| target | measured | verdict |",
