@@ -106,6 +106,7 @@ class RestApi:
         self._auth = "Basic " + base64.b64encode(
             f"{sandbox.identifier}:{sandbox.key}".encode()
         ).decode("ascii")
+        self._auth_bytes = self._auth.encode()
 
     @property
     def emulated(self) -> list[str]:
@@ -132,7 +133,7 @@ class RestApi:
         self.requests.append(
             {
                 "method": method,
-                "path": unquote(path),
+                "path": unquote(path) if "%" in path else path,
                 "query": raw_path[qpos + 1 :] if qpos >= 0 else "",
                 "status": response.status,
                 "body": body,
@@ -166,7 +167,7 @@ class RestApi:
             given = auth.encode()
         except UnicodeEncodeError:  # raw non-UTF-8 bytes in the header
             return fail(401, "invalid_session", "malformed Authorization header")
-        if not hmac.compare_digest(given, self._auth.encode()):
+        if not hmac.compare_digest(given, self._auth_bytes):
             return fail(401, "invalid_session", "wrong token identifier or key")
         tier = request.headers.get("X-Crisp-Tier", "user")
         if tier != "plugin":
@@ -189,7 +190,7 @@ class RestApi:
                 "not_emulated",
                 f"the sandbox does not emulate {route.name} ({route.verb} {route.template})",
             )
-        call = _Call(request, route, {k: unquote(v) for k, v in params.items()})
+        call = _Call(request, route, {k: unquote(v) if "%" in v else v for k, v in params.items()})
         if qpos >= 0:
             call.query = dict(parse_qsl(raw_path[qpos + 1 :]))
         if method in WITH_BODY or (method == "DELETE" and request.can_read_body):
