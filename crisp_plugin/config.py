@@ -185,15 +185,18 @@ class RtmSettings(_Section):
 class DispatchSettings(_Section):
     """``[dispatch]``: ordering, concurrency, dedupe and shutdown of handlers.
 
-    ``dedupe_ttl`` applies to messages (keyed by website, session and fingerprint);
-    ``dedupe_digest_ttl`` to other events, keyed by a digest of their payload: shorter,
-    because two identical payloads can be genuine (a conversation resolved twice).
+    ``dedupe_ttl`` applies to messages (keyed by website, session and fingerprint),
+    whatever the source. ``dedupe_digest_ttl`` (seconds) to other events, keyed by a
+    digest of their payload: such a copy is dropped only when an equal one arrived
+    from the other source (RTM and web hooks both on) or it is a web hook redelivery
+    (``X-Delivery-Attempt-Count`` above 1) within that window; a repeat from one
+    source is a genuine event (a conversation resolved twice) and always runs.
     """
 
     concurrency: int = Field(default=100, ge=1)
     handler_timeout: float = Field(default=30.0, gt=0)
     dedupe_ttl: float = Field(default=600.0, ge=0)
-    dedupe_digest_ttl: float = Field(default=60.0, ge=0)
+    dedupe_digest_ttl: float = Field(default=5.0, ge=0)
     dedupe_max: int = Field(default=100_000, ge=0)
     drain_timeout: float = Field(default=30.0, ge=0)
     queue_limit: int = Field(default=10_000, ge=1)

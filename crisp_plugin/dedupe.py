@@ -18,7 +18,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Hashable
 
-__all__ = ["TTLSet"]
+__all__ = ["CrossCopies", "TTLSet"]
 
 
 class TTLSet:
@@ -91,3 +91,67 @@ class TTLSet:
         self._keys = set()
         self._buckets.clear()
         self._peak = 0
+
+
+class CrossCopies:
+    """Copies of one event from several sources (RTM and web hooks), paired up.
+
+    For events without an id of their own (no message fingerprint, no timestamp), two
+    equal payloads can be two genuine events (a conversation resolved twice) or one
+    event delivered twice (once over RTM, once as a web hook). :meth:`arrive` tells
+    them apart: a copy is a duplicate when an earlier, not yet paired copy of the same
+    key came from a *different* source in the last ``ttl`` seconds (the copies pair up
+    and both are forgotten), or when the delivery says it is a redelivery and a copy of
+    the key was accepted in the last ``ttl`` seconds. Repeats from one source are never
+    duplicates. At most ``max_size`` keys are kept (the oldest go first).
+    """
+
+    __slots__ = ("_clock", "_seen", "_unpaired", "max_size", "ttl")
+
+    def __init__(
+        self, ttl: float, max_size: int, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.ttl = ttl
+        self.max_size = max_size
+        self._clock = clock
+        # key -> (source, unpaired copies, expires_at); insertion order ~ expiry order
+        self._unpaired: dict[int, tuple[str, int, float]] = {}
+        self._seen = TTLSet(ttl, max_size, clock=clock)
+
+    def __len__(self) -> int:
+        return len(self._unpaired)
+
+    def _expire(self, now: float) -> None:
+        unpaired = self._unpaired
+        while unpaired:
+            oldest = next(iter(unpaired))
+            if unpaired[oldest][2] > now and len(unpaired) <= self.max_size:
+                break
+            del unpaired[oldest]
+
+    def arrive(self, key: Hashable, source: str, redelivery: bool = False) -> bool:
+        """Record one accepted copy of ``key`` from ``source``; True for a duplicate."""
+        if self.ttl <= 0 or self.max_size <= 0:
+            return False
+        if redelivery and key in self._seen:
+            return True
+        now = self._clock()
+        self._seen.add(key)
+        unpaired = self._unpaired
+        key = hash(key)  # one small int kept per key, as in TTLSet
+        entry = unpaired.pop(key, None)
+        if entry is not None and entry[2] <= now:
+            entry = None
+        if entry is not None and entry[0] != source:
+            if entry[1] > 1:
+                unpaired[key] = (entry[0], entry[1] - 1, entry[2])
+            return True
+        count = entry[1] + 1 if entry is not None else 1
+        unpaired[key] = (source, count, now + self.ttl)
+        self._expire(now)
+        return False
+
+    def clear(self) -> None:
+        """Forget everything."""
+        self._unpaired.clear()
+        self._seen.clear()

@@ -21,8 +21,12 @@ Semantics:
   rest. Workers exit when nothing waits: tasks and queues are bounded by the traffic
   in flight, not by the number of conversations ever seen.
 - Duplicates: ``message:send`` / ``message:received`` by website, session and
-  fingerprint for ``dedupe_ttl`` seconds; other events by a digest of their payload
-  for ``dedupe_digest_ttl``. At most ``dedupe_max`` keys are kept.
+  fingerprint for ``dedupe_ttl`` seconds, whatever the source. Other events carry no
+  id, and two equal payloads can be two real events (resolved, unresolved, resolved
+  again), so a digest of the payload makes a duplicate only when the earlier copy came
+  from another source (RTM and web hooks both on) or the delivery is a redelivery (a
+  web hook's ``X-Delivery-Attempt-Count`` above 1), within ``dedupe_digest_ttl``
+  seconds. Repeats from one source always run. At most ``dedupe_max`` keys are kept.
 - Echoes (``drop_echoes``): a ``message:received`` whose origin is the plugin's URN,
   or whose fingerprint the plugin's REST client reported sending.
 - Failures: a handler that raises or exceeds ``handler_timeout`` is logged with the
@@ -52,7 +56,7 @@ from typing import Any
 import structlog
 
 from crisp_plugin.config import DispatchSettings
-from crisp_plugin.dedupe import TTLSet
+from crisp_plugin.dedupe import CrossCopies, TTLSet
 from crisp_plugin.errors import EventError
 from crisp_plugin.events.base import Event
 from crisp_plugin.events.parse import parse_event
@@ -81,7 +85,7 @@ class Dispatcher:
         self.log: Any = structlog.get_logger("crisp_plugin.dispatch").bind()
         s = self.settings
         self._dedupe = TTLSet(s.dedupe_ttl, s.dedupe_max)
-        self._digests = TTLSet(s.dedupe_digest_ttl, s.dedupe_max)
+        self._digests = CrossCopies(s.dedupe_digest_ttl, s.dedupe_max)
         self._sent = TTLSet(max(s.dedupe_ttl, 60.0), max(s.dedupe_max, 1000))
         self._queues: dict[ConversationKey, deque[Event]] = {}
         self._ready: deque[ConversationKey] = deque()
@@ -153,11 +157,18 @@ class Dispatcher:
         """Remember a message the plugin sent, to drop its ``message:received`` echo."""
         self._sent.add((website_id, session_id, int(fingerprint)))
 
-    async def feed(self, name: str, payload: Any, source: str = "direct") -> bool:
-        """Accept one event; see the module docstring for the return value."""
-        return self.feed_nowait(name, payload, source)
+    async def feed(
+        self, name: str, payload: Any, source: str = "direct", redelivery: bool = False
+    ) -> bool:
+        """Accept one event; see the module docstring for the return value.
 
-    def feed_nowait(self, name: str, payload: Any, source: str = "direct") -> bool:
+        ``redelivery`` is True when the transport knows this is a repeated delivery of
+        an event it delivered before (a web hook's attempt 2 and later)."""
+        return self.feed_nowait(name, payload, source, redelivery)
+
+    def feed_nowait(
+        self, name: str, payload: Any, source: str = "direct", redelivery: bool = False
+    ) -> bool:
         """``feed`` for synchronous callers (it never blocks either way)."""
         stats = self.stats
         if not self._accepting or self._pending >= self.settings.queue_limit:
@@ -176,7 +187,7 @@ class Dispatcher:
         if not self.plugin.handlers_for(name):
             stats.count("ignored", name)  # nothing would run: no dedupe key to keep
             return True
-        if self._is_duplicate(name, event, payload):
+        if self._is_duplicate(name, event, payload, source, redelivery):
             stats.count("duplicates", name)
             return True
         if name == "message:received" and self.settings.drop_echoes and self._is_echo(event):
@@ -185,7 +196,9 @@ class Dispatcher:
         self._enqueue((event.website_id, event.session_id), event)
         return True
 
-    def _is_duplicate(self, name: str, event: Event, payload: dict[str, Any]) -> bool:
+    def _is_duplicate(
+        self, name: str, event: Event, payload: dict[str, Any], source: str, redelivery: bool
+    ) -> bool:
         if name in _FINGERPRINTED:
             fingerprint = getattr(event, "fingerprint", None)
             key: Hashable = (name, event.website_id, event.session_id, fingerprint)
@@ -194,7 +207,7 @@ class Dispatcher:
             return False
         text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
         digest = hashlib.blake2b(text.encode(), digest_size=16).digest()
-        return self._digests.add((name, digest))
+        return self._digests.arrive((name, digest), source, redelivery)
 
     def _is_echo(self, event: Event) -> bool:
         if getattr(event, "origin", None) == self.plugin.urn:

@@ -20,9 +20,13 @@ class EventSink(Protocol):
     ``feed`` returns quickly: ``True`` when the event was accepted (or was a known
     duplicate), ``False`` when the dispatcher is full or draining. A payload that does
     not fit its typed model raises :class:`crisp_plugin.errors.EventError`.
+    ``redelivery`` says the transport knows this delivery repeats an earlier one (a web
+    hook's second attempt and later).
     """
 
-    async def feed(self, name: str, payload: dict[str, Any], source: str) -> bool: ...
+    async def feed(
+        self, name: str, payload: dict[str, Any], source: str, redelivery: bool = False
+    ) -> bool: ...
 
 
 class Transport(Protocol):

@@ -29,7 +29,14 @@ from typing import Any, Protocol
 
 import structlog
 
-__all__ = ["IDLE_SWEEP", "MAX_HEAD", "HookProtocol", "HookTarget", "render_answer"]
+__all__ = [
+    "IDLE_SWEEP",
+    "MAX_HEAD",
+    "HookProtocol",
+    "HookTarget",
+    "is_redelivery",
+    "render_answer",
+]
 
 MAX_HEAD = 8190
 IDLE_SWEEP = 45.0
@@ -71,11 +78,24 @@ def render_answer(answer: Answer, close: bool = False) -> tuple[bytes, bytes]:
     return before, b"\r\n\r\n" + body
 
 
+def is_redelivery(attempt: str | None) -> bool:
+    """True when an ``X-Delivery-Attempt-Count`` value says this is not the first try."""
+    if attempt is None:
+        return False
+    attempt = attempt.strip()
+    return attempt.isascii() and attempt.isdigit() and int(attempt) > 1
+
+
 class HookTarget(Protocol):
     """What the protocol needs from the web hook server."""
 
     def answer_hook(
-        self, signature: str | None, timestamp: str, body: bytes, peer: str | None
+        self,
+        signature: str | None,
+        timestamp: str,
+        body: bytes,
+        peer: str | None,
+        redelivery: bool = False,
     ) -> Answer: ...
 
 
@@ -151,13 +171,15 @@ class HookProtocol(asyncio.Protocol):
             if head is None:
                 self._hand_over(buf)
                 return
-            length, close, signature, timestamp = head
+            length, close, signature, timestamp, redelivery = head
             stop = body_start + length
             if len(buf) < stop:
                 break  # the body is still coming
             body = buf[body_start:stop]
             try:
-                answer = self._target.answer_hook(signature, timestamp, body, self._peer)
+                answer = self._target.answer_hook(
+                    signature, timestamp, body, self._peer, redelivery
+                )
             except Exception:  # a bug must still get an answer, as aiohttp would give
                 log.exception("hook handling failed")
                 answer = _INTERNAL_ERROR
@@ -175,9 +197,9 @@ class HookProtocol(asyncio.Protocol):
 
     # -- the fast path -------------------------------------------------------------
 
-    def _head(self, buf: bytes, end: int) -> tuple[int, bool, str | None, str] | None:
-        """``(content length, close, signature, timestamp)`` of a plain hook POST,
-        ``None`` for anything else."""
+    def _head(self, buf: bytes, end: int) -> tuple[int, bool, str | None, str, bool] | None:
+        """``(content length, close, signature, timestamp, redelivery)`` of a plain hook
+        POST, ``None`` for anything else."""
         first = buf.find(b"\r\n", 0, end)
         if first < 0 or buf[:first] != self._request_line:
             return None
@@ -185,6 +207,7 @@ class HookProtocol(asyncio.Protocol):
         close = False
         signature: str | None = None
         timestamp = ""
+        redelivery = False
         for line in buf[first + 2 : end].split(b"\r\n"):
             name, sep, value = line.partition(b":")
             if not sep or not name or name[-1:] in b" \t" or line[:1] in b" \t":
@@ -196,6 +219,8 @@ class HookProtocol(asyncio.Protocol):
                 signature = value.strip().decode("latin-1")
             elif lower == b"x-crisp-request-timestamp":
                 timestamp = value.strip().decode("latin-1")
+            elif lower == b"x-delivery-attempt-count":
+                redelivery = is_redelivery(value.decode("latin-1"))
             elif lower == b"content-length":
                 value = value.strip()
                 if length >= 0 or not value.isdigit():
@@ -211,7 +236,7 @@ class HookProtocol(asyncio.Protocol):
                     return None  # upgrade and the like: aiohttp's business
         if length < 0 or length > self._limit:
             return None  # aiohttp answers 411 / 413
-        return length, close, signature, timestamp
+        return length, close, signature, timestamp, redelivery
 
     # -- everything else -----------------------------------------------------------
 

@@ -19,6 +19,9 @@ Crisp POSTs ``{"website_id", "event", "data", "timestamp"}`` to the hook URL wit
   shutdown, so Crisp delivers the event again later instead of it being lost;
 - 200 otherwise, including events no handler wants.
 
+A delivery whose ``X-Delivery-Attempt-Count`` is above 1 is fed as a redelivery, so
+the dispatcher can drop an event it already took from the first attempt.
+
 The body is read once, verified (the HMAC of :func:`crisp_plugin.signing.verify`),
 parsed once with ``json.loads`` and handed to the dispatcher, which returns without
 waiting for handlers: the answer is quick.
@@ -45,7 +48,7 @@ from aiohttp import web
 from crisp_plugin.config import WebhookSettings
 from crisp_plugin.errors import EventError
 from crisp_plugin.transports.base import EventSink
-from crisp_plugin.transports.hook_protocol import IDLE_SWEEP, Answer, HookProtocol
+from crisp_plugin.transports.hook_protocol import IDLE_SWEEP, Answer, HookProtocol, is_redelivery
 
 __all__ = ["WebhookServer", "timestamp_age"]
 
@@ -128,7 +131,7 @@ class WebhookServer:
         self._connections: set[HookProtocol] = set()
         self._sweeper: asyncio.TimerHandle | None = None
         feed_nowait = getattr(sink, "feed_nowait", None)
-        self._feed_nowait: Callable[[str, Any, str], bool] | None = (
+        self._feed_nowait: Callable[[str, Any, str, bool], bool] | None = (
             feed_nowait if fast_path and callable(feed_nowait) else None
         )
         self._state = "stopped"
@@ -326,7 +329,12 @@ class WebhookServer:
         return _OK
 
     def answer_hook(
-        self, signature: str | None, timestamp: str, body: bytes, peer: str | None
+        self,
+        signature: str | None,
+        timestamp: str,
+        body: bytes,
+        peer: str | None,
+        redelivery: bool = False,
     ) -> Answer:
         """The fast path's whole job for one hook: checks, dispatch, the answer."""
         refused, name, data = self._admit(signature, timestamp, None, body, peer)
@@ -335,7 +343,7 @@ class WebhookServer:
         else:
             assert self._feed_nowait is not None
             try:
-                answer = self._fed(name, self._feed_nowait(name, data, "webhook"))
+                answer = self._fed(name, self._feed_nowait(name, data, "webhook", redelivery))
             except EventError as exc:
                 answer = self._fed(name, exc)
         if self._on_answer is not None:
@@ -369,7 +377,8 @@ class WebhookServer:
         if refused is not None:
             return self._respond(refused)
         try:
-            accepted: bool | EventError = await self._sink.feed(name, data, "webhook")
+            redelivery = is_redelivery(headers.get("X-Delivery-Attempt-Count"))
+            accepted: bool | EventError = await self._sink.feed(name, data, "webhook", redelivery)
         except EventError as exc:
             accepted = exc
         return self._respond(self._fed(name, accepted))

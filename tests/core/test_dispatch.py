@@ -156,7 +156,7 @@ async def test_a_redelivered_message_inside_the_ttl_runs_once() -> None:
     assert len(plugin.done) == 2
 
 
-async def test_other_events_are_deduplicated_by_payload() -> None:
+async def test_other_events_repeat_from_one_source_but_pair_across_sources() -> None:
     seen: list[str] = []
 
     class Bot(Recorder):
@@ -164,14 +164,35 @@ async def test_other_events_are_deduplicated_by_payload() -> None:
         async def state_changed(self, event: Any) -> None:
             seen.append(event.state)
 
+        @on("message:compose:send")
+        async def composing(self, event: Any) -> None:
+            seen.append(event.raw["type"])
+
     plugin = Bot()
     dispatcher = Dispatcher(plugin)
     resolved = {"website_id": "w", "session_id": "s", "state": "resolved"}
-    await dispatcher.feed("session:set_state", resolved)
-    await dispatcher.feed("session:set_state", dict(resolved))
-    await dispatcher.feed("session:set_state", {**resolved, "state": "unresolved"})
+    for state in ("resolved", "unresolved", "resolved"):  # one source: all genuine
+        await dispatcher.feed("session:set_state", {**resolved, "state": state}, "rtm")
+    compose = {"website_id": "w", "session_id": "s", "excerpt": ""}
+    for kind in ("start", "stop", "start", "stop"):
+        await dispatcher.feed("message:compose:send", {**compose, "type": kind}, "webhook")
     await dispatcher.wait_idle()
-    assert seen == ["resolved", "unresolved"]
+    assert seen == ["resolved", "unresolved", "resolved", "start", "stop", "start", "stop"]
+    # transport = both: each event comes once per source, and runs once
+    seen.clear()
+    await dispatcher.feed("session:set_state", resolved, "rtm")
+    await dispatcher.feed("session:set_state", dict(resolved), "webhook")
+    await dispatcher.feed("session:set_state", dict(resolved), "webhook")  # a new one
+    await dispatcher.feed("session:set_state", dict(resolved), "rtm")  # its RTM copy
+    await dispatcher.wait_idle()
+    assert seen == ["resolved", "resolved"]
+    # a hook redelivery (attempt 2+) of an event already taken is dropped
+    seen.clear()
+    unresolved = {**resolved, "session_id": "s2", "state": "unresolved"}
+    await dispatcher.feed("session:set_state", unresolved, "webhook")
+    await dispatcher.feed("session:set_state", dict(unresolved), "webhook", redelivery=True)
+    await dispatcher.wait_idle()
+    assert seen == ["unresolved"]
 
 
 async def test_the_plugins_own_messages_are_dropped_as_echoes() -> None:

@@ -32,7 +32,9 @@ class RecordingSink:
         self.answer = True
         self.raise_error = False
 
-    async def feed(self, name: str, payload: dict[str, Any], source: str) -> bool:
+    async def feed(
+        self, name: str, payload: dict[str, Any], source: str, redelivery: bool = False
+    ) -> bool:
         if self.raise_error:
             raise EventError(f"{name}: field 'session_id' is required")
         if self.answer:
@@ -43,7 +45,9 @@ class RecordingSink:
 class NowaitSink(RecordingSink):
     """The same, with the dispatcher's synchronous ``feed_nowait`` (the fast path)."""
 
-    def feed_nowait(self, name: str, payload: dict[str, Any], source: str) -> bool:
+    def feed_nowait(
+        self, name: str, payload: dict[str, Any], source: str, redelivery: bool = False
+    ) -> bool:
         if self.raise_error:
             raise EventError(f"{name}: field 'session_id' is required")
         if self.answer:
