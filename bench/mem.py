@@ -85,17 +85,15 @@ def workload(opts: Options) -> Workload:
         limits=(
             "Idle RSS is imported code. Measured import by import: the interpreter with "
             "asyncio (and ssl) 20 MB, aiohttp +16, pydantic, structlog and "
-            "prometheus-client +6, python-socketio and engineio +8 (imported by the runner "
-            "even when only web hooks are used), crisp_plugin +11.5 of which pydantic's "
-            "machinery on the first models (config) 5, the event catalogue 1, the 229 "
-            "generated REST methods 2.7. Importing python-socketio only when the RTM "
-            "transport runs brings the hooks runner to about 56 MB; the RTM runner needs "
-            "a further cut (building the REST route methods on first use, say). "
+            "prometheus-client +6, crisp_plugin's config (pydantic's machinery on the "
+            "first models) +6.5, events, dispatcher and plugin +3.5, the REST client with "
+            "its 229 generated route methods +3; python-socketio is imported only when "
+            "the RTM transport runs. "
             f"The loaded figure holds the dedupe keys of {n:,} conversations (fed 100 at "
             "a time); the expired figure is read once the dedupe TTL (10 s in the bench) "
             "has passed. What is left above idle is not live objects (tracemalloc finds "
             "under 1 MB) but memory freed to the C allocator and not handed back to the "
-            "OS. Fed in one burst instead (10,000 events queued, the queue_limit), the run "
+            "OS. Fed in one burst instead (10,000 events queued, the queue_limit), a run "
             "peaked at about 105 MB and settled at about 74 MB (68 MB after malloc_trim)."
         ),
     )
