@@ -56,14 +56,16 @@ _SECRET_KEY = re.compile(
 )
 _MIN_SECRET = 4
 _secrets: set[str] = set()
+_longest_first: list[str] = []  # a secret inside a longer one must not split it
 
 
 def register_secret(value: str | SecretStr | None) -> None:
     """Redact this value wherever it appears in a log line from now on."""
     if isinstance(value, SecretStr):
         value = value.get_secret_value()
-    if value and len(value) >= _MIN_SECRET:
+    if value and len(value) >= _MIN_SECRET and value not in _secrets:
         _secrets.add(value)
+        _longest_first[:] = sorted(_secrets, key=len, reverse=True)
 
 
 def register_credentials(identifier: str | None, key: str | SecretStr | None) -> None:
@@ -83,10 +85,11 @@ def register_credentials(identifier: str | None, key: str | SecretStr | None) ->
 def forget_secrets() -> None:
     """Forget every registered secret (tests)."""
     _secrets.clear()
+    _longest_first.clear()
 
 
 def _scrub(text: str) -> str:
-    for secret in _secrets:
+    for secret in _longest_first:
         if secret in text:
             text = text.replace(secret, REDACTED)
     return text

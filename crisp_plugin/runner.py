@@ -84,6 +84,7 @@ class Runner:
     async def start(self) -> None:
         """Start every part; on failure, stop what was started and raise."""
         self.state = "starting"
+        _register_secrets(self.settings)
         try:
             await self._start_sandbox()
             await self._start_rest()
@@ -129,6 +130,7 @@ class Runner:
         except OSError as exc:
             raise CrispError(_listen_error("sandbox", s.sandbox.host, s.sandbox.port, exc)) from exc
         self.settings = _with_sandbox(s, sandbox)
+        _register_secrets(self.settings)  # the generated key and hook secret
         self._print(f"Sandbox: Crisp API and RTM relay at {sandbox.url}")
         if s.sandbox.chat_page:
             chat = getattr(sandbox, "chat_url", None) or sandbox.url + "/"
@@ -377,6 +379,15 @@ class Runner:
 
     def _print(self, line: str) -> None:
         print(line, file=self._out or sys.stderr, flush=True)
+
+
+def _register_secrets(settings: Settings) -> None:
+    """Have the log redactor hide the token (and its Basic form) and hook secrets."""
+    from crisp_plugin.log import register_credentials, register_secret
+
+    register_credentials(settings.crisp.identifier, settings.crisp.key)
+    for secret in settings.secrets():
+        register_secret(secret)
 
 
 def _with_sandbox(settings: Settings, sandbox: Sandbox) -> Settings:

@@ -41,6 +41,7 @@ from crisp_plugin.errors import (
     TransportError,
     error_for,
 )
+from crisp_plugin.log import register_credentials
 from crisp_plugin.rest.limits import DailyQuota, TokenBucket
 from crisp_plugin.rest.retry import IDEMPOTENT_METHODS, RetryPolicy, parse_retry_after
 
@@ -138,6 +139,7 @@ class RestCore:
         self.limiter = TokenBucket(rate_limit, burst) if rate_limit else None
         self.quota = DailyQuota(daily_quota, warn_ratio=quota_warn_ratio) if daily_quota else None
         self._pool_size = pool_size
+        register_credentials(identifier, key)  # logs never show the key or Basic token
         token = base64.b64encode(f"{identifier}:{key}".encode()).decode("ascii")
         self._headers: dict[str, str] = {
             "Authorization": f"Basic {token}",

@@ -146,3 +146,51 @@ def test_configuring_twice_keeps_one_stdlib_handler() -> None:
     configure_logging(settings(), stream=out)
     logging.getLogger("mine").warning("once")
     assert len(out.getvalue().splitlines()) == 1
+
+
+async def test_an_embedded_sandboxs_generated_secrets_never_reach_the_log() -> None:
+    from crisp_plugin import Plugin
+    from crisp_plugin.runner import Runner
+
+    leaked: dict[str, str] = {}
+
+    class Leaky(Plugin):
+        async def on_startup(self) -> None:
+            key = self.config.crisp.key.get_secret_value()
+            secret = self.config.webhooks.secret
+            assert secret is not None
+            basic = base64.b64encode(f"{self.config.crisp.identifier}:{key}".encode()).decode()
+            leaked.update(key=key, basic=basic, secret=secret.get_secret_value())
+            self.log.info("careless", key_text=f"k={key}", header=f"Basic {basic}")
+            self.log.info(f"hook secret {secret.get_secret_value()}")
+
+    config = Settings.model_validate(
+        {
+            "plugin": {"class": "tests:Unused"},
+            "events": {"transport": "webhooks"},
+            "webhooks": {"port": 0},
+            "sandbox": {"enabled": True, "port": 0},
+            "log": {"format": "json"},
+        }
+    )
+    out = io.StringIO()
+    configure_logging(config, stream=out)  # before the sandbox made its key
+    runner = Runner(config, plugin_class=Leaky, out=io.StringIO())
+    await runner.start()
+    await runner.stop()
+    text = out.getvalue()
+    assert leaked and "careless" in text and "hook secret" in text
+    for value in leaked.values():
+        assert value not in text
+    assert REDACTED in text
+
+
+async def test_a_bare_rest_client_has_its_basic_token_redacted() -> None:
+    from crisp_plugin.rest import RestClient
+
+    out = io.StringIO()
+    configure_logging(stream=out)
+    RestClient("ident-bare", "bare-client-key-123", api_url="http://127.0.0.1:9")
+    basic = base64.b64encode(b"ident-bare:bare-client-key-123").decode()
+    get_logger("test").info("headers", authorization_header=f"Basic {basic}")
+    assert basic not in out.getvalue() and "bare-client-key-123" not in out.getvalue()
