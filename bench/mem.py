@@ -94,7 +94,7 @@ def workload(opts: Options) -> Workload:
             "has passed. What is left above idle is not live objects (tracemalloc finds "
             "under 1 MB) but memory freed to the C allocator and not handed back to the "
             "OS. Fed in one burst instead (10,000 events queued, the queue_limit), a run "
-            "peaked at about 105 MB and settled at about 74 MB (68 MB after malloc_trim)."
+            "peaked at about 98 MB and settled at about 69 MB (63 MB after malloc_trim)."
         ),
     )
 
