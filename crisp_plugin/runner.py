@@ -13,7 +13,8 @@ client closes -> the sandbox closes. Nothing accepted is dropped silently.
 :meth:`Runner.run_forever` is what ``python -m crisp_plugin run`` calls: it handles
 SIGINT and SIGTERM (a second signal skips the rest of the drain) and returns the exit
 code: 0 after a clean stop, 1 when the plugin could not start or failed while running
-(a refused token, say), with one line on stderr saying why.
+(a refused token, say), with one line on stderr saying why. The token is checked at
+start-up for every transport (``HEAD /v1/plugin/connect/session``, plugin tier).
 
 While running, the garbage collector is tuned for serving (:mod:`crisp_plugin.gc_tuning`:
 start-up objects frozen, a larger young generation); ``stop`` restores it.
@@ -142,6 +143,27 @@ class Runner:
         rest = RestClient.from_settings(self.settings)
         await rest.__aenter__()
         self.rest = rest
+        await self._check_token(rest)
+
+    async def _check_token(self, rest: RestClient) -> None:
+        """Refuse to start on a token Crisp refuses, whatever the transport: a hooks-only
+        plugin would otherwise run deaf to its own failures (every reply a 401).
+
+        Only the plugin tier has the check route (``HEAD /v1/plugin/connect/session``).
+        When Crisp cannot be reached the plugin starts anyway (a warning says so): hooks
+        may still arrive, and REST calls retry on their own."""
+        if self.settings.crisp.tier != "plugin":
+            return
+        try:
+            valid = await rest.check_session()
+        except CrispError as exc:
+            log.warning("could not check the token at start-up", error=str(exc))
+            return
+        if not valid:
+            raise CrispError(
+                "Crisp refused the plugin token at start-up (HEAD /v1/plugin/connect/session "
+                "answered 401): check crisp.identifier and crisp.key"
+            )
 
     def _build_plugin(self) -> None:
         from crisp_plugin.dispatch import Dispatcher

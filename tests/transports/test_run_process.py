@@ -90,12 +90,13 @@ async def test_wrong_key_exits_1_with_one_line_within_15s(sandbox: Sandbox, tmp_
     assert time.monotonic() - started < 15
     lines = [line for line in err.decode().splitlines() if line.strip()]
     assert len(lines) == 1, lines
-    assert "RtmUnauthorized" in lines[0] and "crisp.key" in lines[0]
+    assert "refused" in lines[0] and "crisp.key" in lines[0]
     assert "not-the-key" not in err.decode() + out.decode()
 
 
-async def test_relay_refusing_the_key_exits_1(sandbox: Sandbox, tmp_path: Path) -> None:
-    """The relay itself says ``unauthorized`` (the REST discovery is skipped)."""
+async def test_relay_url_set_still_checks_the_key_first(sandbox: Sandbox, tmp_path: Path) -> None:
+    """With ``rtm.url`` set (no REST discovery) the start-up token check refuses the key
+    before the relay is even tried."""
     config = write_config(
         tmp_path,
         f"""
@@ -116,8 +117,40 @@ async def test_relay_refusing_the_key_exits_1(sandbox: Sandbox, tmp_path: Path) 
     assert proc.returncode == 1
     lines = [line for line in err.decode().splitlines() if line.strip()]
     assert len(lines) == 1, lines
-    assert "refused" in lines[0] and "wrong token" in lines[0]
-    assert sandbox.relay.refused == 1  # one try, no reconnect storm
+    assert "refused" in lines[0] and "crisp.key" in lines[0]
+    assert sandbox.relay.refused == 0  # never got as far as the relay
+
+
+async def test_wrong_key_with_webhooks_only_exits_1_within_15s(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    config = write_config(
+        tmp_path,
+        f"""
+        [plugin]
+        class = "slow_bot:SlowBot"
+        [crisp]
+        identifier = "{sandbox.identifier}"
+        key = "not-the-key"
+        api_url = "{sandbox.url}"
+        [events]
+        transport = "webhooks"
+        [webhooks]
+        port = {free_port()}
+        secret = "{SECRET}"
+        [log]
+        level = "error"
+        """,
+    )
+    started = time.monotonic()
+    proc = await run(config)
+    out, err = await asyncio.wait_for(proc.communicate(), 15)
+    assert proc.returncode == 1
+    assert time.monotonic() - started < 15
+    lines = [line for line in err.decode().splitlines() if line.strip()]
+    assert len(lines) == 1, lines
+    assert "refused" in lines[0] and "crisp.key" in lines[0]
+    assert "not-the-key" not in err.decode() + out.decode()
 
 
 def hook(website_id: str, n: int) -> tuple[bytes, dict[str, str]]:
