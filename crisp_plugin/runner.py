@@ -12,7 +12,8 @@ client closes -> the sandbox closes. Nothing accepted is dropped silently.
 
 :meth:`Runner.run_forever` is what ``python -m crisp_plugin run`` calls: it handles
 SIGINT and SIGTERM (a second signal skips the rest of the drain) and returns the exit
-code: 0 after a clean stop, 1 when the plugin could not start or failed while running
+code: 0 after a clean stop, 2 for a configuration problem found while starting (an
+unopenable ``state.path``), 1 when the plugin could not start or failed while running
 (a refused token, say), with one line on stderr saying why. The token is checked at
 start-up for every transport (``HEAD /v1/plugin/connect/session``, plugin tier).
 
@@ -25,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import sqlite3
 import sys
 import time
 from typing import TYPE_CHECKING, Any, TextIO
@@ -33,7 +35,7 @@ import structlog
 
 from crisp_plugin import gc_tuning
 from crisp_plugin.config import Settings
-from crisp_plugin.errors import CrispError
+from crisp_plugin.errors import ConfigError, CrispError
 from crisp_plugin.metrics import Metrics
 from crisp_plugin.transports.endpoints import discover_endpoints
 from crisp_plugin.transports.http_extras import health_routes
@@ -46,7 +48,9 @@ if TYPE_CHECKING:
     from crisp_plugin.sandbox import Sandbox
     from crisp_plugin.transports.rtm import RtmTransport
 
-__all__ = ["Runner"]
+__all__ = ["EXIT_CONFIG", "Runner"]
+
+EXIT_CONFIG = 2  # as the CLI's exit code for a configuration problem
 
 log = structlog.get_logger("crisp_plugin.runner")
 
@@ -177,7 +181,12 @@ class Runner:
             cls = load_plugin_class(self.settings.plugin.class_)
         from crisp_plugin.state import create_state
 
-        self.plugin = cls(self.settings, rest=self.rest, state=create_state(self.settings.state))
+        try:
+            state = create_state(self.settings.state)
+        except sqlite3.Error as exc:  # the file exists but is no database, or is locked
+            problem = f'state.path = "{self.settings.state.path}": SQLite says {exc}'
+            raise ConfigError([problem]) from None
+        self.plugin = cls(self.settings, rest=self.rest, state=state)
         self.dispatcher = Dispatcher(self.plugin, self.settings.dispatch)
         self._wire_metrics()
 
@@ -374,6 +383,10 @@ class Runner:
         try:
             try:
                 await self.start()
+            except ConfigError as exc:
+                problems = "; ".join(" ".join(p.split()) for p in exc.problems)
+                print(f"crisp_plugin: {problems}", file=self._out or sys.stderr)
+                return EXIT_CONFIG
             except (CrispError, OSError) as exc:
                 self._fail_line(exc)
                 return 1

@@ -153,6 +153,41 @@ async def test_wrong_key_with_webhooks_only_exits_1_within_15s(
     assert "not-the-key" not in err.decode() + out.decode()
 
 
+async def test_a_state_file_sqlite_cannot_open_exits_2_with_one_line(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    (tmp_path / "notes.txt").write_text("a text file, not a database " * 8)
+    config = write_config(
+        tmp_path,
+        f"""
+        [plugin]
+        class = "slow_bot:SlowBot"
+        [crisp]
+        identifier = "{sandbox.identifier}"
+        key = "{sandbox.key}"
+        api_url = "{sandbox.url}"
+        [events]
+        transport = "webhooks"
+        [webhooks]
+        port = {free_port()}
+        secret = "{SECRET}"
+        [state]
+        backend = "sqlite"
+        path = "notes.txt"
+        [log]
+        level = "error"
+        """,
+    )
+    proc = await run(config)
+    out, err = await asyncio.wait_for(proc.communicate(), 15)
+    text = err.decode() + out.decode()
+    assert proc.returncode == 2, text
+    assert "Traceback" not in text
+    lines = [line for line in text.splitlines() if line.strip()]
+    assert len(lines) == 1, lines
+    assert "state.path" in lines[0] and "notes.txt" in lines[0]
+
+
 def hook(website_id: str, n: int) -> tuple[bytes, dict[str, str]]:
     data = {
         "website_id": website_id,
