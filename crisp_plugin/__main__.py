@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crisp_plugin.cli import main
+from crisp_plugin.cli import run_main
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run_main())

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import importlib
+import os
 import sqlite3
 import sys
 import tomllib
@@ -123,6 +125,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILURE
     code = sandbox_cli.main(args)
     return EXIT_OK if code is None else int(code)
+
+
+def run_main(argv: Sequence[str] | None = None) -> int:
+    """``main`` for a process: output that went to a closed pipe (``run ... | head -1``)
+    does not turn a clean exit into a traceback or a failure code."""
+    try:
+        code = main(argv)
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:
+        code = EXIT_OK
+    except KeyboardInterrupt:
+        return EXIT_OK
+    _mute_broken_outputs()
+    return code
+
+
+def _mute_broken_outputs() -> None:
+    """Point stdout/stderr at /dev/null when their reader is gone, so the interpreter's
+    final flush has nowhere to fail."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            with contextlib.suppress(OSError, ValueError):
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, stream.fileno())
+                os.close(devnull)
 
 
 def _sandbox_cli() -> Any:

@@ -39,6 +39,7 @@ from crisp_plugin.config import LogSettings, Settings
 
 __all__ = [
     "REDACTED",
+    "SafeStream",
     "configure_logging",
     "forget_secrets",
     "get_logger",
@@ -171,7 +172,7 @@ def configure_logging(
         log_settings = settings or LogSettings()
     for secret in secrets:
         register_secret(secret)
-    out: Any = stream if stream is not None else sys.stderr
+    out: Any = SafeStream(stream if stream is not None else sys.stderr)
     fmt = log_settings.format
     if fmt == "auto":
         fmt = "console" if getattr(out, "isatty", lambda: False)() else "json"
@@ -194,6 +195,42 @@ def configure_logging(
         cache_logger_on_first_use=False,
     )
     _route_stdlib(out, level, common, tail)
+
+
+class SafeStream:
+    """A text stream whose write errors are swallowed: once the reader is gone (``run
+    ... | head -1``, a closed pipe) a log line must never raise into the code that
+    logged it, least of all into the signal handler and shutdown. After the first
+    failure it stops writing (``broken``)."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.broken = False
+
+    def write(self, text: str) -> int:
+        if not self.broken:
+            try:
+                written: int = self.stream.write(text)
+                return written
+            except (OSError, ValueError):  # BrokenPipeError, or a closed file
+                self.broken = True
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.broken:
+            try:
+                self.stream.flush()
+            except (OSError, ValueError):
+                self.broken = True
+
+    def isatty(self) -> bool:
+        try:
+            return bool(self.stream.isatty())
+        except (OSError, ValueError, AttributeError):
+            return False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
 
 
 _stdlib_handler: logging.Handler | None = None

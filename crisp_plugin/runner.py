@@ -369,11 +369,14 @@ class Runner:
         stop = asyncio.Event()
 
         def on_signal(signum: int) -> None:
+            # Stop first, log after: logging must never be what keeps a signal from
+            # stopping the plugin (a closed output pipe makes every write fail).
             if stop.is_set():
                 self._force.set()
-            else:
+                return
+            stop.set()
+            with contextlib.suppress(Exception):
                 log.info("signal received: stopping", signal=signal.Signals(signum).name)
-                stop.set()
 
         installed: list[signal.Signals] = []
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -385,7 +388,7 @@ class Runner:
                 await self.start()
             except ConfigError as exc:
                 problems = "; ".join(" ".join(p.split()) for p in exc.problems)
-                print(f"crisp_plugin: {problems}", file=self._out or sys.stderr)
+                self._print(f"crisp_plugin: {problems}")
                 return EXIT_CONFIG
             except (CrispError, OSError) as exc:
                 self._fail_line(exc)
@@ -410,10 +413,12 @@ class Runner:
 
     def _fail_line(self, exc: BaseException) -> None:
         text = " ".join(str(exc).split()) or type(exc).__name__
-        print(f"crisp_plugin: {type(exc).__name__}: {text}", file=self._out or sys.stderr)
+        self._print(f"crisp_plugin: {type(exc).__name__}: {text}")
 
     def _print(self, line: str) -> None:
-        print(line, file=self._out or sys.stderr, flush=True)
+        """One line for the operator; a closed output (broken pipe) is ignored."""
+        with contextlib.suppress(OSError, ValueError):
+            print(line, file=self._out or sys.stderr, flush=True)
 
 
 def _register_secrets(settings: Settings) -> None:

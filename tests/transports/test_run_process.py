@@ -7,6 +7,7 @@ import asyncio
 import os
 import signal
 import socket
+import subprocess
 import sys
 import textwrap
 import time
@@ -306,3 +307,46 @@ async def test_sigint_on_an_idle_plugin_exits_0_quickly(sandbox: Sandbox, tmp_pa
     assert proc.returncode == 0, err.decode()[-2000:]
     assert "Traceback" not in err.decode()
     await eventually(lambda: not sandbox.relay.subscriptions)
+
+
+def test_sigterm_stops_run_when_its_output_pipe_is_closed(tmp_path: Path) -> None:
+    """``run ... 2>&1 | head -1``: once ``head`` exits, every write fails with a broken
+    pipe; SIGTERM must still stop the plugin cleanly."""
+    config = write_config(
+        tmp_path,
+        f"""
+        [plugin]
+        class = "slow_bot:SlowBot"
+        [events]
+        transport = "both"
+        [webhooks]
+        port = {free_port()}
+        [sandbox]
+        enabled = true
+        port = 0
+        [log]
+        level = "info"
+        """,
+    )
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (ROOT, env.get("PYTHONPATH")) if p)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "crisp_plugin", "run", str(config)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        assert first.strip()
+        time.sleep(1.0)  # let it finish starting (it keeps writing into the pipe)
+        proc.stdout.close()  # what head does after its first line
+        assert proc.poll() is None, "run ended before the signal"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
