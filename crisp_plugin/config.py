@@ -43,6 +43,7 @@ __all__ = [
     "DispatchSettings",
     "EventsSettings",
     "LogSettings",
+    "MetricsSettings",
     "PluginSettings",
     "RtmSettings",
     "SandboxSettings",
@@ -233,6 +234,16 @@ class SandboxSettings(_Section):
     chat_page: bool = True
 
 
+class MetricsSettings(_Section):
+    """``[metrics]``: ``/healthz`` and ``/metrics`` on a port of their own, for any
+    transport (an RTM-only plugin has no hook server to carry them). With web hooks on,
+    the hook port serves both routes as well."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(default=9090, ge=0, le=65535)
+
+
 class Settings(_Section):
     """Every section of plugin.toml; ``settings`` is the free ``[settings]`` table."""
 
@@ -245,6 +256,7 @@ class Settings(_Section):
     state: StateSettings = Field(default_factory=StateSettings)
     log: LogSettings = Field(default_factory=LogSettings)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     settings: dict[str, Any] = Field(default_factory=dict)
 
     def secrets(self) -> list[str]:
@@ -394,14 +406,26 @@ def file_problems(raw: Mapping[str, Any]) -> list[str]:
         problems.append(
             'plugin.class is missing: name your plugin class, e.g. class = "my_bot:MyBot"'
         )
+    metrics, hooks = table("metrics"), table("webhooks")
+    wants_hooks = table("events").get("transport") in ("webhooks", "both")
+    port = metrics.get("port", 9090)
+    if (
+        metrics.get("enabled") is True
+        and wants_hooks
+        and port != 0
+        and port == hooks.get("port", 8080)
+        and metrics.get("host", "127.0.0.1") == hooks.get("host", "127.0.0.1")
+    ):
+        problems.append(
+            f"metrics.port = {port} is the web hook port: the hook server already serves "
+            "/healthz and /metrics; choose another port or leave metrics.enabled off"
+        )
     if table("sandbox").get("enabled") is True:
         return problems
     crisp = table("crisp")
     for key in ("identifier", "key"):
         if not crisp.get(key):
             problems.append(_missing_line(f"crisp.{key}", raw))
-    hooks = table("webhooks")
-    wants_hooks = table("events").get("transport") in ("webhooks", "both")
     if wants_hooks and hooks.get("unsigned") is not True and not hooks.get("secret"):
         problems.append(
             "webhooks.secret is missing: set CRISP_HOOK_SECRET and write "

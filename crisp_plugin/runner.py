@@ -5,6 +5,10 @@ secret and plugin id then replace the ones in the settings) -> the REST client -
 plugin (``on_startup``) -> the transports (web hooks first, so a hook URL answers
 before the relay starts pushing; with the sandbox, the hook URL is registered with it).
 
+With ``[metrics] enabled``, ``/healthz`` and ``/metrics`` get a port of their own,
+started before the transports and closed after the drain (so a probe sees
+``draining``).
+
 Stop order: the transports stop taking events (the RTM socket closes, hooks answer
 503 so Crisp retries them later) -> in-flight handlers drain up to
 ``dispatch.drain_timeout`` -> the hook server closes -> ``on_shutdown`` -> the REST
@@ -38,7 +42,7 @@ from crisp_plugin.config import Settings
 from crisp_plugin.errors import ConfigError, CrispError
 from crisp_plugin.metrics import Metrics
 from crisp_plugin.transports.endpoints import discover_endpoints
-from crisp_plugin.transports.http_extras import health_routes
+from crisp_plugin.transports.http_extras import StatusServer, health_routes
 from crisp_plugin.transports.webhook import WebhookServer
 
 if TYPE_CHECKING:
@@ -75,6 +79,7 @@ class Runner:
         self.dispatcher: Dispatcher | None = None
         self.rtm: RtmTransport | None = None
         self.webhooks: WebhookServer | None = None
+        self.status_server: StatusServer | None = None
         self.state = "stopped"
         self._started_plugin = False
         self._force = asyncio.Event()
@@ -211,6 +216,18 @@ class Runner:
         s = self.settings
         assert self.dispatcher is not None and self.plugin is not None
         transport = s.events.transport
+        if s.metrics.enabled:
+            status = StatusServer(
+                self.health, self.metrics, host=s.metrics.host, port=s.metrics.port
+            )
+            try:
+                await status.start()
+            except OSError as exc:
+                raise CrispError(
+                    _listen_error("metrics", s.metrics.host, s.metrics.port, exc)
+                ) from exc
+            self.status_server = status
+            log.info("health and metrics listening", url=status.url)
         if transport in ("webhooks", "both"):
             self.webhooks = WebhookServer.from_settings(
                 self.dispatcher,
@@ -321,6 +338,9 @@ class Runner:
             await self._drain(self.dispatcher)
         if self.webhooks is not None:
             await _quietly("webhooks stop", self.webhooks.stop())
+        if self.status_server is not None:
+            await _quietly("metrics stop", self.status_server.stop())
+            self.status_server = None
         if self.plugin is not None and self._started_plugin:
             self._started_plugin = False
             await _quietly("on_shutdown", self.plugin.on_shutdown())

@@ -1,4 +1,5 @@
-"""``/healthz`` and ``/metrics`` routes, mounted on the web hook server's port.
+"""``/healthz`` and ``/metrics`` routes, mounted on the web hook server's port, and
+:class:`StatusServer`, which serves them on a port of their own (``[metrics]``).
 
 ``/healthz`` answers JSON ``{"status", "transports": {name: state}, "in_flight"}``:
 ``status`` is ``ok`` when every transport is up, ``degraded`` when one is not (the RTM
@@ -17,7 +18,7 @@ from aiohttp import web
 
 from crisp_plugin.metrics import CONTENT_TYPE, Metrics
 
-__all__ = ["HEALTH_PATH", "METRICS_PATH", "health_routes"]
+__all__ = ["HEALTH_PATH", "METRICS_PATH", "StatusServer", "health_routes"]
 
 HEALTH_PATH = "/healthz"
 METRICS_PATH = "/metrics"
@@ -47,3 +48,45 @@ def health_routes(
             app.router.add_get(METRICS_PATH, metrics_view, allow_head=False)
 
     return add
+
+
+class StatusServer:
+    """``/healthz`` and ``/metrics`` alone on ``host:port`` (port 0 picks a free one)."""
+
+    def __init__(
+        self, health: HealthFn, metrics: Metrics, *, host: str = "127.0.0.1", port: int = 9090
+    ) -> None:
+        self.host = host
+        self.port = port
+        self._add = health_routes(health, metrics)
+        self._runner: web.AppRunner | None = None
+
+    @property
+    def url(self) -> str:
+        """``http://host:port`` of the bound address."""
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "", "::") else self.host
+        return f"http://{f'[{host}]' if ':' in host else host}:{self.port}"
+
+    async def start(self) -> None:
+        """Bind and serve."""
+        app = web.Application()
+        self._add(app)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, self.host, self.port)
+        try:
+            await site.start()
+        except OSError:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        for address in runner.addresses:
+            if isinstance(address, tuple) and len(address) >= 2:
+                self.port = int(address[1])
+                break
+
+    async def stop(self) -> None:
+        """Close the port."""
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()

@@ -218,3 +218,24 @@ def test_an_unopenable_sqlite_path_is_a_problem_naming_state_path(tmp_path: Path
     text = VALID + '[state]\nbackend = "sqlite"\npath = "adir"\n'
     [line] = problems(tmp_path, text)
     assert line.startswith(f'state.path = "{tmp_path / "adir"}" is a folder')
+
+
+def test_the_metrics_section_is_validated_one_line_per_problem(tmp_path: Path) -> None:
+    settings = load_config(write(tmp_path, VALID), env=ENV)
+    assert (settings.metrics.enabled, settings.metrics.host, settings.metrics.port) == (
+        False,
+        "127.0.0.1",
+        9090,
+    )
+    bad = VALID + '[metrics]\nenabled = "sometimes"\nport = 70000\nhots = "x"\n'
+    lines = problems(tmp_path, bad)
+    assert len(lines) == 3
+    assert lines[0].startswith('metrics.enabled = "sometimes"')
+    assert lines[1].startswith("metrics.port = 70000")
+    assert lines[2] == "metrics.hots is not a known key: did you mean host?"
+    clash = VALID + (
+        '[events]\ntransport = "webhooks"\n[webhooks]\nport = 8080\nsecret = "s"\n'
+        "[metrics]\nenabled = true\nport = 8080\n"
+    )
+    [line] = problems(tmp_path, clash)
+    assert line.startswith("metrics.port = 8080 is the web hook port")

@@ -301,3 +301,34 @@ async def test_key_revoked_while_running_ends_run_forever_with_1(sandbox: Sandbo
     assert runner.state == "stopped"
     assert len(out.lines) == 1 and "RtmUnauthorized" in out.lines[0]
     assert sandbox.relay.refused == 1
+
+
+async def test_rtm_only_runner_serves_health_and_metrics_on_its_own_port(
+    sandbox: Sandbox, runners: list[Runner]
+) -> None:
+    settings = settings_for(sandbox, "rtm", metrics={"enabled": True, "port": 0})
+    runner = await started(settings)
+    runners.append(runner)
+    assert runner.webhooks is None and runner.status_server is not None
+    session = await sandbox.control.create_conversation()
+    await sandbox.control.visitor_says(None, session, "probe me")
+    assert await recorder(runner).next_text() == "probe me"
+    assert runner.dispatcher is not None
+    await runner.dispatcher.wait_idle()
+    base = runner.status_server.url
+    async with aiohttp.ClientSession() as http:
+        async with http.get(base + "/healthz") as resp:
+            assert resp.status == 200
+            assert await resp.json() == {
+                "status": "ok",
+                "transports": {"rtm": "connected"},
+                "in_flight": 0,
+            }
+        async with http.get(base + "/metrics") as resp:
+            assert resp.status == 200
+            text = await resp.text()
+    assert 'crisp_events_handled_total{event="message:send"} 1.0' in text
+    await runner.stop()
+    async with aiohttp.ClientSession() as http:
+        with pytest.raises(aiohttp.ClientConnectionError):
+            await http.get(base + "/healthz")  # the port is closed with the runner
