@@ -11,9 +11,12 @@ and writes a pre-serialised answer. Nothing is awaited: the dispatcher's
 
 Anything else is handed to aiohttp, connection and buffered bytes included, which
 then serves that connection to the end: other paths (``/healthz``, ``/metrics``), other
-methods, a query string, HTTP/1.0, ``Transfer-Encoding``, ``Expect``, a missing,
-repeated or over-the-limit ``Content-Length``, folded or malformed header lines, and a
-head larger than :data:`MAX_HEAD`. So every unusual request gets aiohttp's own answer.
+methods, a query string or an absolute-form target, HTTP/1.0, ``Transfer-Encoding``
+(with or without ``Content-Length``), ``Expect``, a missing, repeated, signed, hex,
+listed or over-the-limit ``Content-Length``, a repeated signature, timestamp, attempt
+or ``Connection`` header, folded lines, bare CR or LF line ends, control bytes or a
+name that is not a token, and a head larger than :data:`MAX_HEAD`. So every unusual
+request gets aiohttp's own answer; the fast path never guesses at framing.
 
 Connections idle for two sweeps of :data:`IDLE_SWEEP` seconds are closed, as aiohttp
 closes idle keep-alive connections.
@@ -22,6 +25,7 @@ closes idle keep-alive connections.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Callable
 from email.utils import formatdate
@@ -46,6 +50,22 @@ _REASONS.update({500: "Internal Server Error", 503: "Service Unavailable"})
 
 # (status, JSON body, extra headers)
 Answer = tuple[int, bytes, tuple[tuple[str, str], ...]]
+
+# A header line the fast path takes: a token name, a colon, then visible ASCII, spaces,
+# tabs and obs-text bytes only. Anything else (obs-fold, bare CR or LF, NUL and other
+# control bytes, a space before the colon) goes to aiohttp.
+_HEADER_LINE = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+:[\t\x20-\x7e\x80-\xff]*")
+
+# Headers that must appear at most once for the fast path to take the request.
+_SINGLE = frozenset(
+    {
+        b"content-length",
+        b"x-crisp-signature",
+        b"x-crisp-request-timestamp",
+        b"x-delivery-attempt-count",
+        b"connection",
+    }
+)
 
 _INTERNAL_ERROR: Answer = (500, b'{"error":"internal","message":"hook handling failed"}', ())
 
@@ -162,7 +182,9 @@ class HookProtocol(asyncio.Protocol):
         while buf:
             end = buf.find(b"\r\n\r\n")
             if end < 0:
-                if len(buf) > MAX_HEAD:
+                # A head over the limit, or lines ending in a bare LF (whose end the
+                # search above never finds): aiohttp's parser answers those.
+                if len(buf) > MAX_HEAD or buf.count(b"\n") != buf.count(b"\r\n"):
                     self._hand_over(buf)
                     return
                 break
@@ -208,23 +230,26 @@ class HookProtocol(asyncio.Protocol):
         signature: str | None = None
         timestamp = ""
         redelivery = False
+        seen: set[bytes] = set()
         for line in buf[first + 2 : end].split(b"\r\n"):
-            name, sep, value = line.partition(b":")
-            if not sep or not name or name[-1:] in b" \t" or line[:1] in b" \t":
-                return None  # malformed or folded header line
+            if _HEADER_LINE.fullmatch(line) is None:
+                return None  # folded, bare CR/LF, control bytes, a name not a token
+            name, _, value = line.partition(b":")
             lower = name.lower()
-            if lower == b"x-crisp-signature":
-                if signature is not None:
+            if lower in _SINGLE:
+                if lower in seen:
                     return None  # twice: aiohttp's parser decides which one counts
+                seen.add(lower)
+            if lower == b"x-crisp-signature":
                 signature = value.strip().decode("latin-1")
             elif lower == b"x-crisp-request-timestamp":
                 timestamp = value.strip().decode("latin-1")
             elif lower == b"x-delivery-attempt-count":
                 redelivery = is_redelivery(value.decode("latin-1"))
             elif lower == b"content-length":
-                value = value.strip()
-                if length >= 0 or not value.isdigit():
-                    return None
+                value = value.strip(b" \t")
+                if not value.isdigit() or len(value) > 12:
+                    return None  # sign, hex, a list, huge: aiohttp refuses or decides
                 length = int(value)
             elif lower == b"transfer-encoding" or lower == b"expect":
                 return None

@@ -260,6 +260,8 @@ class WebhookServer:
         """
         if not self._secret_bytes or not timestamp or not signature:
             return False
+        if not signature.isascii():
+            return False  # compare_digest refuses non-ASCII text: a forged header, 403
         try:
             message = b"[" + timestamp.encode("ascii") + b";" + body + b"]"
         except UnicodeEncodeError:
