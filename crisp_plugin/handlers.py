@@ -14,13 +14,18 @@ Filters (all must match; each takes a value or an iterable of values):
   ``message:updated`` or a wildcard covering one of them); an event without text
   (a file, a picker) does not match.
 - ``type=``: message type(s) (``"text"``, ``"file"``, ``"picker"``...); the event's
-  ``type`` field.
-- ``origin=``: origin(s) (``"chat"``, ``"email"``, ``"urn:..."``...).
+  ``type`` field. Only on names whose events have one; for messages the value must be
+  a Crisp message type (text, note, file, animation, audio, picker, field, carousel,
+  event), for ``message:compose:*`` ``start`` or ``stop``.
+- ``origin=``: origin(s) (``"chat"``, ``"email"``, ``"urn:..."``...). Only on names
+  whose events have an ``origin`` field.
 - ``website=``: website id(s).
 - ``when=``: a predicate taking the event, plain or async, returning a bool.
 
 Refused at declaration with ``HandlerError``: a handler that is not ``async def``, an
-unknown keyword (with a "did you mean"), ``text=`` on names that carry no text, and a
+unknown keyword (with a "did you mean"), ``text=`` on names that carry no text,
+``type=`` / ``origin=`` on names without that field or with a type that can never
+match (``type="txt"``), and a
 misspelt event name or group. An exact name the catalogue does not know but that is not
 close to a known one is allowed: Crisp adds events, and the plugin may know one first.
 
@@ -49,6 +54,20 @@ Predicate = Callable[[Any], bool | Awaitable[bool]]
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
 
 _KEYWORDS = ("text", "type", "origin", "website", "when")
+
+MESSAGE_TYPES = frozenset(
+    {"text", "note", "file", "animation", "audio", "picker", "field", "carousel", "event"}
+)
+COMPOSE_TYPES = frozenset({"start", "stop"})
+# The values ``type=`` may take per event; events with a ``type`` field not listed here
+# (session:error, plugin:channel) take any value.
+_KNOWN_TYPES: dict[str, frozenset[str]] = {
+    "message:send": MESSAGE_TYPES,
+    "message:received": MESSAGE_TYPES,
+    "message:updated": MESSAGE_TYPES,
+    "message:compose:send": COMPOSE_TYPES,
+    "message:compose:receive": COMPOSE_TYPES,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,17 +211,63 @@ def compile_filters(pattern: str, filters: dict[str, Any]) -> Filters:
                 ) from None
         else:
             raise HandlerError(f"@on({pattern!r}): text= takes a regex string or re.Pattern")
+    types = _values("type", filters.get("type"))
+    origins = _values("origin", filters.get("origin"))
+    _check_field_filters(pattern, types, origins)
     when = filters.get("when")
     if when is not None and not callable(when):
         raise HandlerError(f"@on({pattern!r}): when= takes a function of the event")
     return Filters(
         text=compiled,
-        types=_values("type", filters.get("type")),
-        origins=_values("origin", filters.get("origin")),
+        types=types,
+        origins=origins,
         websites=_values("website", filters.get("website")),
         when=when,
         when_is_async=when is not None and inspect.iscoroutinefunction(when),
     )
+
+
+def _covered(pattern: str) -> list[str]:
+    """Catalogue names the pattern covers (an unknown exact name covers none)."""
+    if pattern == "*":
+        return list(EVENTS)
+    if pattern.endswith(":*"):
+        return [n for n in EVENTS if n.startswith(pattern[:-1])]
+    return [pattern] if pattern in EVENTS else []
+
+
+def _check_field_filters(
+    pattern: str, types: frozenset[str] | None, origins: frozenset[str] | None
+) -> None:
+    """``type=`` / ``origin=`` only where events have the field, with values that can
+    match: a filter that can never match is a bug to report at declaration."""
+    if types is None and origins is None:
+        return
+    from crisp_plugin.events.parse import MODELS
+
+    names = _covered(pattern)
+    if not names:
+        return  # an event the catalogue does not know yet: nothing to check against
+    for keyword, values in (("type", types), ("origin", origins)):
+        if values is None:
+            continue
+        having = [n for n in names if n in MODELS and keyword in MODELS[n].model_fields]
+        if not having:
+            raise HandlerError(
+                f"@on({pattern!r}, {keyword}=...): {pattern} events have no {keyword} "
+                f"field, so the filter could never match"
+            )
+        if keyword != "type" or any(n not in _KNOWN_TYPES for n in having):
+            continue
+        allowed = frozenset().union(*(_KNOWN_TYPES[n] for n in having))
+        unknown = sorted(values - allowed)
+        if unknown:
+            close = difflib.get_close_matches(unknown[0], sorted(allowed), n=1, cutoff=0.5)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise HandlerError(
+                f"@on({pattern!r}, type={unknown[0]!r}): not a type of {pattern} "
+                f"events{hint}; known types: {', '.join(sorted(allowed))}"
+            )
 
 
 def make_spec(pattern: str, func: Callable[..., Any], filters: dict[str, Any]) -> HandlerSpec:

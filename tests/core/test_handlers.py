@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from core_helpers import message
@@ -179,3 +180,30 @@ def test_a_handler_may_not_hide_a_plugin_attribute(name: str) -> None:
 
     with pytest.raises(HandlerError, match=f"hides Plugin.{name}: rename the method"):
         type("Bot", (Plugin,), {name: on("message:send")(handler)})
+
+
+@pytest.mark.parametrize(
+    ("name", "filters", "message"),
+    [
+        ("message:send", {"type": "txt"}, "did you mean 'text'?"),
+        ("message:received", {"type": ["text", "image"]}, "type='image'"),
+        ("message:compose:send", {"type": "text"}, "known types: start, stop"),
+        ("session:set_state", {"type": "text"}, "have no type field"),
+        ("session:set_state", {"origin": "chat"}, "have no origin field"),
+        ("people:profile:created", {"origin": "chat"}, "have no origin field"),
+    ],
+)
+def test_type_and_origin_filters_that_can_never_match_are_refused(
+    name: str, filters: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(HandlerError) as caught:
+        on(name, **filters)
+    assert message in str(caught.value)
+
+
+def test_type_and_origin_filters_that_can_match_are_accepted() -> None:
+    on("message:send", type=["text", "file", "picker"], origin="chat")
+    on("message:compose:*", type="start")
+    on("message:*", type="stop")  # compose events under the wildcard
+    on("session:set_origin", origin="email")
+    on("message:acknowledge:read:send", origin="chat")
