@@ -236,7 +236,10 @@ class RtmTransport:
     def _set_state(self, state: str, **info: Any) -> None:
         if state != self._state:
             self._state = state
-            log.info("rtm state", state=state, **info)
+            if state == "failed":  # fatal (a refused token): an error, with the reason
+                log.error("rtm failed: not reconnecting", state=state, **info)
+            else:
+                log.info("rtm state", state=state, **info)
 
     def _wanted_events(self) -> list[str]:
         return list(dict.fromkeys(self._events_fn()))
@@ -264,7 +267,7 @@ class RtmTransport:
 
     def _fail(self, exc: CrispError) -> None:
         self.error = exc
-        self._set_state("failed", error=str(exc))
+        self._set_state("failed", reason=str(exc), error=type(exc).__name__)
         self._failed.set()
         self._resolve_first(exc)
 

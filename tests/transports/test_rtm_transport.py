@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import socketio
 from aiohttp import web
+from structlog.testing import capture_logs
 from transport_kit import eventually
 
 from crisp_plugin.errors import RtmError, RtmUnauthorized
@@ -90,11 +91,15 @@ async def test_events_arrive_with_source_rtm(
 async def test_refused_key_raises_once_and_does_not_retry(
     sandbox: Sandbox, stoppers: list[RtmTransport]
 ) -> None:
-    rtm = transport(sandbox, Sink(), key="wrong")
+    rtm = transport(sandbox, Sink(), key="wrong-key-value")
     stoppers.append(rtm)
-    with pytest.raises(RtmUnauthorized, match=r"crisp\.key"):
+    with capture_logs() as logs, pytest.raises(RtmUnauthorized, match=r"crisp\.key"):
         await rtm.start()
     assert rtm.state == "failed"
+    [refusal] = [line for line in logs if line.get("state") == "failed"]
+    assert refusal["log_level"] == "error"
+    assert "refused" in refusal["reason"] and "crisp.key" in refusal["reason"]
+    assert "wrong-key-value" not in str(logs)
     assert isinstance(await asyncio.wait_for(rtm.wait_failed(), 1), RtmUnauthorized)
     await asyncio.sleep(0.3)  # several backoff periods: still one refusal
     assert sandbox.relay.refused == 1
