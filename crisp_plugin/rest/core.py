@@ -299,6 +299,7 @@ class RestCore:
                 session = self._ensure_session()
             retryable: bool
             retry_after: float | None = None
+            retry_header: str | None = None
             limited = False
             error: Exception
             listening = bool(self._response_listeners)
@@ -317,6 +318,7 @@ class RestCore:
                                 return None
                             return self._data(status, raw, method, path)
                         error = self._error(status, raw, resp.content_type, method, path, resp)
+                        retry_header = resp.headers.get("Retry-After")
                 except (aiohttp.ClientError, TimeoutError):
                     if listening:
                         self._notify_response(method, None, started)
@@ -360,6 +362,8 @@ class RestCore:
                     retryable = True
                 else:
                     retryable = idempotent and isinstance(error, ServerError)
+                    # a 503 "come back in N s" is honoured like a rate limit's
+                    retry_after = parse_retry_after(retry_header) if retryable else None
             if not retryable or retries >= policy.max_retries:
                 raise error
             if retry_after is not None and retry_after > policy.max_retry_after:

@@ -15,8 +15,9 @@ operators, so a PATCH is retried only on 429/420 or a connection never opened.
 
 Delays are exponential with full jitter, ``uniform(0, min(max_delay, base * 2**n))``. A
 rate-limited answer waits at least ``rate_limited_delay`` (Crisp sends no documented
-``Retry-After``), and a ``Retry-After`` header (seconds or an HTTP date) is honoured
-when present, up to ``max_retry_after``; beyond that the error is raised at once.
+``Retry-After``), and a ``Retry-After`` header (seconds or an HTTP date) on any
+retried answer (429/420, a 503 or another 5xx) is honoured when present, up to
+``max_retry_after``; beyond that the error is raised at once.
 """
 
 from __future__ import annotations

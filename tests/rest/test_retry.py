@@ -63,6 +63,19 @@ async def test_post_429_retried_honouring_retry_after(stub: StubCrisp) -> None:
     assert retry_log[0]["delay"] >= 0.3
 
 
+async def test_get_503_retried_honouring_retry_after(stub: StubCrisp) -> None:
+    stub.answer(503, FAIL_500, headers={"Retry-After": "0.3"})
+    stub.answer(200, {"session_id": "s"})
+    policy = RetryPolicy(max_retries=2, base_delay=0.001, max_delay=0.001)
+    async with RestClient("i", "k", api_url=stub.url, retry=policy) as rest:
+        start = time.monotonic()
+        conv = await rest.get_conversation("w", "s")
+        elapsed = time.monotonic() - start
+    assert conv.session_id == "s"
+    assert len(stub.seen) == 2
+    assert elapsed >= 0.3  # the server's "come back in 0.3 s", not a 1 ms backoff
+
+
 async def test_retry_after_beyond_limit_raises_at_once(stub: StubCrisp) -> None:
     stub.answer(420, FAIL_429, headers={"Retry-After": "3600"})
     async with RestClient("i", "k", api_url=stub.url) as rest:
