@@ -143,8 +143,7 @@ class Runner:
         _register_secrets(self.settings)  # the generated key and hook secret
         self._print(f"Sandbox: Crisp API and RTM relay at {sandbox.url}")
         if s.sandbox.chat_page:
-            chat = getattr(sandbox, "chat_url", None) or sandbox.url + "/"
-            self._print(f"Sandbox: chat as a visitor at {chat}")
+            self._print(f"Sandbox: chat as a visitor at {sandbox.chat_url}")
 
     async def _start_rest(self) -> None:
         from crisp_plugin.rest import RestClient

@@ -115,6 +115,11 @@ class Sandbox:
         return f"http://{host}:{self.port}"
 
     @property
+    def chat_url(self) -> str:
+        """The visitor chat page (served at the root of the sandbox's port)."""
+        return self.url + "/"
+
+    @property
     def relay_url(self) -> str:
         """The RTM relay URL; its path is the Socket.IO path."""
         return self.url + RELAY_PATH

@@ -332,3 +332,26 @@ async def test_rtm_only_runner_serves_health_and_metrics_on_its_own_port(
     async with aiohttp.ClientSession() as http:
         with pytest.raises(aiohttp.ClientConnectionError):
             await http.get(base + "/healthz")  # the port is closed with the runner
+
+
+async def test_embedded_sandbox_prints_its_chat_page_url_which_serves_the_page(
+    runners: list[Runner],
+) -> None:
+    settings = Settings.model_validate(
+        {
+            "plugin": {"class": "tests:Unused"},
+            "events": {"transport": "webhooks"},
+            "webhooks": {"port": 0},
+            "sandbox": {"enabled": True, "port": 0},
+        }
+    )
+    out = _Lines()
+    runner = Runner(settings, plugin_class=Recorder, out=out)
+    await runner.start()
+    runners.append(runner)
+    sb = runner.sandbox
+    assert sb is not None
+    assert sb.chat_url == sb.url + "/"
+    assert f"Sandbox: chat as a visitor at {sb.chat_url}" in out.lines
+    async with aiohttp.ClientSession() as http, http.get(sb.chat_url) as resp:
+        assert resp.status == 200 and resp.content_type == "text/html"
