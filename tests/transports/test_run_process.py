@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import urllib.request
 from pathlib import Path
 
 import aiohttp
@@ -312,6 +313,7 @@ async def test_sigint_on_an_idle_plugin_exits_0_quickly(sandbox: Sandbox, tmp_pa
 def test_sigterm_stops_run_when_its_output_pipe_is_closed(tmp_path: Path) -> None:
     """``run ... 2>&1 | head -1``: once ``head`` exits, every write fails with a broken
     pipe; SIGTERM must still stop the plugin cleanly."""
+    port = free_port()
     config = write_config(
         tmp_path,
         f"""
@@ -320,7 +322,7 @@ def test_sigterm_stops_run_when_its_output_pipe_is_closed(tmp_path: Path) -> Non
         [events]
         transport = "both"
         [webhooks]
-        port = {free_port()}
+        port = {port}
         [sandbox]
         enabled = true
         port = 0
@@ -341,9 +343,18 @@ def test_sigterm_stops_run_when_its_output_pipe_is_closed(tmp_path: Path) -> Non
         assert proc.stdout is not None
         first = proc.stdout.readline()
         assert first.strip()
-        time.sleep(1.0)  # let it finish starting (it keeps writing into the pipe)
-        proc.stdout.close()  # what head does after its first line
-        assert proc.poll() is None, "run ended before the signal"
+        proc.stdout.close()  # what head does after its first line: start-up logs fail
+        deadline = time.monotonic() + 20
+        while True:  # it still starts and serves, though it cannot write a line
+            assert proc.poll() is None, "run ended before the signal"
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "never became healthy"
+            time.sleep(0.05)
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0
     finally:
