@@ -7,6 +7,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+case "${1:-}" in
+  -h|--help)
+    if [ -x .venv/bin/python ]; then exec .venv/bin/python -m bench --help; fi
+    sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'
+    exit 0 ;;
+esac
+
 bash scripts/setup.sh
 
 if [ ! -d bench/node/node_modules/crisp-api ]; then

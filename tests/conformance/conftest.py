@@ -35,7 +35,10 @@ def node() -> NodeRunner:
     if exe is None:
         pytest.fail("node is not installed: the conformance tests need Node.js 18+")
     if not (NODE_DIR / "node_modules" / "crisp-api" / "package.json").is_file():
-        pytest.fail(f"crisp-api is not installed: run `npm ci` in {NODE_DIR.name}/ first")
+        pytest.fail(
+            f"crisp-api is not installed: run `npm ci` in tests/conformance/{NODE_DIR.name}/"
+            " first (./scripts/test.sh does it)"
+        )
 
     async def run(script: str, arg: dict[str, Any]) -> dict[str, Any]:
         proc = await asyncio.create_subprocess_exec(
