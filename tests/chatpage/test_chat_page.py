@@ -193,6 +193,8 @@ async def test_typing_fields_and_pickers_show_live_and_answer_back(browser: Brow
         await expect(last_reply).to_have_text("Got ada@example.com", timeout=5_000)
 
         await page.get_by_test_id("resolve").click()
+        await expect(page.get_by_test_id("resolve")).to_have_text("Resolved", timeout=5_000)
+        await expect(page.get_by_test_id("resolve")).to_be_disabled()
         choice = page.locator(".message.operator .choices button", has_text="Great")
         await expect(choice).to_be_visible(timeout=5_000)
         await choice.click()

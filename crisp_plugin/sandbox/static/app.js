@@ -229,8 +229,16 @@ async function loadConversations() {
   const items = listOf(data, "conversations");
   renderConversations(items);
   const current = items.find((i) => sessionIdOf(i) === view.session);
-  if (current && current.state) $("conversation-state").textContent = current.state;
+  if (current && current.state) showState(current.state);
   return items;
+}
+
+// The conversation's state, and the operator's Resolve button: done once resolved.
+function showState(state) {
+  $("conversation-state").textContent = state;
+  const button = $("resolve");
+  button.disabled = state === "resolved";
+  button.textContent = state === "resolved" ? "Resolved" : "Resolve";
 }
 
 function follow() {
@@ -273,7 +281,7 @@ function onEvent(raw, name) {
     setTyping(data.type === "start");
     return;
   }
-  if (kind === "session:set_state") $("conversation-state").textContent = data.state || "";
+  if (kind === "session:set_state") showState(data.state || "");
   refresh();
   clearTimeout(view.listTimer); // the sidebar's excerpt and state, a moment later
   view.listTimer = setTimeout(() => loadConversations().catch(() => {}), 300);
@@ -283,7 +291,7 @@ async function openConversation(sessionId) {
   view.session = sessionId;
   view.rendered = "";
   $("conversation-title").textContent = sessionId;
-  $("conversation-state").textContent = "";
+  showState("");
   for (const li of $("conversations").children) {
     li.classList.toggle("current", li.dataset.session === sessionId);
   }
