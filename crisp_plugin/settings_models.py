@@ -1,0 +1,241 @@
+"""The plugin.toml sections as pydantic models, one class per ``[section]``.
+
+Each model checks its own keys' types and values (and forbids unknown keys);
+``Settings`` gathers them. Loading the file, ``${ENV}`` interpolation, the checks that
+need the whole file and the problem lines live in ``crisp_plugin.config``, which
+re-exports every class here.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
+
+__all__ = [
+    "CrispSettings",
+    "DispatchSettings",
+    "EventsSettings",
+    "LogSettings",
+    "MetricsSettings",
+    "PluginSettings",
+    "RtmSettings",
+    "SandboxSettings",
+    "Settings",
+    "StateSettings",
+    "WebhookSettings",
+]
+
+_LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class PluginSettings(_Section):
+    """``[plugin]``: which class to run and how it signs its messages."""
+
+    class_: str | None = Field(default=None, alias="class")
+    urn: str = "urn:crisp-plugin:bot:1"
+    name: str | None = None
+
+    @field_validator("class_")
+    @classmethod
+    def _class_path(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        module, sep, attr = value.partition(":")
+        if not sep or not module.strip() or not attr.strip():
+            raise ValueError(
+                f'plugin.class = "{value}" is not "module:Class": write e.g. class = "my_bot:MyBot"'
+            )
+        return value
+
+    @field_validator("urn")
+    @classmethod
+    def _urn(cls, value: str) -> str:
+        if not value.startswith("urn:"):
+            raise ValueError(
+                f'plugin.urn = "{value}" does not start with "urn:": write e.g. '
+                'urn = "urn:my-company:my-bot:1"'
+            )
+        return value
+
+
+class CrispSettings(_Section):
+    """``[crisp]``: the token and the API it talks to."""
+
+    identifier: str = ""
+    key: SecretStr = SecretStr("")
+    tier: Literal["plugin", "website", "user"] = "plugin"
+    allow_insecure_http: bool = False  # declared before api_url: its validator reads it
+    api_url: str = "https://api.crisp.chat"
+    plugin_id: str | None = None
+    timeout: float = Field(default=10.0, gt=0)
+    max_retries: int = Field(default=3, ge=0)
+    rate_limit: float | None = Field(default=None, gt=0)
+    daily_quota: int | None = Field(default=None, gt=0)
+
+    @field_validator("api_url")
+    @classmethod
+    def _api_url(cls, value: str, info: ValidationInfo) -> str:
+        url = value.strip().rstrip("/")
+        if url.endswith("/v1"):
+            url = url[:-3]
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(
+                f'crisp.api_url = "{value}" is not an http(s) URL: write e.g. '
+                'api_url = "https://api.crisp.chat"'
+            )
+        allowed = info.data.get("allow_insecure_http", False)
+        if parts.scheme == "http" and not allowed and not _is_loopback(parts.hostname):
+            raise ValueError(
+                f'crisp.api_url = "{value}" uses plain http to a remote host: '
+                "use https, or set crisp.allow_insecure_http = true if you mean it"
+            )
+        return url
+
+    @property
+    def has_credentials(self) -> bool:
+        """True when both the identifier and the key are set."""
+        return bool(self.identifier and self.key.get_secret_value())
+
+
+class EventsSettings(_Section):
+    """``[events]``: how events reach the plugin."""
+
+    transport: Literal["rtm", "webhooks", "both"] = "rtm"
+
+
+class WebhookSettings(_Section):
+    """``[webhooks]``: the HTTP server Crisp posts events to."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    path: str = "/crisp/hooks"
+    secret: SecretStr | None = None
+    body_limit: int = Field(default=1_048_576, gt=0)
+    replay_window: float = Field(default=0.0, ge=0)
+    unsigned: bool = False
+    key: SecretStr | None = None
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError(
+                f'webhooks.path = "{value}" does not start with "/": write e.g. '
+                'path = "/crisp/hooks"'
+            )
+        return value
+
+
+class RtmSettings(_Section):
+    """``[rtm]``: the Socket.IO relay."""
+
+    url: str | None = None
+    rooms: list[str] = Field(default_factory=list)
+    inboxes: list[str] = Field(default_factory=list)
+    auth_timeout: float = Field(default=10.0, gt=0)
+    reconnect_delay: float = Field(default=1.0, gt=0)
+    reconnect_max: float = Field(default=10.0, gt=0)
+
+
+class DispatchSettings(_Section):
+    """``[dispatch]``: ordering, concurrency, dedupe and shutdown of handlers.
+
+    ``dedupe_ttl`` applies to messages (keyed by website, session and fingerprint),
+    whatever the source. ``dedupe_digest_ttl`` (seconds) to other events, keyed by a
+    digest of their payload: such a copy is dropped only when an equal one arrived
+    from the other source (RTM and web hooks both on) or it is a web hook redelivery
+    (``X-Delivery-Attempt-Count`` above 1) within that window; a repeat from one
+    source is a genuine event (a conversation resolved twice) and always runs.
+    """
+
+    concurrency: int = Field(default=100, ge=1)
+    handler_timeout: float = Field(default=30.0, gt=0)
+    dedupe_ttl: float = Field(default=600.0, ge=0)
+    dedupe_digest_ttl: float = Field(default=5.0, ge=0)
+    dedupe_max: int = Field(default=100_000, ge=0)
+    drain_timeout: float = Field(default=30.0, ge=0)
+    queue_limit: int = Field(default=10_000, ge=1)
+    drop_echoes: bool = True
+
+
+class StateSettings(_Section):
+    """``[state]``: where ``self.state`` keeps per-conversation values."""
+
+    backend: Literal["memory", "sqlite"] = "memory"
+    path: str = "crisp_state.sqlite3"
+    ttl: float | None = Field(default=None, gt=0)
+
+
+class LogSettings(_Section):
+    """``[log]``: level and renderer (``auto``: console on a terminal, JSON otherwise)."""
+
+    level: Literal["debug", "info", "warning", "error", "critical"] = "info"
+    format: Literal["auto", "console", "json"] = "auto"
+
+    @field_validator("level", "format", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
+
+class SandboxSettings(_Section):
+    """``[sandbox]``: run the local Crisp in-process; it fills missing credentials."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(default=8787, ge=0, le=65535)
+    websites: list[str] = Field(default_factory=list)
+    chat_page: bool = True
+
+
+class MetricsSettings(_Section):
+    """``[metrics]``: ``/healthz`` and ``/metrics`` on a port of their own, for any
+    transport (an RTM-only plugin has no hook server to carry them). With web hooks on,
+    the hook port serves both routes as well."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(default=9090, ge=0, le=65535)
+
+
+class Settings(_Section):
+    """Every section of plugin.toml; ``settings`` is the free ``[settings]`` table."""
+
+    plugin: PluginSettings = Field(default_factory=PluginSettings)
+    crisp: CrispSettings = Field(default_factory=CrispSettings)
+    events: EventsSettings = Field(default_factory=EventsSettings)
+    webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
+    rtm: RtmSettings = Field(default_factory=RtmSettings)
+    dispatch: DispatchSettings = Field(default_factory=DispatchSettings)
+    state: StateSettings = Field(default_factory=StateSettings)
+    log: LogSettings = Field(default_factory=LogSettings)
+    sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+    def secrets(self) -> list[str]:
+        """The secret values in these settings (for log redaction)."""
+        out = [self.crisp.key.get_secret_value()]
+        for secret in (self.webhooks.secret, self.webhooks.key):
+            if secret is not None:
+                out.append(secret.get_secret_value())
+        return [s for s in out if s]
+
+
+def _is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    if host.lower() in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
