@@ -1,0 +1,201 @@
+"""The sandbox's REST handlers for conversations and their messages.
+
+Sending, listing, editing, removing, composing and marking messages; creating,
+reading, listing and removing conversations, their state, metas and routing. Each
+handler registers itself with ``@handles`` (rest_registry.py); rest_api.py imports
+this module and dispatches to them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from . import actions, validate
+from .envelope import ok
+from .rest_registry import Call, check, handles, page_number
+from .store import Conversation
+
+if TYPE_CHECKING:
+    from .rest_api import RestApi
+
+__all__: list[str] = []
+
+
+# -- messages ------------------------------------------------------------------
+
+
+@handles("sendMessageInConversation")
+async def _send_message(api: RestApi, call: Call) -> web.Response:
+    conv = api.conversation(call)
+    check(validate.check_message(call.body))
+    assert call.site is not None
+    message = await actions.post_message(api.sb.bus, call.site, conv, call.body, api.sb.plugin_id)
+    return ok({"fingerprint": message["fingerprint"]}, reason="dispatched", status=202)
+
+
+@handles("getMessagesInConversation")
+async def _list_messages(api: RestApi, call: Call) -> web.Response:
+    conv = api.conversation(call)
+    messages = conv.messages
+    try:
+        if "timestamp_before" in call.query:
+            before = int(call.query["timestamp_before"])
+            messages = [m for m in messages if m["timestamp"] < before][-40:]
+        elif "timestamp_after" in call.query:
+            after = int(call.query["timestamp_after"])
+            messages = [m for m in messages if m["timestamp"] > after][:40]
+        else:
+            messages = messages[-40:]
+    except ValueError:
+        check("timestamp_before / timestamp_after should be integers (ms)")
+    return ok(messages)
+
+
+@handles("getMessageInConversation")
+async def _get_message(api: RestApi, call: Call) -> web.Response:
+    conv = api.conversation(call)
+    return ok(api.message(call, conv))
+
+
+@handles("updateMessageInConversation")
+async def _edit_message(api: RestApi, call: Call) -> web.Response:
+    conv = api.conversation(call)
+    message = api.message(call, conv)
+    check(validate.check_message_edit(call.body))
+    content = call.body["content"]
+    checker = validate.CONTENT_CHECKS[message["type"]]
+    check(checker(content, "data.content"))
+    await actions.edit_message(api.sb.bus, conv, message, content)
+    return ok(reason="updated")
+
+
+@handles("removeMessageInConversation")
+async def _remove_message(api: RestApi, call: Call) -> web.Response:
+    conv = api.conversation(call)
+    message = api.message(call, conv)
+    await actions.remove_message(api.sb.bus, conv, message["fingerprint"])
+    return ok(reason="deleted")
+
+
+@handles("composeMessageInConversation")
+async def _compose(api: RestApi, call: Call) -> web.Response:
+    conv = api.conversation(call)
+    check(validate.check_compose(call.body))
+    assert call.site is not None
+    await actions.compose(api.sb.bus, call.site, conv, call.body, api.sb.plugin_id)
+    return ok(reason="dispatched")
+
+
+@handles("markMessagesReadInConversation", "markMessagesDeliveredInConversation")
+async def _mark(api: RestApi, call: Call) -> web.Response:
+    conv = api.conversation(call)
+    check(validate.check_read(call.body))
+    what = "read" if call.route.name == "markMessagesReadInConversation" else "delivered"
+    await actions.mark(api.sb.bus, conv, what, call.body)
+    return ok(reason="updated")
+
+
+# -- conversations ---------------------------------------------------------------
+
+
+@handles("createNewConversation")
+async def _create_conversation(api: RestApi, call: Call) -> web.Response:
+    assert call.site is not None
+    conv = api.sb.store.new_conversation(call.site)
+    return ok({"session_id": conv.session_id}, reason="added")
+
+
+@handles("getConversation", "checkConversationExists")
+async def _get_conversation(api: RestApi, call: Call) -> web.Response:
+    return ok(api.conversation(call).to_json())
+
+
+@handles("removeConversation")
+async def _remove_conversation(api: RestApi, call: Call) -> web.Response:
+    conv = api.conversation(call)
+    assert call.site is not None
+    del call.site.conversations[conv.session_id]
+    await api.sb.bus.emit(
+        "session:removed",
+        {"website_id": conv.website_id, "session_id": conv.session_id, "inbox_id": None},
+    )
+    return ok(reason="deleted")
+
+
+@handles("listConversations")
+async def _list_conversations(api: RestApi, call: Call) -> web.Response:
+    assert call.site is not None
+    page = page_number(call)
+    try:
+        per_page = min(50, max(20, int(call.query.get("per_page", "20"))))
+    except ValueError:
+        per_page = 20
+    convs = sorted(call.site.conversations.values(), key=lambda c: -c.updated_at)
+    q = call.query
+    if q.get("filter_resolved") == "1":
+        convs = [c for c in convs if c.state == "resolved"]
+    if q.get("filter_not_resolved") == "1":
+        convs = [c for c in convs if c.state != "resolved"]
+    if q.get("filter_unread") == "1":
+        convs = [c for c in convs if c.unread_operator]
+    if q.get("filter_assigned"):
+        convs = [c for c in convs if c.assigned == q["filter_assigned"]]
+    if q.get("filter_unassigned") == "1":
+        convs = [c for c in convs if not c.assigned]
+    needle = q.get("search_query", "").lower()
+    if needle:
+        convs = [c for c in convs if _matches(c, needle)]
+    if q.get("include_empty") != "1" and "include_empty" in q:
+        convs = [c for c in convs if c.messages]
+    chunk = convs[(page - 1) * per_page : page * per_page]
+    return ok([c.to_json() for c in chunk])
+
+
+def _matches(conv: Conversation, needle: str) -> bool:
+    for m in conv.messages:
+        if isinstance(m["content"], str) and needle in m["content"].lower():
+            return True
+    return any(isinstance(v, str) and needle in v.lower() for v in conv.meta.values())
+
+
+@handles("getConversationState")
+async def _get_state(api: RestApi, call: Call) -> web.Response:
+    return ok({"state": api.conversation(call).state})
+
+
+@handles("changeConversationState")
+async def _set_state(api: RestApi, call: Call) -> web.Response:
+    conv = api.conversation(call)
+    check(validate.check_state(call.body))
+    await actions.set_state(api.sb.bus, conv, call.body["state"])
+    return ok(reason="updated")
+
+
+@handles("getConversationMetas")
+async def _get_meta(api: RestApi, call: Call) -> web.Response:
+    return ok(api.conversation(call).meta_json())
+
+
+@handles("updateConversationMetas")
+async def _set_meta(api: RestApi, call: Call) -> web.Response:
+    conv = api.conversation(call)
+    check(validate.check_meta(call.body))
+    await actions.set_meta(api.sb.bus, conv, call.body)
+    return ok(reason="updated")
+
+
+@handles("getConversationRoutingAssign")
+async def _get_routing(api: RestApi, call: Call) -> web.Response:
+    conv = api.conversation(call)
+    return ok({"assigned": {"user_id": conv.assigned} if conv.assigned else None})
+
+
+@handles("assignConversationRouting")
+async def _set_routing(api: RestApi, call: Call) -> web.Response:
+    conv = api.conversation(call)
+    check(validate.check_routing(call.body))
+    assigned = call.body["assigned"]
+    await actions.assign(api.sb.bus, conv, assigned["user_id"] if assigned else None)
+    return ok(reason="updated")
