@@ -69,6 +69,20 @@ async def run(config: Path) -> asyncio.subprocess.Process:
     )
 
 
+async def assert_refused_in_one_line(config: Path) -> None:
+    """``run`` with the wrong key "not-the-key": exit 1 within 15 s, one stderr line
+    naming crisp.key, and the key itself nowhere in the output."""
+    started = time.monotonic()
+    proc = await run(config)
+    out, err = await asyncio.wait_for(proc.communicate(), 15)
+    assert proc.returncode == 1
+    assert time.monotonic() - started < 15
+    lines = [line for line in err.decode().splitlines() if line.strip()]
+    assert len(lines) == 1, lines
+    assert "refused" in lines[0] and "crisp.key" in lines[0]
+    assert "not-the-key" not in err.decode() + out.decode()
+
+
 async def test_wrong_key_exits_1_with_one_line_within_15s(sandbox: Sandbox, tmp_path: Path) -> None:
     config = write_config(
         tmp_path,
@@ -85,15 +99,7 @@ async def test_wrong_key_exits_1_with_one_line_within_15s(sandbox: Sandbox, tmp_
         level = "error"
         """,
     )
-    started = time.monotonic()
-    proc = await run(config)
-    out, err = await asyncio.wait_for(proc.communicate(), 15)
-    assert proc.returncode == 1
-    assert time.monotonic() - started < 15
-    lines = [line for line in err.decode().splitlines() if line.strip()]
-    assert len(lines) == 1, lines
-    assert "refused" in lines[0] and "crisp.key" in lines[0]
-    assert "not-the-key" not in err.decode() + out.decode()
+    await assert_refused_in_one_line(config)
 
 
 async def test_relay_url_set_still_checks_the_key_first(sandbox: Sandbox, tmp_path: Path) -> None:
@@ -114,12 +120,7 @@ async def test_relay_url_set_still_checks_the_key_first(sandbox: Sandbox, tmp_pa
         level = "error"
         """,
     )
-    proc = await run(config)
-    _, err = await asyncio.wait_for(proc.communicate(), 15)
-    assert proc.returncode == 1
-    lines = [line for line in err.decode().splitlines() if line.strip()]
-    assert len(lines) == 1, lines
-    assert "refused" in lines[0] and "crisp.key" in lines[0]
+    await assert_refused_in_one_line(config)
     assert sandbox.relay.refused == 0  # never got as far as the relay
 
 
@@ -144,15 +145,7 @@ async def test_wrong_key_with_webhooks_only_exits_1_within_15s(
         level = "error"
         """,
     )
-    started = time.monotonic()
-    proc = await run(config)
-    out, err = await asyncio.wait_for(proc.communicate(), 15)
-    assert proc.returncode == 1
-    assert time.monotonic() - started < 15
-    lines = [line for line in err.decode().splitlines() if line.strip()]
-    assert len(lines) == 1, lines
-    assert "refused" in lines[0] and "crisp.key" in lines[0]
-    assert "not-the-key" not in err.decode() + out.decode()
+    await assert_refused_in_one_line(config)
 
 
 async def test_a_state_file_sqlite_cannot_open_exits_2_with_one_line(
