@@ -1,7 +1,7 @@
 """``Dispatcher``: the one entry point of transports, from ``(name, payload)`` to handlers.
 
     dispatcher = Dispatcher(plugin, settings.dispatch)
-    accepted = await dispatcher.feed("message:send", payload, source="webhook")
+    accepted = dispatcher.feed("message:send", payload, source="webhook")
 
 ``feed`` never waits for handlers. It parses the payload (``EventError`` when it does
 not fit the typed model: a webhook answers 400), drops duplicates and the plugin's own
@@ -157,19 +157,14 @@ class Dispatcher:
         """Remember a message the plugin sent, to drop its ``message:received`` echo."""
         self._sent.add((website_id, session_id, int(fingerprint)))
 
-    async def feed(
+    def feed(
         self, name: str, payload: Any, source: str = "direct", redelivery: bool = False
     ) -> bool:
-        """Accept one event; see the module docstring for the return value.
+        """Accept one event; see the module docstring for the return value. Never
+        blocks: it only parses, checks and queues.
 
         ``redelivery`` is True when the transport knows this is a repeated delivery of
         an event it delivered before (a web hook's attempt 2 and later)."""
-        return self.feed_nowait(name, payload, source, redelivery)
-
-    def feed_nowait(
-        self, name: str, payload: Any, source: str = "direct", redelivery: bool = False
-    ) -> bool:
-        """``feed`` for synchronous callers (it never blocks either way)."""
         stats = self.stats
         if not self._accepting or self._pending >= self.settings.queue_limit:
             stats.count("rejected", name)

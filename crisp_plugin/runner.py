@@ -330,7 +330,7 @@ class Runner:
                 await self._watch
             self._watch = None
         if self.webhooks is not None:
-            self.webhooks.begin_drain()
+            await self.webhooks.pause()
         if self.rtm is not None:
             await _quietly("rtm stop", self.rtm.stop())
         if self.dispatcher is not None:

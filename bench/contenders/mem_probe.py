@@ -44,7 +44,7 @@ def dispatcher_of(runner: Runner) -> Any:
 async def feed_all(d: Any, count: int, start: int, batch: int = 100) -> None:
     for i in range(start, start + count):
         data = message_send(WEBSITE_ID, session_id(i), 10**12 + i, "hello there")
-        while not await d.feed("message:send", data, "webhook"):
+        while not d.feed("message:send", data, "webhook"):
             await d.wait_idle()
         if (i + 1) % batch == 0:
             await d.wait_idle()

@@ -2,35 +2,38 @@
 
 A transport turns bytes on the wire into ``(name, payload)`` and hands them to an
 :class:`EventSink` (the dispatcher). It knows nothing of handlers. Each transport
-reports a short ``state`` string (shown by ``/healthz``) and can be started and
+reports a short ``state`` string (shown by ``/healthz``) and is started, paused and
 stopped by the runner.
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol
+
+from crisp_plugin.errors import CrispError
 
 __all__ = ["EventSink", "Transport"]
 
 
-@runtime_checkable
 class EventSink(Protocol):
     """The dispatcher as transports see it.
 
-    ``feed`` returns quickly: ``True`` when the event was accepted (or was a known
-    duplicate), ``False`` when the dispatcher is full or draining. A payload that does
-    not fit its typed model raises :class:`crisp_plugin.errors.EventError`.
-    ``redelivery`` says the transport knows this delivery repeats an earlier one (a web
-    hook's second attempt and later).
+    ``feed`` is synchronous and returns at once: ``True`` when the event was accepted
+    (duplicates and echoes included: they are accepted, then dropped), ``False`` when
+    the sink is full or draining, so the transport can push back (a web hook answers
+    503). A payload that does not fit its typed model raises
+    :class:`crisp_plugin.errors.EventError`. ``redelivery`` says the transport knows
+    this delivery repeats an earlier one (a web hook's second attempt and later).
     """
 
-    async def feed(
+    def feed(
         self, name: str, payload: dict[str, Any], source: str, redelivery: bool = False
     ) -> bool: ...
 
 
 class Transport(Protocol):
-    """A source of events the runner starts and stops."""
+    """A source of events the runner starts, pauses (stop taking events, before the
+    drain) and stops (release its sockets, after the drain)."""
 
     name: str
 
@@ -39,4 +42,10 @@ class Transport(Protocol):
 
     async def start(self) -> None: ...
 
+    async def pause(self) -> None: ...
+
     async def stop(self) -> None: ...
+
+    async def wait_failed(self) -> CrispError:
+        """Return when the transport gave up for good (never, for most)."""
+        ...

@@ -7,7 +7,7 @@ request) costs more than the hook itself, so :class:`HookProtocol` answers them
 directly from ``data_received``: it splits the head, hands the raw body to the web hook
 server's checks (signature, JSON, dispatcher; the same code the aiohttp route runs)
 and writes a pre-serialised answer. Nothing is awaited: the dispatcher's
-``feed_nowait`` never blocks.
+``feed`` never blocks.
 
 Anything else is handed to aiohttp, connection and buffered bytes included, which
 then serves that connection to the end: other paths (``/healthz``, ``/metrics``), other

@@ -200,6 +200,10 @@ class RtmTransport:
         if self._state != "failed":
             self._set_state("stopped")
 
+    async def pause(self) -> None:
+        """Stop taking events: the socket closes (the relay keeps no backlog)."""
+        await self.stop()
+
     async def wait_ready(self) -> None:
         """Wait until the socket is connected and authenticated (wrap in a timeout)."""
         await self._ready.wait()
@@ -424,7 +428,7 @@ class RtmTransport:
         if event == "plugin:subscription:updated":
             self._schedule_bind()
         try:
-            accepted = await self._sink.feed(event, payload, "rtm")
+            accepted = self._sink.feed(event, payload, "rtm")
         except EventError as exc:
             log.warning("rtm event malformed", event_name=event, error=str(exc))
             return

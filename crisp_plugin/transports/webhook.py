@@ -27,10 +27,10 @@ parsed once with ``json.loads`` and handed to the dispatcher, which returns with
 waiting for handlers: the answer is quick.
 
 Plain hook POSTs (the deliveries Crisp makes) are served by the fast path of
-:mod:`crisp_plugin.transports.hook_protocol` without aiohttp's request objects, when
-the sink has a synchronous ``feed_nowait`` (the dispatcher does); the answers are the
-same, from the same checks (:meth:`WebhookServer.answer_hook`). Every other request on
-the port (health, metrics, query strings, chunked bodies...) is aiohttp's.
+:mod:`crisp_plugin.transports.hook_protocol` without aiohttp's request objects
+(``fast_path=False`` turns it off); the answers are the same, from the same checks
+(:meth:`WebhookServer.answer_hook`). Every other request on the port (health, metrics,
+query strings, chunked bodies...) is aiohttp's.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ import structlog
 from aiohttp import web
 
 from crisp_plugin.config import WebhookSettings
-from crisp_plugin.errors import EventError
+from crisp_plugin.errors import CrispError, EventError
 from crisp_plugin.transports.base import EventSink
 from crisp_plugin.transports.hook_protocol import IDLE_SWEEP, Answer, HookProtocol, is_redelivery
 
@@ -130,10 +130,7 @@ class WebhookServer:
         self._listener: asyncio.Server | None = None
         self._connections: set[HookProtocol] = set()
         self._sweeper: asyncio.TimerHandle | None = None
-        feed_nowait = getattr(sink, "feed_nowait", None)
-        self._feed_nowait: Callable[[str, Any, str, bool], bool] | None = (
-            feed_nowait if fast_path and callable(feed_nowait) else None
-        )
+        self.fast_path = fast_path
         self._state = "stopped"
         self.accepting = True
 
@@ -195,7 +192,7 @@ class WebhookServer:
         server = runner.server
         assert server is not None
         factory: Callable[[], asyncio.Protocol] = server
-        if self._feed_nowait is not None:
+        if self.fast_path:
             request_line = f"POST {self.path} HTTP/1.1".encode("latin-1")
             connections = self._connections
 
@@ -215,7 +212,7 @@ class WebhookServer:
             if isinstance(address, tuple) and len(address) >= 2:
                 self._port = int(address[1])
                 break
-        if self._feed_nowait is not None:
+        if self.fast_path:
             self._sweeper = loop.call_later(IDLE_SWEEP, self._sweep_idle)
         self.accepting = True
         self._state = "listening"
@@ -226,10 +223,16 @@ class WebhookServer:
             connection.close_if_idle()
         self._sweeper = asyncio.get_running_loop().call_later(IDLE_SWEEP, self._sweep_idle)
 
-    def begin_drain(self) -> None:
+    async def pause(self) -> None:
         """Stop taking events: from now on hooks are answered 503 (Crisp retries)."""
+        if self.accepting and self._state == "listening":
+            log.info("webhooks draining: new hooks get 503")
         self.accepting = False
-        log.info("webhooks draining: new hooks get 503")
+
+    async def wait_failed(self) -> CrispError:
+        """The hook server does not give up on its own: this waits until cancelled."""
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
 
     async def stop(self) -> None:
         """Close the listening socket and open connections."""
@@ -343,9 +346,8 @@ class WebhookServer:
         if refused is not None:
             answer = refused
         else:
-            assert self._feed_nowait is not None
             try:
-                answer = self._fed(name, self._feed_nowait(name, data, "webhook", redelivery))
+                answer = self._fed(name, self._sink.feed(name, data, "webhook", redelivery))
             except EventError as exc:
                 answer = self._fed(name, exc)
         if self._on_answer is not None:
@@ -380,7 +382,7 @@ class WebhookServer:
             return self._respond(refused)
         try:
             redelivery = is_redelivery(headers.get("X-Delivery-Attempt-Count"))
-            accepted: bool | EventError = await self._sink.feed(name, data, "webhook", redelivery)
+            accepted: bool | EventError = self._sink.feed(name, data, "webhook", redelivery)
         except EventError as exc:
             accepted = exc
         return self._respond(self._fed(name, accepted))

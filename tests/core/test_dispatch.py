@@ -48,8 +48,8 @@ async def test_a_raising_handler_does_not_stop_others_or_later_events() -> None:
     plugin = Bot()
     dispatcher = Dispatcher(plugin)
     with capture_logs() as logs:
-        assert await dispatcher.feed("message:send", message("s1", 1))
-        assert await dispatcher.feed("message:send", message("s1", 2))
+        assert dispatcher.feed("message:send", message("s1", 1))
+        assert dispatcher.feed("message:send", message("s1", 2))
         await dispatcher.wait_idle()
     assert plugin.done == [("fine", "s1", 1), ("fine", "s1", 2)]
     assert len(plugin.errors) == 1
@@ -81,7 +81,7 @@ async def test_one_conversation_runs_in_order_even_when_the_first_is_slowest() -
     dispatcher = Dispatcher(plugin)
     for fingerprint in (1, 2, 3, 4):
         for session in ("a", "b"):
-            await dispatcher.feed("message:send", message(session, fingerprint))
+            dispatcher.feed("message:send", message(session, fingerprint))
     await dispatcher.wait_idle()
     for session in ("a", "b"):
         assert [f for _, s, f in plugin.done if s == session] == [1, 2, 3, 4]
@@ -106,7 +106,7 @@ async def test_a_thousand_conversations_run_concurrently() -> None:
     plugin = Bot(settings(concurrency=total))
     dispatcher = Dispatcher(plugin)
     for i in range(total):
-        assert await dispatcher.feed("message:send", message(f"s{i}", 1))
+        assert dispatcher.feed("message:send", message(f"s{i}", 1))
     await asyncio.wait_for(dispatcher.wait_idle(), 20)
     assert len(plugin.done) == total and not plugin.errors
 
@@ -127,7 +127,7 @@ async def test_concurrency_is_bounded_and_nothing_lingers_afterwards() -> None:
     plugin = Bot(settings(concurrency=10, dedupe_max=500))
     dispatcher = Dispatcher(plugin)
     for i in range(2000):
-        assert await dispatcher.feed("message:send", message(f"s{i % 400}", i))
+        assert dispatcher.feed("message:send", message(f"s{i % 400}", i))
     await dispatcher.wait_idle()
     assert peak == 10
     assert len(plugin.done) == 2000
@@ -145,13 +145,13 @@ async def test_a_redelivered_message_inside_the_ttl_runs_once() -> None:
 
     plugin = Bot(settings(dedupe_ttl=0.2))
     dispatcher = Dispatcher(plugin)
-    assert await dispatcher.feed("message:send", message("s", 5), source="rtm")
-    assert await dispatcher.feed("message:send", message("s", 5), source="webhook")
+    assert dispatcher.feed("message:send", message("s", 5), source="rtm")
+    assert dispatcher.feed("message:send", message("s", 5), source="webhook")
     await dispatcher.wait_idle()
     assert plugin.done == [("handle", "s", 5)]
     assert dispatcher.stats.duplicates == {"message:send": 1}
     await asyncio.sleep(0.25)  # past the TTL: a new delivery runs again
-    assert await dispatcher.feed("message:send", message("s", 5))
+    assert dispatcher.feed("message:send", message("s", 5))
     await dispatcher.wait_idle()
     assert len(plugin.done) == 2
 
@@ -172,25 +172,25 @@ async def test_other_events_repeat_from_one_source_but_pair_across_sources() -> 
     dispatcher = Dispatcher(plugin)
     resolved = {"website_id": "w", "session_id": "s", "state": "resolved"}
     for state in ("resolved", "unresolved", "resolved"):  # one source: all genuine
-        await dispatcher.feed("session:set_state", {**resolved, "state": state}, "rtm")
+        dispatcher.feed("session:set_state", {**resolved, "state": state}, "rtm")
     compose = {"website_id": "w", "session_id": "s", "excerpt": ""}
     for kind in ("start", "stop", "start", "stop"):
-        await dispatcher.feed("message:compose:send", {**compose, "type": kind}, "webhook")
+        dispatcher.feed("message:compose:send", {**compose, "type": kind}, "webhook")
     await dispatcher.wait_idle()
     assert seen == ["resolved", "unresolved", "resolved", "start", "stop", "start", "stop"]
     # transport = both: each event comes once per source, and runs once
     seen.clear()
-    await dispatcher.feed("session:set_state", resolved, "rtm")
-    await dispatcher.feed("session:set_state", dict(resolved), "webhook")
-    await dispatcher.feed("session:set_state", dict(resolved), "webhook")  # a new one
-    await dispatcher.feed("session:set_state", dict(resolved), "rtm")  # its RTM copy
+    dispatcher.feed("session:set_state", resolved, "rtm")
+    dispatcher.feed("session:set_state", dict(resolved), "webhook")
+    dispatcher.feed("session:set_state", dict(resolved), "webhook")  # a new one
+    dispatcher.feed("session:set_state", dict(resolved), "rtm")  # its RTM copy
     await dispatcher.wait_idle()
     assert seen == ["resolved", "resolved"]
     # a hook redelivery (attempt 2+) of an event already taken is dropped
     seen.clear()
     unresolved = {**resolved, "session_id": "s2", "state": "unresolved"}
-    await dispatcher.feed("session:set_state", unresolved, "webhook")
-    await dispatcher.feed("session:set_state", dict(unresolved), "webhook", redelivery=True)
+    dispatcher.feed("session:set_state", unresolved, "webhook")
+    dispatcher.feed("session:set_state", dict(unresolved), "webhook", redelivery=True)
     await dispatcher.wait_idle()
     assert seen == ["unresolved"]
 
@@ -203,10 +203,10 @@ async def test_the_plugins_own_messages_are_dropped_as_echoes() -> None:
 
     plugin = Bot()
     dispatcher = Dispatcher(plugin)
-    await dispatcher.feed("message:received", message("s", 1, origin="urn:test:bot:1"))
+    dispatcher.feed("message:received", message("s", 1, origin="urn:test:bot:1"))
     dispatcher.note_sent("website_1", "s", 2)  # what the REST client reports on send
-    await dispatcher.feed("message:received", message("s", 2, origin="chat"))
-    await dispatcher.feed("message:received", message("s", 3, origin="chat"))  # a human
+    dispatcher.feed("message:received", message("s", 2, origin="chat"))
+    dispatcher.feed("message:received", message("s", 3, origin="chat"))  # a human
     await dispatcher.wait_idle()
     assert plugin.done == [("op", "s", 3)]
     assert dispatcher.stats.echoes == {"message:received": 2}
@@ -220,7 +220,7 @@ async def test_echoes_are_kept_when_drop_echoes_is_off() -> None:
 
     plugin = Bot(settings(drop_echoes=False))
     dispatcher = Dispatcher(plugin)
-    await dispatcher.feed("message:received", message("s", 1, origin="urn:test:bot:1"))
+    dispatcher.feed("message:received", message("s", 1, origin="urn:test:bot:1"))
     await dispatcher.wait_idle()
     assert plugin.done == [("op", "s", 1)]
 
@@ -238,7 +238,7 @@ async def test_a_slow_handler_times_out_and_reaches_on_error() -> None:
     plugin = Bot(settings(handler_timeout=0.05))
     dispatcher = Dispatcher(plugin)
     with capture_logs() as logs:
-        await dispatcher.feed("message:send", message("s", 1))
+        dispatcher.feed("message:send", message("s", 1))
         await dispatcher.wait_idle()
     assert plugin.done == [("after", "s", 1)]
     [(_, exc)] = plugin.errors
@@ -263,8 +263,8 @@ async def test_an_exception_in_on_error_is_logged_and_goes_no_further() -> None:
     plugin = Bot(settings())
     dispatcher = Dispatcher(plugin)
     with capture_logs() as logs:
-        await dispatcher.feed("message:send", message("s", 1))
-        await dispatcher.feed("message:send", message("s", 2))
+        dispatcher.feed("message:send", message("s", 1))
+        dispatcher.feed("message:send", message("s", 2))
         await dispatcher.wait_idle()
     assert plugin.done == [2]
     hook = [line for line in logs if line["event"] == "on_error hook failed"]
@@ -304,16 +304,16 @@ async def test_filters_select_events() -> None:
         plugin.done.append(("vip", event.session_id, event.fingerprint))
 
     dispatcher = Dispatcher(plugin)
-    await dispatcher.feed("message:send", message("s", 1, "What's the PRICE?"))
-    await dispatcher.feed("message:send", message("s", 2, "no match"))
+    dispatcher.feed("message:send", message("s", 1, "What's the PRICE?"))
+    dispatcher.feed("message:send", message("s", 2, "no match"))
     file_msg = message("s", 3, name_type="file")
     file_msg["content"] = {"name": "price.pdf", "url": "https://x", "type": "application/pdf"}
-    await dispatcher.feed("message:send", file_msg)
-    await dispatcher.feed("message:send", message("e", 4, "hi", website="w2", origin="email"))
-    await dispatcher.feed("message:send", message("e", 5, "hi", website="w1", origin="email"))
-    await dispatcher.feed("message:send", message("s", 101, "late"))
-    await dispatcher.feed("message:send", message("vip", 6, "hello"))
-    await dispatcher.feed("message:send", message("s", 7, "seven"))
+    dispatcher.feed("message:send", file_msg)
+    dispatcher.feed("message:send", message("e", 4, "hi", website="w2", origin="email"))
+    dispatcher.feed("message:send", message("e", 5, "hi", website="w1", origin="email"))
+    dispatcher.feed("message:send", message("s", 101, "late"))
+    dispatcher.feed("message:send", message("vip", 6, "hello"))
+    dispatcher.feed("message:send", message("s", 7, "seven"))
     await dispatcher.wait_idle()
     assert sorted(plugin.done) == sorted(
         [
@@ -337,15 +337,15 @@ async def test_wildcards_and_unknown_events_reach_star_handlers() -> None:
 
     plugin = Bot()
     dispatcher = Dispatcher(plugin)
-    await dispatcher.feed("brand:new:event", {"website_id": "w", "x": 1})
-    await dispatcher.feed("bucket:url:upload:generated", {"from": "x", "id": "1"})
+    dispatcher.feed("brand:new:event", {"website_id": "w", "x": 1})
+    dispatcher.feed("bucket:url:upload:generated", {"from": "x", "id": "1"})
     await dispatcher.wait_idle()
     assert names == ["brand:new:event", "bucket:url:upload:generated"]
 
 
 async def test_events_nobody_handles_are_accepted_and_counted() -> None:
     dispatcher = Dispatcher(Plugin(settings()))
-    assert await dispatcher.feed("message:send", message())
+    assert dispatcher.feed("message:send", message())
     assert dispatcher.in_flight == 0
     assert dispatcher.stats.ignored == {"message:send": 1}
 
@@ -353,7 +353,7 @@ async def test_events_nobody_handles_are_accepted_and_counted() -> None:
 async def test_malformed_payload_raises_event_error() -> None:
     dispatcher = Dispatcher(Plugin(settings()))
     with pytest.raises(EventError, match="fingerprint"):
-        await dispatcher.feed("message:send", message(fingerprint="x"))
+        dispatcher.feed("message:send", message(fingerprint="x"))
     assert dispatcher.stats.malformed == {"message:send": 1}
 
 
@@ -366,7 +366,7 @@ async def test_a_full_queue_pushes_back() -> None:
             await gate.wait()
 
     dispatcher = Dispatcher(Bot(settings(queue_limit=3)))
-    assert [await dispatcher.feed("message:send", message("s", i)) for i in range(5)] == [
+    assert [dispatcher.feed("message:send", message("s", i)) for i in range(5)] == [
         True,
         True,
         True,
@@ -377,7 +377,7 @@ async def test_a_full_queue_pushes_back() -> None:
     gate.set()
     await dispatcher.wait_idle()
     # The refused deliveries were not marked as seen: a retry is accepted.
-    assert await dispatcher.feed("message:send", message("s", 4))
+    assert dispatcher.feed("message:send", message("s", 4))
     await dispatcher.wait_idle()
 
 
@@ -391,12 +391,12 @@ async def test_drain_finishes_in_flight_handlers_and_refuses_new_events() -> Non
     plugin = Bot()
     dispatcher = Dispatcher(plugin)
     for i in range(3):
-        await dispatcher.feed("message:send", message("s", i))
-    await dispatcher.feed("message:send", message("t", 9))
+        dispatcher.feed("message:send", message("s", i))
+    dispatcher.feed("message:send", message("t", 9))
     assert await dispatcher.drain(5) is True
     assert len(plugin.done) == 4
     assert not dispatcher.accepting
-    assert await dispatcher.feed("message:send", message("s", 10)) is False
+    assert dispatcher.feed("message:send", message("s", 10)) is False
 
 
 async def test_drain_deadline_cancels_what_is_left_and_says_so() -> None:
@@ -406,8 +406,8 @@ async def test_drain_deadline_cancels_what_is_left_and_says_so() -> None:
             await asyncio.sleep(30)
 
     dispatcher = Dispatcher(Bot())
-    await dispatcher.feed("message:send", message("s", 1))
-    await dispatcher.feed("message:send", message("s", 2))
+    dispatcher.feed("message:send", message("s", 1))
+    dispatcher.feed("message:send", message("s", 2))
     with capture_logs() as logs:
         assert await dispatcher.drain(0.05) is False
     assert dispatcher.in_flight == 0
@@ -419,7 +419,7 @@ async def test_runtime_handlers_join_a_running_dispatcher() -> None:
     plugin = Plugin(settings())
     dispatcher = Dispatcher(plugin)
     got: list[GenericEvent | Event] = []
-    assert await dispatcher.feed(
+    assert dispatcher.feed(
         "session:set_email", {"website_id": "w", "session_id": "s", "email": "a@b"}
     )
 
@@ -427,9 +427,7 @@ async def test_runtime_handlers_join_a_running_dispatcher() -> None:
     async def remember(event: Event) -> None:
         got.append(event)
 
-    await dispatcher.feed(
-        "session:set_email", {"website_id": "w", "session_id": "s", "email": "c@d"}
-    )
+    dispatcher.feed("session:set_email", {"website_id": "w", "session_id": "s", "email": "c@d"})
     await dispatcher.wait_idle()
     assert [e.raw["email"] for e in got] == ["c@d"]
 
@@ -454,8 +452,8 @@ async def test_messages_the_rest_client_sent_come_back_as_echoes_and_are_dropped
             sent = await rest.send_message(website, session, "Hi from the bot")
             echo = message(session, sent.fingerprint, "Hi from the bot", website=website)
             human = message(session, sent.fingerprint + 1, "Hi from a human", website=website)
-            await dispatcher.feed("message:received", echo)
-            await dispatcher.feed("message:received", human)
+            dispatcher.feed("message:received", echo)
+            dispatcher.feed("message:received", human)
             await dispatcher.wait_idle()
     assert received == [sent.fingerprint + 1]
     assert dispatcher.stats.echoes == {"message:received": 1}
@@ -472,8 +470,8 @@ async def test_handler_listeners_see_every_run_with_its_outcome() -> None:
     runs: list[tuple[str, str, str]] = []
     dispatcher.add_handler_listener(lambda name, sec, outcome, h: runs.append((name, outcome, h)))
     dispatcher.add_handler_listener(lambda *args: 1 / 0)  # a broken listener changes nothing
-    await dispatcher.feed("message:send", message("s", 1))
-    await dispatcher.feed("message:send", message("s", 2))
+    dispatcher.feed("message:send", message("s", 1))
+    dispatcher.feed("message:send", message("s", 2))
     await dispatcher.wait_idle()
     assert runs == [
         ("message:send", "ok", "Bot.maybe"),
@@ -493,7 +491,7 @@ async def test_timeouts_of_concurrent_handlers_fire_on_time_and_only_for_the_slo
     loop = asyncio.get_running_loop()
     started = loop.time()
     for i in range(1, 11):
-        await dispatcher.feed("message:send", message(f"s{i}", i))
+        dispatcher.feed("message:send", message(f"s{i}", i))
     await dispatcher.wait_idle()
     elapsed = loop.time() - started
     # one watchdog tick (a tenth of the timeout) late at most, plus scheduling slack
@@ -503,7 +501,7 @@ async def test_timeouts_of_concurrent_handlers_fire_on_time_and_only_for_the_slo
     assert all(isinstance(exc, TimeoutError) for _, exc in plugin.errors)
     assert dispatcher.stats.timeouts == {"message:send": 5}
     # the worker tasks are not left with a pending cancellation
-    await dispatcher.feed("message:send", message("s2", 12))
+    dispatcher.feed("message:send", message("s2", 12))
     await dispatcher.wait_idle()
     assert ("ok", "s2", 12) in plugin.done
 
@@ -520,8 +518,8 @@ async def test_a_handler_that_swallows_its_timeout_and_returns_counts_as_handled
 
     plugin = Bot(settings(handler_timeout=0.05))
     dispatcher = Dispatcher(plugin)
-    await dispatcher.feed("message:send", message("s", 1))
-    await dispatcher.feed("message:send", message("s", 2))
+    dispatcher.feed("message:send", message("s", 1))
+    dispatcher.feed("message:send", message("s", 2))
     await dispatcher.wait_idle()
     assert plugin.done == [("stubborn", "s", 1), ("stubborn", "s", 2)]
     assert plugin.errors == []

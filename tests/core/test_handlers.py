@@ -67,8 +67,8 @@ async def test_text_filter_is_fine_on_text_events_and_wildcards_covering_them(
     assert handler.spec.pattern == pattern and handler.filters.describe() == "text=/(?i)hello/"
     assert fed in plugin.subscribed_events()
     dispatcher = Dispatcher(plugin)
-    assert await dispatcher.feed(fed, message("s1", 1, "Hello there"))
-    assert await dispatcher.feed(fed, message("s1", 2, "goodbye"))
+    assert dispatcher.feed(fed, message("s1", 1, "Hello there"))
+    assert dispatcher.feed(fed, message("s1", 2, "goodbye"))
     await dispatcher.wait_idle()
     assert plugin.seen == ["Hello there"]
 

@@ -211,11 +211,11 @@ async def test_a_sink_that_crashes_gets_a_500_and_the_server_keeps_serving(
     def broken(name: str, payload: dict[str, object], source: str) -> bool:
         raise RuntimeError("bug in the sink")
 
-    monkeypatch.setattr(server, "_feed_nowait", broken)
+    monkeypatch.setattr(fed, "feed", broken)
     reader, writer = await connect(server)
     writer.write(request(1))
     assert (await read_answer(reader))[0] == 500
-    monkeypatch.setattr(server, "_feed_nowait", fed.feed_nowait)
+    monkeypatch.undo()
     writer.write(request(2))
     assert (await read_answer(reader))[0] == 200
     writer.close()

@@ -26,7 +26,9 @@ class Sink:
         self.fed: list[tuple[str, dict[str, Any], str]] = []
         self.answer = answer
 
-    async def feed(self, name: str, payload: dict[str, Any], source: str) -> bool:
+    def feed(
+        self, name: str, payload: dict[str, Any], source: str, redelivery: bool = False
+    ) -> bool:
         self.fed.append((name, payload, source))
         return self.answer
 
