@@ -127,12 +127,14 @@ def _pypi(api_url: str, website: str, session: str, total: int, threads: int) ->
 
 async def _serve_sandbox() -> None:
     """The sandbox in this process: prints its coordinates, runs until SIGTERM."""
+    from crisp_plugin import gc_tuning
     from crisp_plugin.sandbox import Sandbox
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     async with Sandbox(identifier=IDENTIFIER, key=KEY) as sb:
+        gc_tuning.tune()  # the process is the sandbox's own, as with `crisp_plugin sandbox`
         website = sb.websites[0]
         session = sb.store.new_conversation(sb.store.websites[website]).session_id
         _say({"ready": True, "url": sb.url, "website_id": website, "session_id": session})

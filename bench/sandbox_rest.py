@@ -33,9 +33,11 @@ def _sandbox_main(port_queue: Any) -> None:
     """Child process: run a sandbox and report its URL and credentials."""
 
     async def run() -> None:
+        from crisp_plugin import gc_tuning
         from crisp_plugin.sandbox import Sandbox
 
         async with Sandbox(port=0) as sb:
+            gc_tuning.tune()  # the process is the sandbox's own
             sessions = []
             for _ in range(64):
                 sessions.append(sb.store.new_conversation(sb.store.websites[sb.websites[0]]))

@@ -224,11 +224,10 @@ def cmd_run(path: str, level: str | None = None, fmt: str | None = None) -> int:
     from crisp_plugin.log import configure_logging
 
     configure_logging(settings)
-    from crisp_plugin.runner import Runner
+    from crisp_plugin.serve import serve
 
-    runner = Runner(settings, plugin_class=cls)
     try:
-        return int(asyncio.run(runner.run_forever()))
+        return int(asyncio.run(serve(settings, cls)))
     except KeyboardInterrupt:
         return EXIT_OK
     except ConfigError as exc:
@@ -247,6 +246,8 @@ def cmd_check(path: str, *, offline: bool = False, out: TextIO | None = None) ->
         return _problems(path, exc.problems)
     try:
         plugin = cls(settings)
+    except ConfigError as exc:  # [settings] that do not fit the plugin's model
+        return _problems(path, exc.problems)
     except sqlite3.Error as exc:
         return _problems(path, [f'state.path = "{settings.state.path}": SQLite says {exc}'])
     except Exception as exc:
@@ -259,7 +260,9 @@ def cmd_check(path: str, *, offline: bool = False, out: TextIO | None = None) ->
     print(f"handlers ({len(plugin.handlers)}):", file=out)
     for handler in plugin.handlers:
         filters = handler.filters.describe()
-        print(f"  {handler.name}  on {handler.spec.pattern}  {filters}".rstrip(), file=out)
+        where = f"  [{handler.router}]" if handler.router else ""
+        line = f"  {handler.name}  on {handler.pattern}  {filters}".rstrip()
+        print(line + where, file=out)
     subscribed = plugin.subscribed_events(tier)
     print(f"events ({tier} tier, {len(subscribed)}): {', '.join(subscribed) or '-'}", file=out)
     print(f"transport: {settings.events.transport}", file=out)

@@ -21,6 +21,7 @@ import json
 import os
 import re
 import tomllib
+import typing
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ from crisp_plugin.settings_models import (
     MetricsSettings,
     PluginSettings,
     RtmSettings,
+    RuntimeSettings,
     SandboxSettings,
     Settings,
     StateSettings,
@@ -50,14 +52,18 @@ __all__ = [
     "MetricsSettings",
     "PluginSettings",
     "RtmSettings",
+    "RuntimeSettings",
     "SandboxSettings",
     "Settings",
     "StateSettings",
     "WebhookSettings",
+    "explain_errors",
     "file_problems",
     "interpolate",
     "load_config",
+    "nested_model",
     "settings_from_dict",
+    "unknown_key_line",
 ]
 
 # Keys whose values are never printed, in problems or anywhere else.
@@ -159,7 +165,7 @@ def settings_from_dict(
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
-        problems.extend(_explain(exc, data))
+        problems.extend(explain_errors(exc))
     problems.extend(p for p in file_problems(data) if p.split(" ", 1)[0] not in env_keys)
     if settings is not None and "state.path" not in env_keys:
         settings, state_problems = _resolve_state_path(settings, base)
@@ -250,10 +256,17 @@ def _missing_line(key: str, raw: Mapping[str, Any]) -> str:
 # ------------------------------------------------------------------ error explaining
 
 
-def _explain(exc: ValidationError, data: Mapping[str, Any]) -> list[str]:
+def explain_errors(
+    exc: ValidationError, root: type[BaseModel] | None = None, prefix: str = ""
+) -> list[str]:
+    """One problem line per pydantic error: the dotted key (after ``prefix``), the bad
+    value (never a secret's), and the fix. ``root`` is the model validated (unknown
+    keys are looked up in it for a "did you mean")."""
+    root = root if root is not None else Settings
+    lead: tuple[int | str, ...] = (prefix,) if prefix else ()
     lines = []
     for err in exc.errors(include_url=False):
-        key = _dotted(err["loc"])
+        key = _dotted((*lead, *err["loc"]))
         kind = err["type"]
         secret = key in SECRET_KEYS
         value = err.get("input")
@@ -262,7 +275,7 @@ def _explain(exc: ValidationError, data: Mapping[str, Any]) -> list[str]:
         if kind == "missing":
             lines.append(f"{key} is missing: add it to plugin.toml")
         elif kind == "extra_forbidden":
-            lines.append(_unknown_key_line(err["loc"]))
+            lines.append(unknown_key_line(err["loc"], root, prefix))
         elif kind in ("literal_error", "enum"):
             allowed = _allowed(msg)
             lines.append(f"{key} = {shown} is not one of {allowed}")
@@ -325,23 +338,43 @@ def _dotted(loc: tuple[int | str, ...]) -> str:
     return out
 
 
-def _unknown_key_line(loc: tuple[int | str, ...]) -> str:
-    key = _dotted(loc)
+def unknown_key_line(
+    loc: tuple[int | str, ...], root: type[BaseModel] | None = None, prefix: str = ""
+) -> str:
+    """The problem line of an unknown key at ``loc`` in ``root`` (default ``Settings``),
+    with the closest known key as a suggestion."""
+    key = _dotted(((prefix,) if prefix else ()) + loc)
     *parents, last = loc
-    model: type[BaseModel] = Settings
+    model: type[BaseModel] = root if root is not None else Settings
     for part in parents:
+        if isinstance(part, int):
+            continue  # an item of a list: the list's model stays the one to look in
         field = model.model_fields.get(str(part))
-        ann = field.annotation if field else None
-        if isinstance(ann, type) and issubclass(ann, BaseModel):
-            model = ann
-        else:
+        inner = nested_model(field.annotation) if field else None
+        if inner is None:
             break
+        model = inner
     known = [f.alias or n for n, f in model.model_fields.items()]
     close = difflib.get_close_matches(str(last), known, n=1, cutoff=0.6)
-    where = f"[{_dotted(tuple(parents))}]" if parents else "plugin.toml"
+    owner = ((prefix,) if prefix else ()) + tuple(parents)
+    where = f"[{_dotted(owner)}]" if owner else "plugin.toml"
     if close:
         return f"{key} is not a known key: did you mean {close[0]}?"
     return f"{key} is not a known key in {where}: remove it (known: {', '.join(known)})"
+
+
+def nested_model(annotation: Any) -> type[BaseModel] | None:
+    """The model a field holds: ``Model``, ``Model | None``, ``list[Model]``; ``None``
+    when it holds no model (a mapping of models counts as none: its keys are free)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if typing.get_origin(annotation) in (dict, Mapping):
+        return None
+    for arg in reversed(typing.get_args(annotation)):
+        found = nested_model(arg)
+        if found is not None:
+            return found
+    return None
 
 
 def _show(value: object) -> str:

@@ -1,4 +1,6 @@
-"""``TTLSet``: a bounded set of recently seen keys that forget after a TTL.
+"""Duplicates and echoes: ``TTLSet``, ``CrossCopies`` and the ``Deduplicate`` middleware.
+
+``TTLSet`` is a bounded set of recently seen keys that forget after a TTL.
 
 Used for duplicate deliveries and for the plugin's own sent fingerprints, on the hot
 path and at scale (100,000 conversations), so it is built for small memory:
@@ -14,11 +16,24 @@ path and at scale (100,000 conversations), so it is built for small memory:
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from collections import deque
 from collections.abc import Callable, Hashable
 
-__all__ = ["CrossCopies", "TTLSet"]
+from crisp_plugin.events.base import Event
+from crisp_plugin.middleware import Next
+from crisp_plugin.observer import Observer
+from crisp_plugin.settings_models import DispatchSettings
+from crisp_plugin.stats import DispatchStats
+
+__all__ = ["ARRIVAL", "CrossCopies", "Deduplicate", "TTLSet"]
+
+ARRIVAL = "_crisp_arrival"
+"""An event's ``__dict__`` key for ``(source, redelivery, monotonic time)`` of its arrival."""
+
+_FINGERPRINTED = frozenset({"message:send", "message:received"})
 
 
 class TTLSet:
@@ -129,13 +144,17 @@ class CrossCopies:
                 break
             del unpaired[oldest]
 
-    def arrive(self, key: Hashable, source: str, redelivery: bool = False) -> bool:
-        """Record one accepted copy of ``key`` from ``source``; True for a duplicate."""
+    def arrive(
+        self, key: Hashable, source: str, redelivery: bool = False, now: float | None = None
+    ) -> bool:
+        """Record one accepted copy of ``key`` from ``source`` (arrived at ``now``, by
+        the clock given; default: now); True for a duplicate."""
         if self.ttl <= 0 or self.max_size <= 0:
             return False
         if redelivery and key in self._seen:
             return True
-        now = self._clock()
+        if now is None:
+            now = self._clock()
         self._seen.add(key)
         unpaired = self._unpaired
         key = hash(key)  # one small int kept per key, as in TTLSet
@@ -155,3 +174,62 @@ class CrossCopies:
         """Forget everything."""
         self._unpaired.clear()
         self._seen.clear()
+
+
+class Deduplicate(Observer):
+    """The built-in outer middleware, first in the pipeline: drops duplicates and echoes.
+
+    - ``message:send`` / ``message:received`` are keyed by website, session and
+      fingerprint for ``dedupe_ttl`` seconds, whatever the source.
+    - Other events carry no id; two equal payloads can be two real events, so a digest
+      of the payload is a duplicate only when the earlier copy came from the other
+      source (RTM and web hooks) or the delivery is a redelivery, within
+      ``dedupe_digest_ttl`` seconds of its arrival (:class:`CrossCopies`).
+    - Echoes (``drop_echoes``): a ``message:received`` whose origin is the plugin's URN
+      or whose fingerprint the REST client reported sending (as an
+      :class:`~crisp_plugin.observer.Observer`: ``message_sent``).
+    """
+
+    def __init__(self, settings: DispatchSettings, urn: str, stats: DispatchStats) -> None:
+        self.urn = urn
+        self.stats = stats
+        self.drop_echoes = settings.drop_echoes
+        self._dedupe = TTLSet(settings.dedupe_ttl, settings.dedupe_max)
+        self._digests = CrossCopies(settings.dedupe_digest_ttl, settings.dedupe_max)
+        self._sent = TTLSet(max(settings.dedupe_ttl, 60.0), max(settings.dedupe_max, 1000))
+
+    async def __call__(self, event: Event, call_next: Next) -> None:
+        if not self.drops(event):
+            await call_next(event)
+
+    def message_sent(self, website_id: str, session_id: str, fingerprint: int) -> None:
+        self._sent.add((website_id, session_id, int(fingerprint)))
+
+    def drops(self, event: Event) -> bool:
+        """True (and counted) when the event is a duplicate or the plugin's own echo."""
+        name = event.name
+        if self._is_duplicate(name, event):
+            self.stats.count("duplicates", name)
+            return True
+        if name == "message:received" and self.drop_echoes and self._is_echo(event):
+            self.stats.count("echoes", name)
+            return True
+        return False
+
+    def _is_duplicate(self, name: str, event: Event) -> bool:
+        if name in _FINGERPRINTED:
+            fingerprint = getattr(event, "fingerprint", None)
+            key: Hashable = (name, event.website_id, event.session_id, fingerprint)
+            return self._dedupe.add(key)
+        if self._digests.ttl <= 0:
+            return False
+        source, redelivery, arrived = event.__dict__.get(ARRIVAL, ("direct", False, None))
+        text = json.dumps(event.raw, sort_keys=True, separators=(",", ":"), default=str)
+        digest = hashlib.blake2b(text.encode(), digest_size=16).digest()
+        return self._digests.arrive((name, digest), source, redelivery, arrived)
+
+    def _is_echo(self, event: Event) -> bool:
+        if getattr(event, "origin", None) == self.urn:
+            return True
+        key = (event.website_id, event.session_id, getattr(event, "fingerprint", None))
+        return key in self._sent

@@ -3,12 +3,21 @@
     dispatcher = Dispatcher(plugin, settings.dispatch)
     accepted = dispatcher.feed("message:send", payload, source="webhook")
 
-``feed`` never waits for handlers. It parses the payload (``EventError`` when it does
-not fit the typed model: a webhook answers 400), drops duplicates and the plugin's own
-echoes, and queues the event behind the others of its conversation. It returns True
-when the event was accepted (a duplicate or an echo is accepted and dropped), False
-when the dispatcher is full (``queue_limit`` events waiting) or draining, so a
-transport can push back (a webhook answers 503 and Crisp delivers again later).
+``feed`` is synchronous and never waits for handlers. It parses the payload
+(``EventError`` when it does not fit the typed model: a web hook answers 400) and queues
+the event behind the others of its conversation. It returns True when the event was
+accepted (duplicates and echoes too: they are dropped in the pipeline), False when the
+dispatcher is full (``queue_limit`` events waiting) or draining, so a transport can push
+back (a web hook answers 503 and Crisp delivers again later). An event no handler is
+declared for is counted as ignored and goes no further.
+
+Each event then runs through the pipeline of :mod:`crisp_plugin.middleware`: the
+built-in dedupe and echo drop (:class:`crisp_plugin.dedupe.Deduplicate`), the plugin's
+outer middleware, the handlers whose names and filters match (each under the built-in
+guard of :mod:`crisp_plugin.guard`: timeout, errors, log line), and for a
+``message:updated`` carrying a picker choice or a field answer, the handlers of
+``picker:choice`` / ``field:answer``. Conversation events are bound to the plugin first
+(``event.reply``...), and their flow is loaded when a handler filters on ``step=``.
 
 Semantics:
 
@@ -20,63 +29,54 @@ Semantics:
   over after each event while others wait, so a chatty conversation cannot starve the
   rest. Workers exit when nothing waits: tasks and queues are bounded by the traffic
   in flight, not by the number of conversations ever seen.
-- Duplicates: ``message:send`` / ``message:received`` by website, session and
-  fingerprint for ``dedupe_ttl`` seconds, whatever the source. Other events carry no
-  id, and two equal payloads can be two real events (resolved, unresolved, resolved
-  again), so a digest of the payload makes a duplicate only when the earlier copy came
-  from another source (RTM and web hooks both on) or the delivery is a redelivery (a
-  web hook's ``X-Delivery-Attempt-Count`` above 1), within ``dedupe_digest_ttl``
-  seconds. Repeats from one source always run. At most ``dedupe_max`` keys are kept.
-- Echoes (``drop_echoes``): a ``message:received`` whose origin is the plugin's URN,
-  or whose fingerprint the plugin's REST client reported sending.
-- Failures: a handler that raises or exceeds ``handler_timeout`` is logged with the
-  event name, website and session, passed to ``plugin.on_error``, and the next
-  handlers and events run as usual. An exception in ``on_error`` is logged only.
-- Timeouts: one watchdog timer for all running handlers (not a timer per handler
-  run): a handler is cancelled between ``handler_timeout`` and ``handler_timeout``
-  plus a tick (a tenth of the timeout, at most 0.25 s) after it started.
-- One log line per handler run: name, website_id, session_id, handler, duration_ms,
-  outcome (ok, error, timeout). When the line is below the log level nothing is
-  built for it.
+- Failures: a handler that raises or times out stops nothing else (:mod:`crisp_plugin.guard`).
 - Drain: ``drain()`` stops accepting and waits for every accepted event up to the
   deadline; what is still running then is cancelled and logged with its count.
+
+The dispatcher knows no transport and no REST client: the runner hands the dedupe's
+echo registry to the REST client as an observer.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
-import logging
 import time
 from collections import deque
-from collections.abc import Callable, Hashable
+from collections.abc import Sequence
 from typing import Any
 
 import structlog
 
+from crisp_plugin.actions import FLOW_SLOT
 from crisp_plugin.config import DispatchSettings
-from crisp_plugin.dedupe import CrossCopies, TTLSet
+from crisp_plugin.dedupe import ARRIVAL, Deduplicate
 from crisp_plugin.errors import EventError
-from crisp_plugin.events.base import Event
+from crisp_plugin.events.base import Event, SessionEvent
+from crisp_plugin.events.derived import derive
 from crisp_plugin.events.parse import parse_event
-from crisp_plugin.plugin import BoundHandler, Plugin
+from crisp_plugin.guard import FAILED, Guard
+from crisp_plugin.middleware import Plan, chain, run_steps
+from crisp_plugin.observer import Observer
+from crisp_plugin.plugin import Plugin
 from crisp_plugin.stats import DispatchStats
 
 __all__ = ["Dispatcher"]
 
 ConversationKey = tuple[str | None, str | None]
 
-# (event name, seconds, outcome, handler name), called after every handler run.
-HandlerListener = Callable[[str, float, str, str], None]
-
-_FINGERPRINTED = frozenset({"message:send", "message:received"})
+_REACHED = "_crisp_reached"  # in an event's __dict__: it got past the outer middleware
 
 
 class Dispatcher:
     """Feeds events to a plugin's handlers. See the module docstring."""
 
-    def __init__(self, plugin: Plugin, settings: DispatchSettings | None = None) -> None:
+    def __init__(
+        self,
+        plugin: Plugin[Any],
+        settings: DispatchSettings | None = None,
+        *,
+        observers: Sequence[Observer] = (),
+    ) -> None:
         self.plugin = plugin
         self.settings = settings if settings is not None else plugin.config.dispatch
         self.stats = DispatchStats()
@@ -84,9 +84,14 @@ class Dispatcher:
         # Configure logging (crisp_plugin.log.configure_logging) before this point.
         self.log: Any = structlog.get_logger("crisp_plugin.dispatch").bind()
         s = self.settings
-        self._dedupe = TTLSet(s.dedupe_ttl, s.dedupe_max)
-        self._digests = CrossCopies(s.dedupe_digest_ttl, s.dedupe_max)
-        self._sent = TTLSet(max(s.dedupe_ttl, 60.0), max(s.dedupe_max, 1000))
+        self.dedupe = Deduplicate(s, plugin.urn, self.stats)
+        self.guard = Guard(
+            timeout=s.handler_timeout,
+            on_error=plugin.on_error,
+            observers=observers,
+            stats=self.stats,
+            log=self.log,
+        )
         self._queues: dict[ConversationKey, deque[Event]] = {}
         self._ready: deque[ConversationKey] = deque()
         self._workers: set[asyncio.Task[None]] = set()
@@ -94,41 +99,10 @@ class Dispatcher:
         self._idle = asyncio.Event()
         self._idle.set()
         self._accepting = True
-        self._handler_listeners: list[HandlerListener] = []
-        # Handler timeouts: deadline (perf_counter) of each worker's running handler,
-        # checked by one timer; workers it cancelled are in _expired.
-        self._timeout = s.handler_timeout
-        self._tick = min(0.25, max(0.001, s.handler_timeout / 10))
-        self._deadlines: dict[asyncio.Task[None], float] = {}
-        self._expired: set[asyncio.Task[None]] = set()
-        self._watchdog: asyncio.TimerHandle | None = None
-        enabled = getattr(self.log, "is_enabled_for", None)
-        self._log_ok = bool(enabled(logging.INFO)) if callable(enabled) else True
-        self._attach()
 
-    def _attach(self) -> None:
-        if self.plugin.has_rest:
-            add_listener = getattr(self.plugin.rest, "add_send_listener", None)
-            if add_listener is not None:
-                add_listener(self.note_sent)
-
-    def _detach(self) -> None:
-        if self.plugin.has_rest:
-            remove = getattr(self.plugin.rest, "remove_send_listener", None)
-            if remove is not None:
-                remove(self.note_sent)
-
-    def add_handler_listener(self, callback: HandlerListener) -> None:
-        """Call ``callback(event_name, seconds, outcome, handler_name)`` after each
-        handler run (metrics). Exceptions it raises are logged and ignored."""
-        self._handler_listeners.append(callback)
-
-    def _observe(self, name: str, seconds: float, outcome: str, handler: str) -> None:
-        for callback in self._handler_listeners:
-            try:
-                callback(name, seconds, outcome, handler)
-            except Exception:
-                self.log.exception("handler listener failed", handler=handler)
+    def add_observer(self, observer: Observer) -> None:
+        """Report handler runs and failures to ``observer``."""
+        self.guard.add_observer(observer)
 
     # ----------------------------------------------------------------- inspection
 
@@ -153,10 +127,6 @@ class Dispatcher:
 
     # --------------------------------------------------------------------- intake
 
-    def note_sent(self, website_id: str, session_id: str, fingerprint: int) -> None:
-        """Remember a message the plugin sent, to drop its ``message:received`` echo."""
-        self._sent.add((website_id, session_id, int(fingerprint)))
-
     def feed(
         self, name: str, payload: Any, source: str = "direct", redelivery: bool = False
     ) -> bool:
@@ -179,36 +149,12 @@ class Dispatcher:
             received[name] += 1
         else:
             stats.count("received", name)
-        if not self.plugin.handlers_for(name):
+        if not self.plugin.wants(name):
             stats.count("ignored", name)  # nothing would run: no dedupe key to keep
             return True
-        if self._is_duplicate(name, event, payload, source, redelivery):
-            stats.count("duplicates", name)
-            return True
-        if name == "message:received" and self.settings.drop_echoes and self._is_echo(event):
-            stats.count("echoes", name)
-            return True
+        event.__dict__[ARRIVAL] = (source, redelivery, time.monotonic())
         self._enqueue((event.website_id, event.session_id), event)
         return True
-
-    def _is_duplicate(
-        self, name: str, event: Event, payload: dict[str, Any], source: str, redelivery: bool
-    ) -> bool:
-        if name in _FINGERPRINTED:
-            fingerprint = getattr(event, "fingerprint", None)
-            key: Hashable = (name, event.website_id, event.session_id, fingerprint)
-            return self._dedupe.add(key)
-        if self._digests.ttl <= 0:
-            return False
-        text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
-        digest = hashlib.blake2b(text.encode(), digest_size=16).digest()
-        return self._digests.arrive((name, digest), source, redelivery)
-
-    def _is_echo(self, event: Event) -> bool:
-        if getattr(event, "origin", None) == self.plugin.urn:
-            return True
-        key = (event.website_id, event.session_id, getattr(event, "fingerprint", None))
-        return key in self._sent
 
     def _enqueue(self, conversation: ConversationKey, event: Event) -> None:
         self._pending += 1
@@ -240,7 +186,7 @@ class Dispatcher:
             queue = queues[conversation]
             event = queue[0]  # stays queued while running: later events line up behind
             try:
-                await self._handle(event, task)
+                await self._process(event)
             finally:
                 queue.popleft()
                 self._pending -= 1
@@ -256,144 +202,56 @@ class Dispatcher:
                 ready.append(conversation)
                 conversation = ready.popleft()
 
-    async def _handle(self, event: Event, task: asyncio.Task[None]) -> None:
+    async def _process(self, event: Event) -> None:
+        """The pipeline for one event, and its outcome counted."""
         name = event.name
-        failed = False
-        deadlines = self._deadlines
-        for handler in self.plugin.handlers_for(name):
-            if not handler.filters.empty:
-                try:
-                    if not await handler.filters.matches(event):
-                        continue
-                except Exception as exc:
-                    failed = True
-                    await self._failed(event, handler, exc, "filter_error", 0.0)
-                    continue
-            started = time.perf_counter()
-            deadlines[task] = started + self._timeout
-            if self._watchdog is None:
-                self._arm()
-            try:
-                await handler.call(event)
-            except BaseException as exc:
-                failed = True
-                await self._run_failed(event, handler, exc, started, task)
-                continue
-            del deadlines[task]
-            if self._expired and task in self._expired:
-                self._expired.discard(task)  # the handler swallowed its timeout: ok
-                task.uncancel()
-            if self._log_ok or self._handler_listeners:
-                self._handled(event, handler, started)
-        stats = self.stats
-        counter = stats.failed if failed else stats.handled
+        if self.dedupe.drops(event):
+            return
+        outer = self.plugin.plan(name).outer
+        try:
+            if outer:
+                await chain(outer, self._deliver)(event)
+            else:
+                await self._deliver(event)
+        except Exception as exc:
+            await self.guard.failed(event, "outer middleware", exc)
+        data = event.__dict__
+        if FAILED in data:
+            kind = "failed"
+        elif _REACHED in data:
+            kind = "handled"
+        else:
+            kind = "dropped"  # an outer middleware did not pass it on
+        counter = getattr(self.stats, kind)
         if name in counter:
             counter[name] += 1
         else:
-            stats.count("failed" if failed else "handled", name)
+            self.stats.count(kind, name)
 
-    def _handled(self, event: Event, handler: BoundHandler, started: float) -> None:
-        seconds = time.perf_counter() - started
-        if self._log_ok:
-            self.log.info(
-                "event handled",
-                name=event.name,
-                website_id=event.website_id,
-                session_id=event.session_id,
-                handler=handler.name,
-                duration_ms=round(seconds * 1000, 3),
-                outcome="ok",
-            )
-        if self._handler_listeners:
-            self._observe(event.name, seconds, "ok", handler.name)
-
-    async def _run_failed(
-        self,
-        event: Event,
-        handler: BoundHandler,
-        exc: BaseException,
-        started: float,
-        task: asyncio.Task[None],
-    ) -> None:
-        """After a handler raised: log it and call ``on_error`` (a timeout arrives as
-        ``TimeoutError``). Re-raises a cancellation of the worker itself (the drain
-        deadline) and ``BaseException``s that are not errors (``KeyboardInterrupt``)."""
-        self._deadlines.pop(task, None)
-        outcome = "error"
-        if task in self._expired:  # the watchdog cancelled this handler
-            self._expired.discard(task)
-            if task.uncancel() == 0 and isinstance(exc, asyncio.CancelledError):
-                outcome = "timeout"
-                exc = TimeoutError()
-        if isinstance(exc, asyncio.CancelledError):
-            if task.cancelling():
-                raise exc  # the dispatcher itself is being cancelled (drain deadline)
-        elif not isinstance(exc, Exception):
-            raise exc
-        if outcome == "timeout":
-            self.stats.count("timeouts", event.name)
-        await self._failed(event, handler, exc, outcome, started)
-
-    def _arm(self) -> None:
-        self._watchdog = asyncio.get_running_loop().call_later(self._tick, self._sweep)
-
-    def _sweep(self) -> None:
-        """The watchdog: cancel handlers past their deadline; re-arm while any runs."""
-        self._watchdog = None
-        deadlines = self._deadlines
-        if not deadlines:
+    async def _deliver(self, event: Event) -> None:
+        """The end of the outer middleware: the handlers, then a derived event's."""
+        event.__dict__[_REACHED] = True
+        await self._run(event, self.plugin.plan(event.name))
+        if event.name != "message:updated":
             return
-        now = time.perf_counter()
-        for task, deadline in list(deadlines.items()):
-            if deadline <= now and task not in self._expired:
-                self._expired.add(task)
-                task.cancel()
-        self._arm()
+        derived = derive(event)
+        if derived is None:
+            return
+        plan = self.plugin.plan(derived.name)
+        if plan.empty:
+            return
+        if FLOW_SLOT in event.__dict__:
+            derived.__dict__[FLOW_SLOT] = event.__dict__[FLOW_SLOT]  # the same snapshot
+        await self._run(derived, plan)
+        if FAILED in derived.__dict__:
+            event.__dict__[FAILED] = True
 
-    async def _failed(
-        self,
-        event: Event,
-        handler: BoundHandler,
-        exc: BaseException,
-        outcome: str,
-        started: float,
-    ) -> None:
-        seconds = time.perf_counter() - started if started else 0.0
-        if self._handler_listeners and started:
-            self._observe(event.name, seconds, outcome, handler.name)
-        self.log.error(
-            "event handler failed",
-            name=event.name,
-            website_id=event.website_id,
-            session_id=event.session_id,
-            handler=handler.name,
-            duration_ms=round(seconds * 1000, 3),
-            outcome=outcome,
-            error=f"{type(exc).__name__}: {exc}",
-            exc_info=exc if outcome != "timeout" else None,
-        )
-        if isinstance(exc, TimeoutError) and outcome == "timeout":
-            exc = TimeoutError(
-                f"handler {handler.name} exceeded dispatch.handler_timeout = "
-                f"{self.settings.handler_timeout} s"
-            )
-        try:
-            async with asyncio.timeout(self.settings.handler_timeout):
-                await self.plugin.on_error(event, exc)
-        except asyncio.CancelledError:
-            task = asyncio.current_task()
-            if task is not None and task.cancelling():
-                raise
-        except BaseException as hook_exc:  # the hook must never propagate
-            self.log.error(
-                "on_error hook failed",
-                name=event.name,
-                website_id=event.website_id,
-                session_id=event.session_id,
-                handler=handler.name,
-                error=f"{type(hook_exc).__name__}: {hook_exc}",
-                exc_info=hook_exc,
-            )
+    async def _run(self, event: Event, plan: Plan) -> None:
+        if isinstance(event, SessionEvent):
+            self.plugin.bind_event(event)
+            if plan.needs_flow:
+                await event.flow.load()
+        await run_steps(plan.steps, event, self.guard)
 
     # ---------------------------------------------------------------------- drain
 
@@ -426,8 +284,8 @@ class Dispatcher:
         return False
 
     def close(self) -> None:
-        """Stop following the REST client's sends (after ``drain``)."""
-        self._detach()
+        """Stop the timeout watchdog (after ``drain``)."""
+        self.guard.close()
 
     def resume(self) -> None:
         """Accept events again after a drain (tests, reloads)."""

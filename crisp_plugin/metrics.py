@@ -7,9 +7,9 @@ Names (all prefixed ``crisp_``):
   ``events_{duplicates,echoes,ignored,rejected,malformed,timeouts}_total{event}``:
   read from the dispatcher's counters at scrape time;
 - ``handler_duration_seconds{event}``: histogram of handler run time, fed by
-  :meth:`Metrics.observe_handler`;
+  :meth:`Metrics.handler_ran` (the metrics are an :class:`~crisp_plugin.observer.Observer`);
 - ``rest_requests_total{method,status}``: REST calls by answer status (``error`` when
-  no answer came), fed by :meth:`Metrics.observe_rest`;
+  no answer came), fed by :meth:`Metrics.rest_answered`;
 - ``webhook_responses_total{status}``: answers of the hook endpoint;
 - ``dispatch_in_flight``: events queued or running now;
 - ``transport_up{transport}``: 1 when the transport is connected or listening.
@@ -17,7 +17,7 @@ Names (all prefixed ``crisp_``):
 Each runner owns one :class:`Metrics` (no global registry), so several plugins, or
 tests, in one process do not collide. ``/metrics`` serves :meth:`Metrics.render`.
 
-The ``observe_*`` methods run once per hook, handler run and REST call, in the event
+The observer methods run once per hook, handler run and REST call, in the event
 loop's thread: they bump plain counters (a list index, a dict entry) without the
 locks of prometheus_client's own metric objects, and the collector turns them into
 prometheus_client metric families at scrape time.
@@ -26,8 +26,8 @@ prometheus_client metric families at scrape time.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from collections.abc import Iterator, Mapping
+from typing import Protocol
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry
 from prometheus_client.core import (
@@ -39,7 +39,9 @@ from prometheus_client.core import (
 from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
 
-__all__ = ["CONTENT_TYPE", "Metrics", "counts_from_stats"]
+from crisp_plugin.observer import Observer
+
+__all__ = ["CONTENT_TYPE", "Metrics", "MetricsSource"]
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
@@ -49,9 +51,6 @@ BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 _BUCKET_LABELS = [repr(float(b)) for b in BUCKETS] + ["+Inf"]  # as prometheus_client
 _MAX_LABELS = 256  # distinct event names / (method, status) pairs kept; then "other"
 
-StatsFn = Callable[[], Mapping[str, Mapping[str, int]]]
-
-
 _KINDS: dict[str, str] = {
     "received": "Events the transports handed to the dispatcher (duplicates included).",
     "handled": "Events whose matching handlers all finished without error.",
@@ -60,36 +59,26 @@ _KINDS: dict[str, str] = {
     "duplicates": "Events dropped as already seen (redelivery, RTM + hooks).",
     "echoes": "The plugin's own messages coming back, dropped.",
     "ignored": "Events no handler wanted.",
+    "dropped": "Events an outer middleware did not pass on.",
     "rejected": "Events refused because the dispatcher was full or draining.",
     "malformed": "Events whose payload did not fit the event's model.",
 }
 
 
-def counts_from_stats(stats: Any) -> dict[str, dict[str, int]]:
-    """``{kind: {event: count}}`` from a dispatcher's stats (kinds: received, handled,
-    failed, timeouts, duplicates, echoes, ignored, rejected, malformed).
+class MetricsSource(Protocol):
+    """What the metrics read from a running plugin at scrape time (the runner)."""
 
-    Understands a mapping of kinds to per-event counts, or per-event mappings of kinds
-    (``{event: {"received": n, ...}}``), as attributes or keys.
-    """
-    out: dict[str, dict[str, int]] = {kind: {} for kind in _KINDS}
-    if stats is None:
-        return out
-    for kind in out:
-        table = stats.get(kind) if isinstance(stats, Mapping) else getattr(stats, kind, None)
-        if isinstance(table, Mapping):
-            for name, value in table.items():
-                if isinstance(value, int | float):
-                    out[kind][str(name)] = int(value)
-    if any(out.values()) or not isinstance(stats, Mapping):
-        return out
-    for name, row in stats.items():
-        if isinstance(row, Mapping):
-            for kind in out:
-                value = row.get(kind)
-                if isinstance(value, int | float):
-                    out[kind][str(name)] = int(value)
-    return out
+    def stats_snapshot(self) -> Mapping[str, Mapping[str, int]]:
+        """``{kind: {event name: count}}`` of the dispatcher's counters."""
+        ...
+
+    def in_flight(self) -> int:
+        """Events queued or being handled now."""
+        ...
+
+    def transport_states(self) -> Mapping[str, str]:
+        """``{transport name: state}``."""
+        ...
 
 
 class _LiveCollector(Collector):
@@ -100,26 +89,25 @@ class _LiveCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         m = self._metrics
-        if m.stats_source is not None:
-            counts = counts_from_stats(m.stats_source())
+        source = m.source
+        if source is not None:
+            counts = source.stats_snapshot()
             for kind, help_text in _KINDS.items():
                 family = CounterMetricFamily(f"crisp_events_{kind}", help_text, labels=["event"])
-                for name, value in sorted(counts[kind].items()):
+                for name, value in sorted(counts.get(kind, {}).items()):
                     family.add_metric([name], value)
                 yield family
-        if m.in_flight_source is not None:
             yield GaugeMetricFamily(
                 "crisp_dispatch_in_flight",
                 "Events queued or being handled now.",
-                value=m.in_flight_source(),
+                value=source.in_flight(),
             )
-        if m.transports_source is not None:
             up = GaugeMetricFamily(
                 "crisp_transport_up",
                 "1 when the transport is connected (RTM) or listening (web hooks).",
                 labels=["transport"],
             )
-            for name, state in sorted(m.transports_source().items()):
+            for name, state in sorted(source.transport_states().items()):
                 up.add_metric([name], 1.0 if state in _UP_STATES else 0.0)
             yield up
         handlers = HistogramMetricFamily(
@@ -153,22 +141,23 @@ class _LiveCollector(Collector):
         yield hooks
 
 
-class Metrics:
-    """The plugin's metrics; the runner wires its parts to it."""
+class Metrics(Observer):
+    """The plugin's metrics: an observer of handler runs, REST calls and hook answers,
+    and a reader of the ``source``'s counters at scrape time."""
 
-    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+    def __init__(
+        self, source: MetricsSource | None = None, registry: CollectorRegistry | None = None
+    ) -> None:
         self.registry = registry if registry is not None else CollectorRegistry()
-        self.stats_source: StatsFn | None = None
-        self.in_flight_source: Callable[[], int] | None = None
-        self.transports_source: Callable[[], Mapping[str, str]] | None = None
+        self.source = source
         # event name -> [count per bucket, the last one past the largest bound], sum
         self._handler_runs: dict[str, tuple[list[int], float]] = {}
         self._rest_calls: dict[tuple[str, str], int] = {}
         self._hook_answers: dict[int, int] = {}
         self.registry.register(_LiveCollector(self))
 
-    def observe_handler(self, event: str, seconds: float, *_: Any, **__: Any) -> None:
-        """Record one handler run (extra arguments, such as the outcome, are ignored)."""
+    def handler_ran(self, event: str, handler: str, seconds: float, outcome: str) -> None:
+        """Record one handler run."""
         runs = self._handler_runs
         entry = runs.get(event)
         if entry is None:
@@ -178,7 +167,7 @@ class Metrics:
         entry[0][bisect_left(BUCKETS, seconds)] += 1
         runs[event] = (entry[0], entry[1] + seconds)
 
-    def observe_rest(self, method: str, status: int | str | None, *_: Any, **__: Any) -> None:
+    def rest_answered(self, method: str, status: int | None, seconds: float) -> None:
         """Record one REST call; ``status`` is ``None`` when no answer came."""
         key = (method.upper(), "error" if status is None else str(status))
         calls = self._rest_calls
@@ -190,7 +179,7 @@ class Metrics:
             other = ("other", "other")
             calls[other] = calls.get(other, 0) + 1
 
-    def observe_hook(self, status: int) -> None:
+    def hook_answered(self, status: int) -> None:
         """Record one answer of the hook endpoint (kept cheap: it is on the hot path)."""
         answers = self._hook_answers
         answers[status] = answers.get(status, 0) + 1

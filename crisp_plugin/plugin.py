@@ -1,36 +1,53 @@
-"""The ``Plugin`` base class: handlers, lifecycle hooks and what handlers can use.
+"""The ``Plugin`` base class: handlers, routers, middleware, lifecycle, what handlers use.
 
-Subclass it, declare handlers with ``@on``; the runner builds it with the settings, a
-REST client and a state store, then feeds events through a ``Dispatcher``. In a
-handler: ``self.rest`` (the async REST client), ``self.state`` (per-conversation
-key-value store), ``self.config`` (the ``Settings``), ``self.settings`` (the free
-``[settings]`` table) and ``self.log`` (a structlog logger).
+Subclass it, declare handlers with ``@on`` (or in routers, :mod:`crisp_plugin.routing`);
+the runner builds it with the settings, a REST client and a state store, then feeds it
+events through a ``Dispatcher``. In a handler: ``self.rest`` (the async REST client),
+``self.state`` (the per-conversation key-value store), ``self.settings`` (the
+``[settings]`` table: an instance of the plugin's settings model, or a dict when it
+declares none; :mod:`crisp_plugin.plugin_settings`), ``self.config`` (every section of
+plugin.toml) and ``self.log`` (a structlog logger). Events act on their conversation
+themselves: ``await event.reply("Hi")``.
 
 Lifecycle: ``on_startup()`` after the REST client is ready and before events flow,
 ``on_shutdown()`` after the last handler finished; ``on_error(event, exc)`` for every
 handler failure (a timeout arrives as ``TimeoutError``). The defaults do nothing: the
 dispatcher already logs each failure with its event, website and session.
+
+The framework keeps its own state in one private attribute, so a plugin's attributes
+(``self.version``, ``self.name``...) never collide with it; the names it reads
+(``rest``, ``state``, ``settings``, ``config``, ``log``...) are refused as handler names.
 """
 
 from __future__ import annotations
 
 import importlib
 import sys
+import typing
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic
 
 import structlog
+from pydantic import BaseModel
+from typing_extensions import TypeVar
 
+from crisp_plugin.actions import PluginBinding
 from crisp_plugin.config import Settings
 from crisp_plugin.errors import ConfigError, HandlerError
 from crisp_plugin.events.base import Event
 from crisp_plugin.events.catalogue import EVENTS, expand, is_known
-from crisp_plugin.handlers import (
+from crisp_plugin.events.derived import DERIVED
+from crisp_plugin.filters import compile_filters
+from crisp_plugin.middleware import Group, InnerMiddleware, Plan, Unit
+from crisp_plugin.plugin_settings import validate_settings
+from crisp_plugin.routing import (
+    GENERATION,
     HANDLERS_ATTR,
+    Handler,
     HandlerSpec,
+    Router,
     check_pattern,
-    compile_filters,
     make_spec,
 )
 from crisp_plugin.state import create_state
@@ -39,42 +56,121 @@ from crisp_plugin.state.base import StateStore
 if TYPE_CHECKING:
     from crisp_plugin.rest import RestClient
 
-__all__ = ["BoundHandler", "Plugin", "load_plugin_class"]
+__all__ = ["Plugin", "load_plugin_class"]
 
+SettingsT = TypeVar("SettingsT", default=dict[str, Any])
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
+M = TypeVar("M", bound=Callable[..., Awaitable[None]])
+
+# What a plugin's own names must not hide: the framework reads these.
+_RESERVED = frozenset(
+    {
+        "rest",
+        "state",
+        "config",
+        "settings",
+        "log",
+        "urn",
+        "handlers",
+        "has_rest",
+        "on",
+        "middleware",
+        "inner_middleware",
+        "include_router",
+        "plan",
+        "wants",
+        "subscribed_events",
+        "watch",
+        "bind_event",
+        "_crisp",
+    }
+)
 
 
-class BoundHandler:
-    """A handler ready to call with an event: a bound method or a runtime function."""
+class _IncludeRouter:
+    """``Bot.include_router(router)`` on the class (every instance gets it) and
+    ``bot.include_router(router)`` on one running instance."""
 
-    __slots__ = ("call", "filters", "name", "spec")
-
-    def __init__(self, spec: HandlerSpec, call: Callable[[Any], Awaitable[Any]]) -> None:
-        self.spec = spec
-        self.call = call
-        self.filters = spec.filters
-        self.name = spec.qualname
-
-    def __repr__(self) -> str:
-        extra = self.filters.describe()
-        return f"<handler {self.name} on {self.spec.pattern}{' ' + extra if extra else ''}>"
+    def __get__(
+        self, obj: Plugin[Any] | None, owner: type[Plugin[Any]]
+    ) -> Callable[[Router], Router]:
+        if obj is None:
+            return owner._include_class_router
+        return obj._crisp.root.include_router
 
 
-class Plugin:
+class _Runtime:
+    """What the framework keeps on a plugin instance (one attribute: ``_crisp``)."""
+
+    __slots__ = (
+        "binding",
+        "config",
+        "generation",
+        "log",
+        "methods",
+        "plans",
+        "rest",
+        "root",
+        "settings",
+        "state",
+    )
+
+    def __init__(
+        self,
+        config: Settings,
+        rest: RestClient | None,
+        state: StateStore,
+        settings: Any,
+        root: Router,
+        log: Any,
+    ) -> None:
+        self.config = config
+        self.rest = rest
+        self.state = state
+        self.settings = settings
+        self.root = root
+        self.log = log
+        self.plans: dict[str, Plan] = {}
+        self.generation = -1
+        self.binding: PluginBinding | None = None
+        self.methods: dict[int, Callable[[Any], Awaitable[Any]]] = {}
+
+
+class Plugin(Generic[SettingsT]):
     """Base class of a Crisp plugin. See the module docstring."""
 
-    # Instance attributes a handler method must not shadow.
-    _RESERVED = frozenset(
-        {"rest", "state", "config", "log", "version", "_rest", "_handlers", "_by_name"}
-    )
+    settings_model: ClassVar[type[BaseModel] | None] = None
+    """The model ``[settings]`` is validated against (from ``Plugin[Model]`` or a nested
+    ``class Settings(BaseModel)``); ``None``: a plain dict."""
+
+    _crisp_routers: ClassVar[tuple[Router, ...]] = ()
+
+    include_router = _IncludeRouter()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         for attr, value in vars(cls).items():
-            if hasattr(value, HANDLERS_ATTR) and (attr in Plugin._RESERVED or attr in vars(Plugin)):
+            if attr in _RESERVED:
+                raise HandlerError(
+                    f"{cls.__name__}.{attr} hides Plugin.{attr}, which the framework uses: "
+                    "rename it"
+                )
+            if hasattr(value, HANDLERS_ATTR) and attr in vars(Plugin):
                 raise HandlerError(
                     f"handler {cls.__name__}.{attr} hides Plugin.{attr}: rename the method"
                 )
+        model = _settings_model(cls)
+        if model is not None:
+            cls.settings_model = model
+
+    @classmethod
+    def _include_class_router(cls, router: Router) -> Router:
+        if not isinstance(router, Router):
+            raise HandlerError(f"include_router takes a Router, not {router!r}")
+        if router in cls._crisp_routers:
+            raise HandlerError(f"router {router.name} is already included in {cls.__name__}")
+        cls._crisp_routers = (*cls._crisp_routers, router)
+        return router
 
     def __init__(
         self,
@@ -83,55 +179,92 @@ class Plugin:
         rest: RestClient | None = None,
         state: StateStore | None = None,
     ) -> None:
-        self.config: Settings = config if config is not None else Settings()
-        self._rest = rest
-        self.state: StateStore = state if state is not None else create_state(self.config.state)
-        self.log: Any = structlog.get_logger("crisp_plugin.plugin").bind(plugin=type(self).__name__)
-        self._handlers: list[BoundHandler] = self._discover()
-        self._by_name: dict[str, tuple[BoundHandler, ...]] = {}
-        self.version = 0  # bumped on every runtime registration
-        for handler in self._handlers:
-            self._note_unknown(handler)
+        config = config if config is not None else Settings()
+        settings = validate_settings(type(self).settings_model, config.settings)
+        log: Any = structlog.get_logger("crisp_plugin.plugin").bind(plugin=type(self).__name__)
+        root = Router(type(self).__name__)
+        store = state if state is not None else create_state(config.state)
+        runtime = _Runtime(config, rest, store, settings, root, log)
+        object.__setattr__(self, "_crisp", runtime)
+        for attr, spec in self._discover():
+            runtime.methods[id(spec)] = getattr(self, attr)
+            root.add(spec)
+        for router in type(self)._crisp_routers:
+            root.include_router(router)
+        runtime.binding = PluginBinding(lambda: self.rest, store, config.state.flow_ttl)
+        for spec in root.all_specs():
+            self._note_unknown(spec)
 
     # ----------------------------------------------------------------- properties
 
     @property
     def rest(self) -> RestClient:
         """The REST client. ``AttributeError`` when the plugin was built without one."""
-        if self._rest is None:
+        rest = self._crisp.rest
+        if rest is None:
             raise AttributeError(
                 "this plugin has no REST client: pass rest=RestClient(...) to the "
                 "constructor, or run it with python -m crisp_plugin run"
             )
-        return self._rest
-
-    @rest.setter
-    def rest(self, client: RestClient | None) -> None:
-        self._rest = client
+        return rest
 
     @property
     def has_rest(self) -> bool:
         """True when a REST client is attached."""
-        return self._rest is not None
+        return self._crisp.rest is not None
+
+    @property
+    def state(self) -> StateStore:
+        """The per-conversation key-value store (``self.state.for_event(event)``)."""
+        return self._crisp.state
+
+    @property
+    def config(self) -> Settings:
+        """Every section of plugin.toml, validated."""
+        return self._crisp.config
+
+    @property
+    def settings(self) -> SettingsT:
+        """The ``[settings]`` table: the settings model's instance, or a dict."""
+        settings: SettingsT = self._crisp.settings
+        return settings
+
+    @property
+    def log(self) -> Any:
+        """A structlog logger bound to the plugin's name."""
+        return self._crisp.log
 
     @property
     def urn(self) -> str:
         """The plugin's URN (``plugin.urn``): the ``origin`` of the messages it sends."""
-        return self.config.plugin.urn
+        return self._crisp.config.plugin.urn
 
     @property
-    def settings(self) -> dict[str, Any]:
-        """The free ``[settings]`` table of plugin.toml."""
-        return self.config.settings
+    def handlers(self) -> list[Handler]:
+        """Every handler in running order: methods, runtime functions, then routers'
+        (``handler.router`` names the router; empty for the plugin's own)."""
+        root = self._crisp.root
+        out = [self._bind(spec, "") for spec in root.specs]
 
-    @property
-    def handlers(self) -> list[BoundHandler]:
-        """Every handler, class-declared first, then runtime ones, in declaration order."""
-        return list(self._handlers)
+        def walk(router: Router) -> None:
+            out.extend(self._bind(spec, router.name) for spec in router.specs)
+            for child in router.routers:
+                walk(child)
+
+        for child in root.routers:
+            walk(child)
+        return out
+
+    def bind_event(self, event: Event) -> None:
+        """Attach this plugin's actions to a conversation event (``event.reply``...);
+        the dispatcher does it before handlers run."""
+        binding = self._crisp.binding
+        assert binding is not None
+        event.bind(binding)
 
     # ------------------------------------------------------------------- handlers
 
-    def _discover(self) -> list[BoundHandler]:
+    def _discover(self) -> list[tuple[str, HandlerSpec]]:
         found: dict[str, Any] = {}
         for klass in reversed(type(self).__mro__):
             for attr, value in vars(klass).items():
@@ -140,19 +273,29 @@ class Plugin:
                     found[attr] = value
                 elif attr in found:
                     del found[attr]  # overridden without @on: no longer a handler
-        bound = []
-        for attr, func in found.items():
-            method = getattr(self, attr)
-            for spec in getattr(func, HANDLERS_ATTR):
-                bound.append(BoundHandler(spec, method))
-        return bound
+        return [
+            (attr, spec) for attr, func in found.items() for spec in getattr(func, HANDLERS_ATTR)
+        ]
 
-    def _note_unknown(self, handler: BoundHandler) -> None:
-        pattern = handler.spec.pattern
-        if not pattern.endswith("*") and not is_known(pattern):
+    def _bind(self, spec: HandlerSpec, router: str) -> Handler:
+        method = self._crisp.methods.get(id(spec))
+        if method is not None:
+            return Handler(spec, method, router)
+        func = spec.func
+        if spec.takes_plugin:
+
+            async def call(event: Any) -> Any:
+                return await func(event, self)
+
+            return Handler(spec, call, router)
+        return Handler(spec, func, router)
+
+    def _note_unknown(self, spec: HandlerSpec) -> None:
+        pattern = spec.pattern
+        if not pattern.endswith("*") and not is_known(pattern) and pattern not in DERIVED:
             self.log.warning(
                 "handler for an event name the catalogue does not know",
-                handler=handler.name,
+                handler=spec.qualname,
                 event_name=pattern,
                 hint="fine if Crisp added it; check the spelling otherwise",
             )
@@ -160,42 +303,87 @@ class Plugin:
     def on(self, name: str, **filters: Any) -> Callable[[F], F]:
         """Register a function at run time: ``@plugin.on("message:send")``.
 
-        The function takes the event only: ``async def handler(event) -> None``. Same
-        names and filters as ``@on``; same errors, raised here.
+        The function takes ``(event)`` or ``(event, plugin)``. Same names and filters
+        as ``@on``; same errors, raised here. A running RTM socket is told at once.
         """
         check_pattern(name)
         compile_filters(name, filters)
 
         def decorate(func: F) -> F:
-            spec = make_spec(name, func, filters)
-            handler = BoundHandler(spec, func)
-            self._note_unknown(handler)
-            self._handlers.append(handler)
-            self._by_name.clear()
-            self.version += 1
+            spec = make_spec(name, func, filters, method=False)
+            self._note_unknown(spec)
+            self._crisp.root.add(spec)
             return func
 
         return decorate
 
-    def handlers_for(self, name: str) -> tuple[BoundHandler, ...]:
-        """The handlers whose pattern covers ``name`` (filters not applied); cached."""
-        found = self._by_name.get(name)
+    def middleware(self, func: M) -> M:
+        """Add an outer middleware for every event (see :mod:`crisp_plugin.middleware`)."""
+        return self._crisp.root.middleware(func)
+
+    def inner_middleware(self, func: M) -> M:
+        """Add an inner middleware around every handler run."""
+        return self._crisp.root.inner_middleware(func)
+
+    def watch(self, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` whenever handlers or routers change (the runner re-reads
+        the RTM subscription)."""
+        self._crisp.root.watch(callback)
+
+    # ---------------------------------------------------------------------- plans
+
+    def plan(self, name: str) -> Plan:
+        """What runs for events named ``name`` (cached until a router changes)."""
+        runtime = self._crisp
+        if runtime.generation != GENERATION[0]:
+            runtime.plans.clear()
+            runtime.generation = GENERATION[0]
+        found = runtime.plans.get(name)
         if found is None:
-            found = tuple(h for h in self._handlers if h.spec.covers(name))
-            if len(self._by_name) < 4096:  # bounded: unknown names could be unbounded
-                self._by_name[name] = found
+            root = runtime.root
+            steps = self._steps(root, name, root.inner)
+            needs_flow = any(u.handler.filters.steps is not None for u in _flat(steps))
+            found = Plan(root.outer, steps, needs_flow)
+            if len(runtime.plans) < 4096:  # bounded: unknown names could be unbounded
+                runtime.plans[name] = found
         return found
+
+    def _steps(
+        self, router: Router, name: str, inner: tuple[InnerMiddleware, ...]
+    ) -> tuple[Unit | Group, ...]:
+        owner = "" if router is self._crisp.root else router.name
+        steps: list[Unit | Group] = [
+            Unit(self._bind(spec, owner), inner) for spec in router.specs if spec.covers(name)
+        ]
+        for child in router.routers:
+            sub = self._steps(child, name, inner + child.inner)
+            if not sub:
+                continue
+            if child.outer:
+                steps.append(Group(child.name, child.outer, sub))
+            else:
+                steps.extend(sub)
+        return tuple(steps)
+
+    def wants(self, name: str) -> bool:
+        """True when some handler is declared for events named ``name`` (for
+        ``message:updated``, also a ``picker:choice`` or ``field:answer`` one)."""
+        if not self.plan(name).empty:
+            return True
+        return name == "message:updated" and any(not self.plan(d).empty for d in DERIVED)
 
     def subscribed_events(self, tier: str | None = None) -> list[str]:
         """Event names to subscribe to for the handlers, in catalogue order.
 
         ``tier`` defaults to ``crisp.tier``. Exact names unknown to the catalogue are
-        included as written, after the known ones.
+        included as written, after the known ones; derived names subscribe to their
+        source (``picker:choice`` to ``message:updated``).
         """
         tier = tier or self.config.crisp.tier
         wanted: set[str] = set()
-        for handler in self._handlers:
-            wanted.update(expand(handler.spec.pattern, tier))
+        for spec in self._crisp.root.all_specs():
+            pattern = DERIVED.get(spec.pattern, spec.pattern)
+            wanted.update(expand(pattern, tier))
         known = [n for n in EVENTS if n in wanted]
         return known + sorted(n for n in wanted if not is_known(n))
 
@@ -210,8 +398,32 @@ class Plugin:
     async def on_error(self, event: Event, exc: BaseException) -> None:
         """Called with the event and the exception of every failed handler."""
 
+    if TYPE_CHECKING:
+        _crisp: _Runtime
 
-def load_plugin_class(path: str, *, search: list[str | Path] | None = None) -> type[Plugin]:
+
+def _flat(steps: tuple[Unit | Group, ...]) -> list[Unit]:
+    out: list[Unit] = []
+    for step in steps:
+        out.extend([step] if isinstance(step, Unit) else _flat(step.steps))
+    return out
+
+
+def _settings_model(cls: type) -> type[BaseModel] | None:
+    """The settings model a plugin class declares, if any."""
+    for base in cls.__dict__.get("__orig_bases__", ()):
+        origin = typing.get_origin(base)
+        if isinstance(origin, type) and issubclass(origin, Plugin):
+            args = typing.get_args(base)
+            if args and isinstance(args[0], type) and issubclass(args[0], BaseModel):
+                return args[0]
+    nested = cls.__dict__.get("Settings")
+    if isinstance(nested, type) and issubclass(nested, BaseModel):
+        return nested
+    return None
+
+
+def load_plugin_class(path: str, *, search: list[str | Path] | None = None) -> type[Plugin[Any]]:
     """Import ``"module:Class"`` and check it is a ``Plugin`` subclass.
 
     ``search`` directories (e.g. the folder of plugin.toml) are put on ``sys.path``

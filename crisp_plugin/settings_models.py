@@ -22,6 +22,7 @@ __all__ = [
     "MetricsSettings",
     "PluginSettings",
     "RtmSettings",
+    "RuntimeSettings",
     "SandboxSettings",
     "Settings",
     "StateSettings",
@@ -167,11 +168,22 @@ class DispatchSettings(_Section):
 
 
 class StateSettings(_Section):
-    """``[state]``: where ``self.state`` keeps per-conversation values."""
+    """``[state]``: where ``self.state`` keeps per-conversation values, and flows their
+    steps (``flow_ttl``: seconds a flow lives after its last change)."""
 
     backend: Literal["memory", "sqlite"] = "memory"
     path: str = "crisp_state.sqlite3"
     ttl: float | None = Field(default=None, gt=0)
+    flow_ttl: float | None = Field(default=86_400.0, gt=0)
+
+
+class RuntimeSettings(_Section):
+    """``[runtime]``: what ``run`` does to the process it owns (never when embedded).
+
+    ``gc_tuning``: freeze the start-up objects and enlarge the young generation while
+    the plugin runs (:mod:`crisp_plugin.gc_tuning`), for a flatter latency."""
+
+    gc_tuning: bool = True
 
 
 class LogSettings(_Section):
@@ -219,6 +231,7 @@ class Settings(_Section):
     log: LogSettings = Field(default_factory=LogSettings)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    runtime: RuntimeSettings = Field(default_factory=RuntimeSettings)
     settings: dict[str, Any] = Field(default_factory=dict)
 
     def secrets(self) -> list[str]:

@@ -3,7 +3,8 @@
 Kinds: ``received`` (parsed and accepted), ``handled`` (every matching handler
 succeeded), ``failed`` (a handler raised or timed out), ``timeouts``, ``duplicates``,
 ``echoes`` (the plugin's own messages), ``ignored`` (no handler for the name),
-``rejected`` (queue full or draining), ``malformed`` (payload refused).
+``dropped`` (an outer middleware did not pass it on), ``rejected`` (queue full or
+draining), ``malformed`` (payload refused).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ KINDS = (
     "duplicates",
     "echoes",
     "ignored",
+    "dropped",
     "rejected",
     "malformed",
 )
@@ -41,6 +43,7 @@ class DispatchStats:
     duplicates: dict[str, int]
     echoes: dict[str, int]
     ignored: dict[str, int]
+    dropped: dict[str, int]
     rejected: dict[str, int]
     malformed: dict[str, int]
 

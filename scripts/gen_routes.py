@@ -8,8 +8,8 @@ declaration of the API surface. This script turns it into:
 - ``generated.py``: one class per service (``WebsiteRoutes``, ``PluginRoutes``...) with
   one explicit ``async`` method per route, positional path parameters and keyword
   ``body`` / ``query``, so editors and mypy see every method without ``__getattr__``.
-  The website methods sit in ``FlatWebsiteRoutes``, which ``RestClient`` also inherits
-  (flat access), minus the few whose names typed short forms take (``SHADOWED``).
+  The raw routes live only in these namespaces (``rest.website.<method>``): a typed
+  short form on ``RestClient`` never hides a raw route of the same name.
 
 Run ``python scripts/gen_routes.py`` after changing routes.tsv; ``--check`` exits 1 when
 the committed files are stale (used by the tests).
@@ -30,9 +30,6 @@ TSV = REST / "routes.tsv"
 
 BODYLESS = {"GET", "HEAD"}
 INT_PARAMS = {"page_number", "fingerprint"}
-# Website routes whose flat name on RestClient is taken by a typed short form; they stay
-# reachable as rest.website.<name>.
-SHADOWED = {"get_connect_endpoints", "get_conversation", "list_conversations"}
 
 
 def snake(name: str) -> str:
@@ -164,7 +161,7 @@ def build() -> tuple[str, str]:
         "from crisp_plugin.rest.core import Body, Query, RestCore",
         "",
         "__all__ = [",
-        *[f'    "{name}",' for name in sorted(["FlatWebsiteRoutes", *class_names])],
+        *[f'    "{name}",' for name in sorted(class_names)],
         "]",
         "",
         "",
@@ -179,21 +176,8 @@ def build() -> tuple[str, str]:
     ]
     for svc in sorted(services):
         rows = services[svc]
-        if svc == "website":
-            flat = [r for r in rows if r["_name"] not in SHADOWED]
-            gen += ["", "", "class FlatWebsiteRoutes(_Group):"]
-            gen.append(
-                '    """The website routes also reachable flat on ``RestClient`` '
-                '(``rest.<method>``)."""'
-            )
-            for row in flat:
-                gen += method(row)
-            gen += ["", "", "class WebsiteRoutes(FlatWebsiteRoutes):"]
-            gen.append('    """The ``website`` service: ``rest.website.<method>(...)``."""')
-            rows = [r for r in rows if r["_name"] in SHADOWED]
-        else:
-            gen += ["", "", f"class {svc.capitalize()}Routes(_Group):"]
-            gen.append(f'    """The ``{svc}`` service: ``rest.{svc}.<method>(...)``."""')
+        gen += ["", "", f"class {svc.capitalize()}Routes(_Group):"]
+        gen.append(f'    """The ``{svc}`` service: ``rest.{svc}.<method>(...)``."""')
         for row in rows:
             gen += method(row)
     gen.append("")

@@ -19,10 +19,11 @@ import gc
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 from bench.payloads import WEBSITE_ID, message_send, session_id
+from crisp_plugin import gc_tuning
 from crisp_plugin.config import Settings
+from crisp_plugin.dispatch import Dispatcher
 from crisp_plugin.runner import Runner
 
 
@@ -33,15 +34,13 @@ def rss_mb() -> float:
     raise RuntimeError("no VmRSS in /proc/self/status")
 
 
-def dispatcher_of(runner: Runner) -> Any:
-    for name in ("dispatcher", "_dispatcher"):
-        d = getattr(runner, name, None)
-        if d is not None:
-            return d
-    raise RuntimeError("the runner exposes no dispatcher")
+def dispatcher_of(runner: Runner) -> Dispatcher:
+    if runner.dispatcher is None:
+        raise RuntimeError("the runner is not running")
+    return runner.dispatcher
 
 
-async def feed_all(d: Any, count: int, start: int, batch: int = 100) -> None:
+async def feed_all(d: Dispatcher, count: int, start: int, batch: int = 100) -> None:
     for i in range(start, start + count):
         data = message_send(WEBSITE_ID, session_id(i), 10**12 + i, "hello there")
         while not d.feed("message:send", data, "webhook"):
@@ -53,6 +52,8 @@ async def feed_all(d: Any, count: int, start: int, batch: int = 100) -> None:
 async def main(settings: Settings, count: int, settle: float) -> None:
     runner = Runner(settings)
     await runner.start()
+    if settings.runtime.gc_tuning:
+        gc_tuning.tune()  # as `run` does for the process it owns
     d = dispatcher_of(runner)
     await asyncio.sleep(0.5)
     gc.collect()

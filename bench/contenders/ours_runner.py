@@ -1,4 +1,5 @@
-"""Runs one of our plugins with the framework's Runner, the way ``crisp_plugin run`` does.
+"""Runs one of our plugins with the framework's Runner, the way ``crisp_plugin run`` does
+(the Runner, then the garbage-collector tuning ``run`` applies to the process it owns).
 
     python -m bench.contenders.ours_runner SETTINGS_JSON [EXPECT]
 
@@ -19,6 +20,7 @@ import time
 from pathlib import Path
 
 from bench.contenders.bots import Counter
+from crisp_plugin import gc_tuning
 from crisp_plugin.config import Settings
 from crisp_plugin.log import configure_logging
 from crisp_plugin.runner import Runner
@@ -31,6 +33,8 @@ async def main(settings: Settings, expect: int | None) -> None:
         Counter.reached = asyncio.Event()
     runner = Runner(settings)
     await runner.start()
+    if settings.runtime.gc_tuning:
+        gc_tuning.tune()
     if runner.rtm is not None:
         await asyncio.wait_for(runner.rtm.wait_ready(), 10.0)
     hook_url = runner.webhooks.url if runner.webhooks is not None else None

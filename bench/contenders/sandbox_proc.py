@@ -37,6 +37,7 @@ import time
 from typing import Any
 
 from bench.payloads import IDENTIFIER, KEY, SECRET, WEBSITE_ID
+from crisp_plugin import gc_tuning
 from crisp_plugin.sandbox import Sandbox
 from crisp_plugin.sandbox.actions import post_message
 
@@ -182,6 +183,7 @@ async def main() -> None:
         websites=[WEBSITE_ID],
     )
     async with sb:
+        gc_tuning.tune()  # this process is the sandbox's: tuned as `run` tunes its own
         visitor = Visitor(sb)
         say(
             {

@@ -1,15 +1,29 @@
-"""The base of every event model: name, raw payload, conversation ids.
+"""The base of every event model: name, raw payload, conversation ids, actions.
 
 Every event keeps the payload it was parsed from (``.raw``, the same dict, not a copy)
 and its Crisp name (``.name``). Fields Crisp adds that the model does not know are kept
 (``extra="allow"``) and read as attributes or through ``.raw``.
+
+A conversation event (:class:`SessionEvent`: every event with a ``session_id``) acts on
+its conversation while a plugin handles it: ``await event.reply("Hi")``,
+``reply_picker``, ``reply_field``, ``note``, ``typing``, ``resolve``, ``assign``,
+``set_meta``, and reads ``event.flow`` (the conversation's step and data,
+:mod:`crisp_plugin.flows`). The REST client, website and session are
+the plugin's and the event's: nothing to repeat.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
+
+from crisp_plugin.events.binding import ChoiceSpec, EventBinding, Unbound
+
+if TYPE_CHECKING:
+    from crisp_plugin.flows import Flow
+    from crisp_plugin.rest.models import SentMessage
 
 __all__ = ["Event", "GenericEvent", "SessionEvent", "WebsiteEvent"]
 
@@ -50,6 +64,15 @@ class Event(BaseModel):
         object.__setattr__(self, "_crisp_name", name)
         object.__setattr__(self, "_crisp_raw", raw)
 
+    def bind(self, binding: EventBinding) -> None:
+        """Attach the plugin's actions (the dispatcher does it before handlers run)."""
+        self.__dict__["_crisp_binding"] = binding
+
+    @property
+    def recovered(self) -> bool:
+        """True when the event was not pushed live but recovered after a gap."""
+        return bool(self.__dict__.get("_crisp_recovered", False))
+
     @property
     def text(self) -> str | None:
         """Text content, for message events carrying text; ``None`` otherwise."""
@@ -80,7 +103,113 @@ class WebsiteEvent(Event):
 
 
 class SessionEvent(WebsiteEvent):
-    """An event of one conversation: ``website_id``, ``session_id``, ``inbox_id``."""
+    """An event of one conversation: ``website_id``, ``session_id``, ``inbox_id``, and
+    the actions on that conversation (see the module docstring)."""
 
     session_id: str
     inbox_id: str | None = None
+
+    def _binding(self) -> EventBinding:
+        binding: EventBinding | None = self.__dict__.get("_crisp_binding")
+        if binding is None:
+            raise Unbound(
+                f"{self.name} is not being handled by a running plugin: its actions "
+                "(reply, note, flow...) work inside handlers"
+            )
+        return binding
+
+    async def reply(self, text: str, *, fields: Mapping[str, Any] | None = None) -> SentMessage:
+        """Answer in the conversation as the plugin (a ``text`` message, ``from:
+        operator``, ``origin`` the plugin URN). ``fields`` adds body fields
+        (``user``, ``mentions``...). Its echo is dropped as the plugin's own."""
+        return await self._binding().send(self, text, type="text", fields=fields)
+
+    async def reply_picker(
+        self,
+        text: str,
+        choices: Sequence[ChoiceSpec],
+        *,
+        id: str = "picker",
+        required: bool | None = None,
+    ) -> SentMessage:
+        """Buttons: ``choices`` are ``(value, label)`` pairs (or choice objects). The
+        visitor's pick arrives as ``picker:choice`` with this ``id``."""
+        return await self._binding().picker(self, text, choices, id=id, required=required)
+
+    async def reply_field(
+        self,
+        text: str,
+        *,
+        id: str,
+        explain: str = "",
+        value: str | None = None,
+        required: bool | None = None,
+    ) -> SentMessage:
+        """An input box (``explain`` is its placeholder). The answer arrives as
+        ``field:answer`` with this ``id``."""
+        content: dict[str, Any] = {"id": id, "text": text, "explain": explain}
+        if value is not None:
+            content["value"] = value
+        if required is not None:
+            content["required"] = required
+        return await self._binding().send(self, content, type="field")
+
+    async def reply_file(self, url: str, *, name: str, mime_type: str) -> SentMessage:
+        """A file already hosted at ``url``."""
+        content = {"name": name, "url": url, "type": mime_type}
+        return await self._binding().send(self, content, type="file")
+
+    async def note(self, text: str, *, mentions: Sequence[str] | None = None) -> SentMessage:
+        """A private note, seen by operators only (``mentions``: user ids to notify)."""
+        fields = {"mentions": list(mentions)} if mentions is not None else None
+        return await self._binding().send(self, text, type="note", fields=fields)
+
+    async def typing(self, on: bool = True, *, excerpt: str | None = None) -> None:
+        """Show (or with ``False`` hide) the plugin's "is typing" indicator."""
+        await self._binding().typing(self, on, excerpt)
+
+    async def resolve(self) -> None:
+        """Mark the conversation resolved."""
+        await self._binding().set_state(self, "resolved")
+
+    async def set_state(self, state: Literal["pending", "unresolved", "resolved"]) -> None:
+        """Set the conversation's state."""
+        await self._binding().set_state(self, state)
+
+    async def assign(self, user_id: str | None, *, silent: bool = False) -> None:
+        """Assign the conversation to an operator (``None`` unassigns)."""
+        await self._binding().assign(self, user_id, silent)
+
+    async def set_meta(
+        self,
+        *,
+        email: str | None = None,
+        nickname: str | None = None,
+        phone: str | None = None,
+        subject: str | None = None,
+        segments: Sequence[str] | None = None,
+        data: Mapping[str, str | int | float | bool] | None = None,
+        **extra: Any,
+    ) -> None:
+        """Merge metas into the conversation (``data`` is the custom data object)."""
+        meta: dict[str, Any] = {
+            k: v
+            for k, v in (
+                ("email", email),
+                ("nickname", nickname),
+                ("phone", phone),
+                ("subject", subject),
+            )
+            if v is not None
+        }
+        if segments is not None:
+            meta["segments"] = list(segments)
+        if data is not None:
+            meta["data"] = dict(data)
+        meta.update(extra)
+        await self._binding().set_meta(self, meta)
+
+    @property
+    def flow(self) -> Flow:
+        """The conversation's flow: its current step and data (:mod:`crisp_plugin.flows`)."""
+        return self._binding().flow(self)

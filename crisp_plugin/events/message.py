@@ -3,15 +3,22 @@
 ``message:send`` is a message *from the visitor*; ``message:received`` one *from an
 operator* (including the plugin's own replies, which the dispatcher drops as echoes).
 ``content`` is a string for ``text`` and ``note`` messages and an object for the other
-types (picker, field, file...); it is kept as Crisp sent it.
+types (picker, field, file...); it is kept as Crisp sent it, and read typed through
+``event.picker``, ``event.field``, ``event.file`` (:mod:`crisp_plugin.content`).
+
+``message:updated`` carries the changed content: a picker with the visitor's choice
+``selected``, a field with its ``value`` filled in, or an edited text. The dispatcher
+also hands those first two to handlers of ``picker:choice`` and ``field:answer``
+(:mod:`crisp_plugin.events.derived`).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field, ValidationError
 
+from crisp_plugin.content import FieldContent, FileContent, MessageUser, PickerContent
 from crisp_plugin.events.base import SessionEvent
 
 __all__ = [
@@ -36,18 +43,49 @@ __all__ = [
 TEXT_TYPES = frozenset({"text", "note"})
 
 
-class MessageUser(BaseModel):
-    """The author of a message as Crisp describes it (fields vary; extras kept)."""
-
-    model_config = ConfigDict(extra="allow")
-
-    user_id: str | None = None
-    nickname: str | None = None
-    avatar: str | None = None
-    type: str | None = None
+M = TypeVar("M", bound=BaseModel)
 
 
-class MessageEvent(SessionEvent):
+def typed_content(content: Any, model: type[M], required: str) -> M | None:
+    """``content`` as ``model`` when it is an object with the ``required`` key and fits;
+    ``None`` otherwise (another type of message, or a malformed one)."""
+    if not isinstance(content, dict) or required not in content:
+        return None
+    try:
+        return model.model_validate(content)
+    except ValidationError:
+        return None
+
+
+class _TypedContent:
+    """``picker`` / ``field`` / ``file`` views of a message event's ``content``."""
+
+    content: Any
+    type: str | None
+
+    @property
+    def picker(self) -> PickerContent | None:
+        """The content as a picker (``None`` for other messages)."""
+        if self.type not in (None, "picker"):
+            return None
+        return typed_content(self.content, PickerContent, "choices")
+
+    @property
+    def field(self) -> FieldContent | None:
+        """The content as a field (``None`` for other messages)."""
+        if self.type not in (None, "field") or self.picker is not None:
+            return None
+        return typed_content(self.content, FieldContent, "id")
+
+    @property
+    def file(self) -> FileContent | None:
+        """The content as a file (``None`` for other messages)."""
+        if self.type != "file":
+            return None
+        return typed_content(self.content, FileContent, "url")
+
+
+class MessageEvent(_TypedContent, SessionEvent):
     """A message sent in a conversation (``message:send`` and ``message:received``)."""
 
     type: str
@@ -78,7 +116,7 @@ class MessageReceived(MessageEvent):
     """``message:received``: an operator (or a plugin, or this plugin) wrote a message."""
 
 
-class MessageUpdated(SessionEvent):
+class MessageUpdated(_TypedContent, SessionEvent):
     """``message:updated``: a message changed (picker choice, field answer, edit)."""
 
     fingerprint: int

@@ -12,7 +12,7 @@ async with RestClient(identifier, key, urn="urn:acme:bot:1") as rest:
 from __future__ import annotations
 
 from crisp_plugin.rest.client import ConversationStateName, RestClient
-from crisp_plugin.rest.core import Body, Query, RestCore, SendListener, Tier
+from crisp_plugin.rest.core import Body, Query, RestCore, Tier
 from crisp_plugin.rest.limits import DailyQuota, TokenBucket
 from crisp_plugin.rest.models import (
     ConnectAccount,
@@ -52,7 +52,6 @@ __all__ = [
     "RestCore",
     "RetryPolicy",
     "Route",
-    "SendListener",
     "SentMessage",
     "SocketEndpoint",
     "SubscriptionSettings",

@@ -4,20 +4,18 @@ Three levels, pick the one that fits:
 
 1. Short forms on the client, typed, returning pydantic models (``send_message``,
    ``get_conversation``, ``list_conversations``, ``get_settings``...).
-2. Every one of the 229 routes, grouped like the official clients:
-   ``rest.website.send_message_in_conversation(website_id, session_id, body)``,
-   ``rest.plugin.get_connect_account()``, ``rest.plan...``, ``rest.bucket...``,
-   ``rest.media...`` (generated from routes.tsv; they return plain JSON data). The
-   website routes, nearly all a plugin uses, are also flat on the client
-   (``rest.update_conversation_metas(...)``), except the three whose names the typed
-   short forms take (``get_conversation``, ``list_conversations``,
-   ``get_connect_endpoints``: use ``rest.website.<name>`` for the raw form).
+2. Every one of the 229 routes, grouped like the official clients, in their own
+   namespaces: ``rest.website.send_message_in_conversation(website_id, session_id,
+   body)``, ``rest.plugin.get_connect_account()``, ``rest.plan...``, ``rest.bucket...``,
+   ``rest.media...`` (generated from routes.tsv; they return plain JSON data). A short
+   form on the client never hides a raw route: ``rest.get_conversation`` is the typed
+   one, ``rest.website.get_conversation`` the raw one.
 3. ``rest.request(method, path, body=..., query=...)`` for anything else.
 
 A bot replies with ``from: "operator"`` and an ``origin`` set to the plugin URN (given
 as ``urn=``), so the dispatcher can recognise its own messages when Crisp echoes them
-back as ``message:received``; listeners added with ``add_send_listener`` also learn the
-fingerprint of every message sent.
+back as ``message:received``; observers (``message_sent``) also learn the fingerprint
+of every message sent.
 """
 
 from __future__ import annotations
@@ -25,10 +23,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
+from crisp_plugin.observer import Observer
 from crisp_plugin.rest.core import RestCore, Tier, quote_segment
 from crisp_plugin.rest.generated import (
     BucketRoutes,
-    FlatWebsiteRoutes,
     MediaRoutes,
     PlanRoutes,
     PluginRoutes,
@@ -60,7 +58,7 @@ def _conv(website_id: str, session_id: str) -> str:
     return f"/v1/website/{quote_segment(website_id)}/conversation/{quote_segment(session_id)}"
 
 
-class RestClient(RestCore, FlatWebsiteRoutes):
+class RestClient(RestCore):
     """Async client of Crisp's REST API v1.
 
     >>> async with RestClient(identifier, key, urn="urn:acme:faq-bot:1") as rest:
@@ -89,6 +87,7 @@ class RestClient(RestCore, FlatWebsiteRoutes):
         quota_warn_ratio: float = 0.8,
         allow_insecure_http: bool = False,
         pool_size: int = 100,
+        observers: Sequence[Observer] = (),
     ) -> None:
         super().__init__(
             identifier,
@@ -104,8 +103,8 @@ class RestClient(RestCore, FlatWebsiteRoutes):
             quota_warn_ratio=quota_warn_ratio,
             allow_insecure_http=allow_insecure_http,
             pool_size=pool_size,
+            observers=observers,
         )
-        self._c = self  # the flat website routes call through this client
         self.urn = urn
         self.plugin_id = plugin_id
         self.website = WebsiteRoutes(self)
@@ -115,7 +114,7 @@ class RestClient(RestCore, FlatWebsiteRoutes):
         self.media = MediaRoutes(self)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> RestClient:
+    def from_settings(cls, settings: Settings, observers: Sequence[Observer] = ()) -> RestClient:
         """A client configured from a loaded ``plugin.toml`` (``[crisp]`` and ``[plugin]``)."""
         crisp = settings.crisp
         return cls(
@@ -130,6 +129,7 @@ class RestClient(RestCore, FlatWebsiteRoutes):
             rate_limit=crisp.rate_limit,
             daily_quota=crisp.daily_quota,
             allow_insecure_http=crisp.allow_insecure_http,
+            observers=observers,
         )
 
     @property

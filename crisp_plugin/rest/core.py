@@ -12,9 +12,10 @@ that are objects or lists sent as JSON text, booleans as ``1`` / ``0``.
 Errors become typed exceptions from :mod:`crisp_plugin.errors` carrying status, reason,
 message, method and path; the token key never appears in reprs, logs or messages.
 
-Response listeners (``add_response_listener``, metrics) hear of every HTTP attempt,
-retries included: ``(method, status, seconds)``, with ``status`` ``None`` when no
-answer came (timeout, connection refused or reset).
+Observers (:class:`crisp_plugin.observer.Observer`, given as ``observers=`` or with
+``add_observer``) hear of every HTTP attempt, retries included (``rest_answered(method,
+status, seconds)``, ``status`` ``None`` when no answer came), and of every message sent
+(``message_sent``: the dispatcher drops its echo).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import asyncio
 import base64
 import json
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Literal, Self
 from urllib.parse import quote, urlsplit
@@ -42,17 +43,16 @@ from crisp_plugin.errors import (
     error_for,
 )
 from crisp_plugin.log import register_credentials
+from crisp_plugin.observer import Observer
 from crisp_plugin.rest.limits import DailyQuota, TokenBucket
 from crisp_plugin.rest.retry import IDEMPOTENT_METHODS, RetryPolicy, parse_retry_after
+from crisp_plugin.version import __version__
 
-__all__ = ["Body", "Query", "ResponseListener", "RestCore", "SendListener", "Tier"]
+__all__ = ["Body", "Query", "RestCore", "Tier"]
 
 Tier = Literal["plugin", "website", "user"]
 Body = Mapping[str, Any] | list[Any] | None
 Query = Mapping[str, Any]
-SendListener = Callable[[str, str, int], None]
-# (HTTP method, status or None when no answer came, seconds the attempt took)
-ResponseListener = Callable[[str, int | None, float], None]
 
 _log = structlog.get_logger("crisp_plugin.rest")
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
@@ -89,9 +89,7 @@ def encode_query(query: Query) -> str:
 
 
 def _user_agent() -> str:
-    import crisp_plugin  # the package is fully imported by the time a client is built
-
-    return f"crisp-plugin/{crisp_plugin.__version__} (python)"
+    return f"crisp-plugin/{__version__} (python)"
 
 
 class RestCore:
@@ -113,6 +111,7 @@ class RestCore:
         quota_warn_ratio: float = 0.8,
         allow_insecure_http: bool = False,
         pool_size: int = 100,
+        observers: Sequence[Observer] = (),
     ) -> None:
         if not identifier or not key:
             raise ConfigError(["crisp.identifier and crisp.key are both required"])
@@ -150,8 +149,7 @@ class RestCore:
         self._json_headers = {**self._headers, "Content-Type": "application/json"}
         self._session: aiohttp.ClientSession | None = None
         self._timeout = aiohttp.ClientTimeout(total=timeout)
-        self._send_listeners: list[SendListener] = []
-        self._response_listeners: list[ResponseListener] = []
+        self._observers: tuple[Observer, ...] = tuple(observers)
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -203,47 +201,36 @@ class RestCore:
     def closed(self) -> bool:
         return self._session is None or self._session.closed
 
-    # -- send listeners ----------------------------------------------------------
+    # -- observers -------------------------------------------------------------------
 
-    def add_send_listener(self, callback: SendListener) -> None:
-        """Call ``callback(website_id, session_id, fingerprint)`` after each message sent."""
-        self._send_listeners.append(callback)
+    def add_observer(self, observer: Observer) -> None:
+        """Report every HTTP attempt and every message sent to ``observer``."""
+        if observer not in self._observers:
+            self._observers = (*self._observers, observer)
 
-    def remove_send_listener(self, callback: SendListener) -> None:
-        if callback in self._send_listeners:
-            self._send_listeners.remove(callback)
+    def remove_observer(self, observer: Observer) -> None:
+        """Stop reporting to ``observer``."""
+        self._observers = tuple(o for o in self._observers if o is not observer)
 
     def _notify_sent(self, website_id: str, session_id: str, data: Any) -> None:
-        if not self._send_listeners or not isinstance(data, dict):
+        if not self._observers or not isinstance(data, dict):
             return
         fingerprint = data.get("fingerprint")
         if not isinstance(fingerprint, int):
             return
-        for callback in tuple(self._send_listeners):
+        for observer in self._observers:
             try:
-                callback(website_id, session_id, fingerprint)
+                observer.message_sent(website_id, session_id, fingerprint)
             except Exception:
-                _log.exception("rest.send_listener_failed", website_id=website_id)
-
-    # -- response listeners --------------------------------------------------------
-
-    def add_response_listener(self, callback: ResponseListener) -> None:
-        """Call ``callback(method, status, seconds)`` after every HTTP attempt (retries
-        included); ``status`` is ``None`` when no answer came. Exceptions it raises are
-        logged and ignored."""
-        self._response_listeners.append(callback)
-
-    def remove_response_listener(self, callback: ResponseListener) -> None:
-        if callback in self._response_listeners:
-            self._response_listeners.remove(callback)
+                _log.exception("rest.observer_failed", website_id=website_id)
 
     def _notify_response(self, method: str, status: int | None, started: float) -> None:
         seconds = time.perf_counter() - started
-        for callback in tuple(self._response_listeners):
+        for observer in self._observers:
             try:
-                callback(method, status, seconds)
+                observer.rest_answered(method, status, seconds)
             except Exception:
-                _log.exception("rest.response_listener_failed", method=method, status=status)
+                _log.exception("rest.observer_failed", method=method, status=status)
 
     # -- requests ------------------------------------------------------------------
 
@@ -302,7 +289,7 @@ class RestCore:
             retry_header: str | None = None
             limited = False
             error: Exception
-            listening = bool(self._response_listeners)
+            listening = bool(self._observers)
             started = time.perf_counter() if listening else 0.0
             try:
                 try:

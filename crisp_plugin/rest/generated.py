@@ -15,7 +15,6 @@ from crisp_plugin.rest.core import Body, Query, RestCore
 
 __all__ = [
     "BucketRoutes",
-    "FlatWebsiteRoutes",
     "MediaRoutes",
     "PlanRoutes",
     "PluginRoutes",
@@ -486,8 +485,8 @@ class PluginRoutes(_Group):
         )
 
 
-class FlatWebsiteRoutes(_Group):
-    """The website routes also reachable flat on ``RestClient`` (``rest.<method>``)."""
+class WebsiteRoutes(_Group):
+    """The ``website`` service: ``rest.website.<method>(...)``."""
 
     async def generate_analytics(
         self,
@@ -1245,6 +1244,42 @@ class FlatWebsiteRoutes(_Group):
             query,
         )
 
+    async def get_connect_endpoints(
+        self,
+        website_id: str,
+        *,
+        query: Query | None = None,
+    ) -> Any:
+        """GET /v1/website/{website_id}/connect/endpoints
+
+        Node client: ``WebsiteConnect.getConnectEndpoints``.
+        """
+        return await self._c.call(
+            "GET", "/v1/website/{}/connect/endpoints", (website_id,), None, query
+        )
+
+    async def list_conversations(
+        self,
+        website_id: str,
+        page_number: int = 1,
+        *,
+        query: Query | None = None,
+    ) -> Any:
+        """GET /v1/website/{website_id}/conversations/{page_number}
+
+        Node client: ``WebsiteConversation.listConversations``.
+        """
+        return await self._c.call(
+            "GET",
+            "/v1/website/{}/conversations/{}",
+            (
+                website_id,
+                page_number,
+            ),
+            None,
+            query,
+        )
+
     async def list_suggested_conversation_segments(
         self,
         website_id: str,
@@ -1412,6 +1447,28 @@ class FlatWebsiteRoutes(_Group):
         """
         return await self._c.call(
             "HEAD",
+            "/v1/website/{}/conversation/{}",
+            (
+                website_id,
+                session_id,
+            ),
+            None,
+            query,
+        )
+
+    async def get_conversation(
+        self,
+        website_id: str,
+        session_id: str,
+        *,
+        query: Query | None = None,
+    ) -> Any:
+        """GET /v1/website/{website_id}/conversation/{session_id}
+
+        Node client: ``WebsiteConversation.getConversation``.
+        """
+        return await self._c.call(
+            "GET",
             "/v1/website/{}/conversation/{}",
             (
                 website_id,
@@ -4522,67 +4579,5 @@ class FlatWebsiteRoutes(_Group):
                 rule,
             ),
             body,
-            query,
-        )
-
-
-class WebsiteRoutes(FlatWebsiteRoutes):
-    """The ``website`` service: ``rest.website.<method>(...)``."""
-
-    async def get_connect_endpoints(
-        self,
-        website_id: str,
-        *,
-        query: Query | None = None,
-    ) -> Any:
-        """GET /v1/website/{website_id}/connect/endpoints
-
-        Node client: ``WebsiteConnect.getConnectEndpoints``.
-        """
-        return await self._c.call(
-            "GET", "/v1/website/{}/connect/endpoints", (website_id,), None, query
-        )
-
-    async def list_conversations(
-        self,
-        website_id: str,
-        page_number: int = 1,
-        *,
-        query: Query | None = None,
-    ) -> Any:
-        """GET /v1/website/{website_id}/conversations/{page_number}
-
-        Node client: ``WebsiteConversation.listConversations``.
-        """
-        return await self._c.call(
-            "GET",
-            "/v1/website/{}/conversations/{}",
-            (
-                website_id,
-                page_number,
-            ),
-            None,
-            query,
-        )
-
-    async def get_conversation(
-        self,
-        website_id: str,
-        session_id: str,
-        *,
-        query: Query | None = None,
-    ) -> Any:
-        """GET /v1/website/{website_id}/conversation/{session_id}
-
-        Node client: ``WebsiteConversation.getConversation``.
-        """
-        return await self._c.call(
-            "GET",
-            "/v1/website/{}/conversation/{}",
-            (
-                website_id,
-                session_id,
-            ),
-            None,
             query,
         )

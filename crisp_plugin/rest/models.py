@@ -11,6 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from crisp_plugin.content import MessageUser
+
 __all__ = [
     "ConnectAccount",
     "ConnectEndpoints",
@@ -42,15 +44,6 @@ class CreatedConversation(_Model):
     """Answer to creating a conversation."""
 
     session_id: str
-
-
-class MessageUser(_Model):
-    """Who a message is attributed to."""
-
-    type: str | None = None
-    user_id: str | None = None
-    nickname: str | None = None
-    avatar: str | None = None
 
 
 class Message(_Model):

@@ -31,8 +31,6 @@ from typing import Any
 
 from aiohttp import web
 
-from crisp_plugin import gc_tuning
-
 from .bus import EventBus
 from .control import add_control_routes
 from .control_client import SandboxControl
@@ -183,7 +181,6 @@ class Sandbox:
             await self.hooks.stop()
             raise
         self._runner = runner
-        gc_tuning.tune()  # it keeps every message: full collections would walk them all
         server = site._server
         if self.port == 0 and server is not None:
             sockets = getattr(server, "sockets", None) or []
@@ -215,7 +212,6 @@ class Sandbox:
         await self.hooks.stop()
         await self._runner.cleanup()
         self._runner = None
-        gc_tuning.restore()
 
     async def __aenter__(self) -> Sandbox:
         await self.start()

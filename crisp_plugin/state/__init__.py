@@ -2,18 +2,19 @@
 
 ``create_state(settings.state)`` builds the backend plugin.toml names. Both backends
 implement ``StateStore``; a Redis backend joins by implementing the same five methods.
+``store.for_event(event)`` is a ``ScopedState``: the store seen from one conversation.
 """
 
 from __future__ import annotations
 
 from crisp_plugin.config import StateSettings
-from crisp_plugin.state.base import ConversationState, StateStore, conversation_scope
+from crisp_plugin.state.base import ScopedState, StateStore, conversation_scope
 from crisp_plugin.state.memory import MemoryState
 from crisp_plugin.state.sqlite import SqliteState
 
 __all__ = [
-    "ConversationState",
     "MemoryState",
+    "ScopedState",
     "SqliteState",
     "StateStore",
     "conversation_scope",

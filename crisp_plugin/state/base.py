@@ -23,7 +23,7 @@ from typing import Any
 
 from crisp_plugin.events.base import Event
 
-__all__ = ["ConversationState", "StateStore", "conversation_scope", "encode"]
+__all__ = ["ScopedState", "StateStore", "conversation_scope", "encode"]
 
 
 def conversation_scope(website_id: str, session_id: str) -> str:
@@ -72,18 +72,18 @@ class StateStore(ABC):
         """Release resources (connections, files). Idempotent."""
         return None
 
-    def conversation(self, website_id: str, session_id: str) -> ConversationState:
+    def conversation(self, website_id: str, session_id: str) -> ScopedState:
         """A view of the store scoped to one conversation."""
-        return ConversationState(self, conversation_scope(website_id, session_id))
+        return ScopedState(self, conversation_scope(website_id, session_id))
 
-    def for_event(self, event: Event) -> ConversationState:
+    def for_event(self, event: Event) -> ScopedState:
         """The conversation view of an event; ``ValueError`` if it has no session."""
         if not event.website_id or not event.session_id:
             raise ValueError(f"{event.name} does not belong to a conversation")
         return self.conversation(event.website_id, event.session_id)
 
 
-class ConversationState:
+class ScopedState:
     """``StateStore`` methods bound to one scope (one conversation)."""
 
     __slots__ = ("scope", "store")

@@ -180,7 +180,7 @@ class WebhookServer:
     def make_app(self) -> web.Application:
         """The aiohttp application: the hook route and any extra routes."""
         app = web.Application(client_max_size=self._body_limit)
-        app.router.add_post(self.path, self._handle)
+        app.router.add_post(self.path, self.handle)
         if self._extra_routes is not None:
             self._extra_routes(app)
         return app
@@ -362,7 +362,9 @@ class WebhookServer:
             status=status, body=body, content_type=_JSON, headers=dict(headers) or None
         )
 
-    async def _handle(self, request: web.Request) -> web.Response:
+    async def handle(self, request: web.Request) -> web.Response:
+        """The aiohttp handler of the hook route (mount it in an application of your
+        own to serve hooks without this server's socket)."""
         length = request.content_length
         if length is not None and length > self._body_limit:
             return self._respond(_too_large(self._body_limit))

@@ -21,6 +21,7 @@ from playwright.async_api import Browser, Page, async_playwright, expect
 
 from crisp_plugin import Plugin, on
 from crisp_plugin.config import settings_from_dict
+from crisp_plugin.embedded_sandbox import embedded_sandbox, with_sandbox
 from crisp_plugin.events import MessageSend, MessageUpdated, SessionSetState
 from crisp_plugin.runner import Runner
 
@@ -171,12 +172,12 @@ async def test_typing_fields_and_pickers_show_live_and_answer_back(browser: Brow
             "events": {"transport": "rtm"},
         }
     )
-    runner = Runner(settings, plugin_class=PageBot)
-    await runner.start()
-    try:
-        assert runner.sandbox is not None
+    async with (
+        embedded_sandbox(settings, print) as sandbox,
+        Runner(with_sandbox(settings, sandbox), plugin_class=PageBot),
+    ):
         page = await browser.new_page()
-        await page.goto(runner.sandbox.url + "/")
+        await page.goto(sandbox.url + "/")
         await expect(page.locator("body[data-ready=true]")).to_be_attached(timeout=10_000)
         last_reply = page.locator(".message.operator .text").last
 
@@ -200,5 +201,3 @@ async def test_typing_fields_and_pickers_show_live_and_answer_back(browser: Brow
         await choice.click()
         await expect(last_reply).to_have_text("Thanks: Great", timeout=5_000)
         await expect(choice).to_have_class(re.compile(r"\bselected\b"))
-    finally:
-        await runner.stop()

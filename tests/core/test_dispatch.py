@@ -12,8 +12,10 @@ import pytest
 from core_helpers import message
 from structlog.testing import capture_logs
 
-from crisp_plugin import Dispatcher, EventError, Plugin, Settings, on
+from crisp_plugin import EventError, Plugin, Settings, on
+from crisp_plugin.dispatch import Dispatcher
 from crisp_plugin.events import Event, GenericEvent, MessageSend
+from crisp_plugin.observer import Observer
 from crisp_plugin.rest import RestClient
 from crisp_plugin.sandbox import Sandbox
 
@@ -134,7 +136,7 @@ async def test_concurrency_is_bounded_and_nothing_lingers_afterwards() -> None:
     # Bounded memory: no queue, no worker, dedupe keys capped.
     assert dispatcher.active_conversations == 0 and dispatcher.in_flight == 0
     assert len(dispatcher._workers) == 0
-    assert len(dispatcher._dedupe) <= 500
+    assert len(dispatcher.dedupe._dedupe) <= 500
 
 
 async def test_a_redelivered_message_inside_the_ttl_runs_once() -> None:
@@ -204,7 +206,7 @@ async def test_the_plugins_own_messages_are_dropped_as_echoes() -> None:
     plugin = Bot()
     dispatcher = Dispatcher(plugin)
     dispatcher.feed("message:received", message("s", 1, origin="urn:test:bot:1"))
-    dispatcher.note_sent("website_1", "s", 2)  # what the REST client reports on send
+    dispatcher.dedupe.message_sent("website_1", "s", 2)  # the REST client reports sends
     dispatcher.feed("message:received", message("s", 2, origin="chat"))
     dispatcher.feed("message:received", message("s", 3, origin="chat"))  # a human
     await dispatcher.wait_idle()
@@ -449,6 +451,7 @@ async def test_messages_the_rest_client_sent_come_back_as_echoes_and_are_dropped
         ) as rest:
             plugin = Bot(settings(), rest=rest)
             dispatcher = Dispatcher(plugin)
+            rest.add_observer(dispatcher.dedupe)  # as the runner does
             sent = await rest.send_message(website, session, "Hi from the bot")
             echo = message(session, sent.fingerprint, "Hi from the bot", website=website)
             human = message(session, sent.fingerprint + 1, "Hi from a human", website=website)
@@ -459,17 +462,28 @@ async def test_messages_the_rest_client_sent_come_back_as_echoes_and_are_dropped
     assert dispatcher.stats.echoes == {"message:received": 1}
 
 
-async def test_handler_listeners_see_every_run_with_its_outcome() -> None:
+async def test_observers_see_every_run_with_its_outcome() -> None:
     class Bot(Plugin):
         @on("message:send")
         async def maybe(self, event: MessageSend) -> None:
             if event.fingerprint == 2:
                 raise ValueError("no")
 
-    dispatcher = Dispatcher(Bot(settings()))
     runs: list[tuple[str, str, str]] = []
-    dispatcher.add_handler_listener(lambda name, sec, outcome, h: runs.append((name, outcome, h)))
-    dispatcher.add_handler_listener(lambda *args: 1 / 0)  # a broken listener changes nothing
+    failures: list[tuple[str, str]] = []
+
+    class Recording(Observer):
+        def handler_ran(self, event: str, handler: str, seconds: float, outcome: str) -> None:
+            runs.append((event, outcome, handler))
+
+        def handler_failed(self, event: str, handler: str, error: BaseException) -> None:
+            failures.append((handler, repr(error)))
+
+    class Broken(Observer):
+        def handler_ran(self, event: str, handler: str, seconds: float, outcome: str) -> None:
+            raise ZeroDivisionError  # a broken observer changes nothing
+
+    dispatcher = Dispatcher(Bot(settings()), observers=[Recording(), Broken()])
     dispatcher.feed("message:send", message("s", 1))
     dispatcher.feed("message:send", message("s", 2))
     await dispatcher.wait_idle()
@@ -477,6 +491,9 @@ async def test_handler_listeners_see_every_run_with_its_outcome() -> None:
         ("message:send", "ok", "Bot.maybe"),
         ("message:send", "error", "Bot.maybe"),
     ]
+    assert failures == [("Bot.maybe", "ValueError('no')")]
+    assert dispatcher.stats.handled == {"message:send": 1}
+    assert dispatcher.stats.failed == {"message:send": 1}
 
 
 async def test_timeouts_of_concurrent_handlers_fire_on_time_and_only_for_the_slow() -> None:

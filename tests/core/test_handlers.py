@@ -9,7 +9,8 @@ import pytest
 from core_helpers import message
 from structlog.testing import capture_logs
 
-from crisp_plugin import Dispatcher, HandlerError, Plugin, on
+from crisp_plugin import HandlerError, Plugin, on
+from crisp_plugin.dispatch import Dispatcher
 from crisp_plugin.events import Event, MessageSend
 
 
@@ -129,8 +130,8 @@ def test_handlers_are_discovered_in_order_and_overrides_win() -> None:
         ("Child.many", "people:bind:session"),
         ("Child.many", "message:*"),
     ]
-    assert child.handlers_for("message:send")[0].name == "Base.greet"
-    assert [h.name for h in child.handlers_for("message:removed")] == ["Child.many"]
+    assert child.plan("message:send").units()[0].handler.name == "Base.greet"
+    assert [u.handler.name for u in child.plan("message:removed").units()] == ["Child.many"]
 
 
 def test_subscribed_events_expand_wildcards_for_the_tier() -> None:
@@ -162,7 +163,7 @@ def test_runtime_registration_takes_the_event_only() -> None:
     @plugin.on("message:send", text="hello")
     async def handler(event: MessageSend) -> None: ...
 
-    assert [h.name for h in plugin.handlers_for("message:send")] == ["handler"]
+    assert [u.handler.name for u in plugin.plan("message:send").units()] == ["handler"]
     assert plugin.subscribed_events() == ["message:send"]
 
 
@@ -174,12 +175,36 @@ def test_rest_is_explicit_when_missing() -> None:
     assert getattr(plugin, "rest", None) is None
 
 
-@pytest.mark.parametrize("name", ["state", "rest", "on_error", "handlers", "_handlers"])
+@pytest.mark.parametrize("name", ["state", "rest", "on_error", "handlers", "settings", "_crisp"])
 def test_a_handler_may_not_hide_a_plugin_attribute(name: str) -> None:
     async def handler(self: Plugin, event: Event) -> None: ...
 
-    with pytest.raises(HandlerError, match=f"hides Plugin.{name}: rename the method"):
+    with pytest.raises(HandlerError, match=f"hides Plugin.{name}"):
         type("Bot", (Plugin,), {name: on("message:send")(handler)})
+
+
+def test_a_plugins_own_attributes_never_collide_with_the_frameworks() -> None:
+    class Bot(Plugin):
+        version = "2.1"  # a user's attribute the framework once used for itself
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.name = "triage"
+            self.stats = {"greeted": 0}
+
+        @on("message:send")
+        async def greet(self, event: MessageSend) -> None: ...
+
+    plugin = Bot()
+    plugin.version = "2.2"
+    assert (plugin.version, plugin.name, plugin.stats) == ("2.2", "triage", {"greeted": 0})
+    assert [h.name for h in plugin.handlers] == ["Bot.greet"]
+    plugin.on("message:received")(_noop)
+    assert plugin.version == "2.2"  # registering at run time leaves it alone
+    assert [h.name for h in plugin.handlers] == ["Bot.greet", "_noop"]
+
+
+async def _noop(event: Event) -> None: ...
 
 
 @pytest.mark.parametrize(

@@ -150,6 +150,7 @@ def test_configuring_twice_keeps_one_stdlib_handler() -> None:
 
 async def test_an_embedded_sandboxs_generated_secrets_never_reach_the_log() -> None:
     from crisp_plugin import Plugin
+    from crisp_plugin.embedded_sandbox import embedded_sandbox, with_sandbox
     from crisp_plugin.runner import Runner
 
     leaked: dict[str, str] = {}
@@ -175,9 +176,9 @@ async def test_an_embedded_sandboxs_generated_secrets_never_reach_the_log() -> N
     )
     out = io.StringIO()
     configure_logging(config, stream=out)  # before the sandbox made its key
-    runner = Runner(config, plugin_class=Leaky, out=io.StringIO())
-    await runner.start()
-    await runner.stop()
+    async with embedded_sandbox(config, lambda line: None) as sandbox:  # as `run` does
+        async with Runner(with_sandbox(config, sandbox), plugin_class=Leaky):
+            pass
     text = out.getvalue()
     assert leaked and "careless" in text and "hook secret" in text
     for value in leaked.values():

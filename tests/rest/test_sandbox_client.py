@@ -7,9 +7,20 @@ from typing import Any
 import pytest
 
 from crisp_plugin.errors import InvalidData, NotSubscribed, Unauthorized
+from crisp_plugin.observer import Observer
 from crisp_plugin.rest import RestClient
 
 URN = "urn:acme:test-bot:1"
+
+
+class SentLog(Observer):
+    """Keeps what the client reports sending."""
+
+    def __init__(self, heard: list[tuple[str, str, int]]) -> None:
+        self.heard = heard
+
+    def message_sent(self, website_id: str, session_id: str, fingerprint: int) -> None:
+        self.heard.append((website_id, session_id, fingerprint))
 
 
 @pytest.fixture
@@ -22,7 +33,7 @@ async def test_send_message_lands_in_the_transcript(sb: Any, rest: RestClient) -
     website = sb.websites[0]
     session = await sb.control.create_conversation(website)
     heard: list[tuple[str, str, int]] = []
-    rest.add_send_listener(lambda w, s, f: heard.append((w, s, f)))
+    rest.add_observer(SentLog(heard))
     sent = await rest.send_message(website, session, "Hi! How can I help?")
     transcript = await sb.control.transcript(website, session)
     mine = [m for m in transcript if m["content"] == "Hi! How can I help?"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 
 from crisp_plugin import __version__
+from crisp_plugin.observer import Observer
 from crisp_plugin.rest import RestClient, SentMessage
 from tests.rest.conftest import StubCrisp
 
@@ -115,10 +116,14 @@ async def test_settings_use_plugin_id_from_account(stub: StubCrisp) -> None:
     assert stub.seen[2].json() == {"greeting": "yo"}
 
 
-async def test_send_listeners_get_every_fingerprint(stub: StubCrisp) -> None:
+async def test_observers_hear_every_fingerprint_sent(stub: StubCrisp) -> None:
     heard: list[tuple[str, str, int]] = []
-    async with RestClient("i", "k", api_url=stub.url) as rest:
-        rest.add_send_listener(lambda w, s, f: heard.append((w, s, f)))
+
+    class Sent(Observer):
+        def message_sent(self, website_id: str, session_id: str, fingerprint: int) -> None:
+            heard.append((website_id, session_id, fingerprint))
+
+    async with RestClient("i", "k", api_url=stub.url, observers=[Sent()]) as rest:
         stub.answer(200, {"fingerprint": 7})
         stub.answer(200, {"fingerprint": 8})
         await rest.send_picker("w", "s", "Pick", [("a", "A"), ("b", "B")])
@@ -168,10 +173,10 @@ async def test_api_url_with_v1_suffix_and_http_guard() -> None:
     assert RestClient("i", "k", api_url="http://h.example", allow_insecure_http=True)
 
 
-async def test_flat_website_route_on_the_client(stub: StubCrisp) -> None:
+async def test_a_raw_website_route_in_its_namespace(stub: StubCrisp) -> None:
     async with RestClient("i", "k", api_url=stub.url) as rest:
         stub.answer(200, {})
-        await rest.update_conversation_metas("w", "s", {"email": "a@b.c"})
+        await rest.website.update_conversation_metas("w", "s", {"email": "a@b.c"})
     seen = stub.seen[0]
     assert (seen.method, seen.path) == ("PATCH", "/v1/website/w/conversation/s/meta")
     assert seen.json() == {"email": "a@b.c"}

@@ -17,6 +17,7 @@ from transport_kit import settings_for
 from crisp_plugin import Plugin, on
 from crisp_plugin.events import MessageSend
 from crisp_plugin.metrics import Metrics
+from crisp_plugin.observer import Observer
 from crisp_plugin.rest import RestClient
 from crisp_plugin.runner import Runner
 from crisp_plugin.sandbox import Sandbox
@@ -72,8 +73,13 @@ async def test_a_rest_call_without_an_answer_is_reported_with_no_status() -> Non
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     heard: list[tuple[str, int | None, float]] = []
-    async with RestClient("id", "key", api_url=f"http://127.0.0.1:{port}", max_retries=1) as rest:
-        rest.add_response_listener(lambda m, st, sec: heard.append((m, st, sec)))
+
+    class Heard(Observer):
+        def rest_answered(self, method: str, status: int | None, seconds: float) -> None:
+            heard.append((method, status, seconds))
+
+    url = f"http://127.0.0.1:{port}"
+    async with RestClient("id", "key", api_url=url, max_retries=1, observers=[Heard()]) as rest:
         try:
             await rest.request("GET", "/v1/plugin/connect/endpoints")
         except Exception as exc:
@@ -86,12 +92,12 @@ async def test_a_rest_call_without_an_answer_is_reported_with_no_status() -> Non
 
 def test_histogram_buckets_count_a_bound_as_within_it_and_names_stay_bounded() -> None:
     metrics = Metrics()
-    metrics.observe_handler("message:send", 0.005, "ok", "Bot.reply")
-    metrics.observe_handler("message:send", 0.0051)
-    metrics.observe_handler("message:send", 120.0)
+    metrics.handler_ran("message:send", "Bot.reply", 0.005, "ok")
+    metrics.handler_ran("message:send", "Bot.reply", 0.0051, "ok")
+    metrics.handler_ran("message:send", "Bot.reply", 120.0, "timeout")
     for i in range(300):  # names come from the network: the label set stays bounded
-        metrics.observe_handler(f"custom:{i}", 0.001)
-        metrics.observe_rest("GET", 200 + i)
+        metrics.handler_ran(f"custom:{i}", "Bot.any", 0.001, "ok")
+        metrics.rest_answered("GET", 200 + i, 0.01)
     text = metrics.render().decode()
     event = "message:send"
     assert sample(text, "crisp_handler_duration_seconds_bucket", event=event, le="0.005") == 1.0

@@ -12,8 +12,10 @@ import pytest
 from transport_kit import Recorder, eventually, settings_for
 
 from crisp_plugin import Settings
+from crisp_plugin.embedded_sandbox import embedded_sandbox, register_hooks, with_sandbox
 from crisp_plugin.runner import Runner
 from crisp_plugin.sandbox import Sandbox
+from crisp_plugin.serve import serve
 
 
 async def started(settings: Settings, sb: Sandbox | None = None) -> Runner:
@@ -116,24 +118,24 @@ async def test_handler_added_at_run_time_is_pushed_to_the_live_socket(
     async def state_changed(event: object) -> None:
         states.append(getattr(event, "raw", {}).get("state", "?"))
 
-    added, removed = await runner.update_events()
-    assert (added, removed) == (["session:set_state"], [])
-    assert runner.rtm is not None
-    assert set(runner.rtm.events) == {"message:send", "session:set_state"}
+    # No call to make: the registration notifies the runner, which pushes the new
+    # event to the live socket (socket:bind:push), without polling and without a delay.
     await eventually(
         lambda: (
             set(sandbox.relay.to_json()["authenticated"][0]["events"])
             == {"message:send", "session:set_state"}
-        )
+        ),
+        timeout=0.5,  # a 1 s poll would miss this
     )
+    assert runner.rtm is not None
+    assert set(runner.rtm.events) == {"message:send", "session:set_state"}
+    assert await runner.update_events() == ([], [])  # nothing left to push
     session = await sandbox.control.create_conversation()
     await sandbox.control.resolve(None, session)
     await eventually(lambda: states == ["resolved"])
 
 
-async def test_embedded_sandbox_fills_credentials_and_registers_the_hook(
-    runners: list[Runner],
-) -> None:
+async def test_embedded_sandbox_fills_credentials_and_registers_the_hook() -> None:
     settings = Settings.model_validate(
         {
             "plugin": {"class": "tests:Unused"},
@@ -143,26 +145,25 @@ async def test_embedded_sandbox_fills_credentials_and_registers_the_hook(
             "rtm": {"reconnect_delay": 0.05},
         }
     )
-    runner = Runner(settings, plugin_class=Recorder, out=_Lines())
-    await runner.start()
-    runners.append(runner)
-    sb = runner.sandbox
-    assert sb is not None and runner.webhooks is not None
-    assert runner.settings.crisp.api_url == sb.url
-    assert runner.settings.crisp.identifier == sb.identifier
-    assert sb.hooks.urls == [runner.webhooks.url]
-    out = runner._out
-    assert isinstance(out, _Lines)
-    assert any(sb.url in line for line in out.lines)
-    session = await sb.control.create_conversation()
-    await sb.control.visitor_says(None, session, "hi embedded")
-    assert await recorder(runner).next_text() == "hi embedded"
-    await sb.wait_hooks()
-    assert runner.dispatcher is not None
-    await runner.dispatcher.wait_idle()
-    assert len(recorder(runner).seen) == 1
-    await runner.stop()
-    assert runner.sandbox is None  # closed with the runner
+    out = _Lines()
+    # What `run` does with [sandbox] enabled: the sandbox, then the runner on it.
+    async with embedded_sandbox(settings, out.write_line) as sb:
+        async with Runner(with_sandbox(settings, sb), plugin_class=Recorder) as runner:
+            await register_hooks(sb, runner, out.write_line)
+            assert runner.webhooks is not None
+            assert runner.settings.crisp.api_url == sb.url
+            assert runner.settings.crisp.identifier == sb.identifier
+            assert sb.hooks.urls == [runner.webhooks.url]
+            assert any(sb.url in line for line in out.lines)
+            assert f"Web hooks: {runner.webhooks.url} (registered with the sandbox)" in out.lines
+            session = await sb.control.create_conversation()
+            await sb.control.visitor_says(None, session, "hi embedded")
+            assert await recorder(runner).next_text() == "hi embedded"
+            await sb.wait_hooks()
+            assert runner.dispatcher is not None
+            await runner.dispatcher.wait_idle()
+            assert len(recorder(runner).seen) == 1
+    assert sb.closing  # closed after the runner
 
 
 async def test_healthz_and_metrics(sandbox: Sandbox, runners: list[Runner]) -> None:
@@ -268,6 +269,9 @@ class _Lines:
     def flush(self) -> None:
         pass
 
+    def write_line(self, line: str) -> None:
+        self.lines.append(line)
+
 
 async def test_health_is_degraded_while_the_relay_is_unreachable(
     sandbox: Sandbox, runners: list[Runner]
@@ -291,15 +295,13 @@ async def test_health_is_degraded_while_the_relay_is_unreachable(
     assert await recorder(runner).next_text() == "via the hook"
 
 
-async def test_key_revoked_while_running_ends_run_forever_with_1(sandbox: Sandbox) -> None:
+async def test_key_revoked_while_running_ends_serve_with_1(sandbox: Sandbox) -> None:
     out = _Lines()
-    runner = Runner(settings_for(sandbox, "rtm"), plugin_class=Recorder, out=out)
-    running = asyncio.create_task(runner.run_forever())
-    await eventually(lambda: runner.rtm is not None and runner.rtm.state == "connected")
+    running = asyncio.create_task(serve(settings_for(sandbox, "rtm"), Recorder, out))
+    await eventually(lambda: bool(sandbox.relay.subscriptions))
     sandbox.relay._key = "revoked"  # the token changes on Crisp's side
     await sandbox.control.drop_rtm()
     assert await asyncio.wait_for(running, 10) == 1
-    assert runner.state == "stopped"
     assert len(out.lines) == 1 and "RtmUnauthorized" in out.lines[0]
     assert sandbox.relay.refused == 1
 
@@ -335,9 +337,7 @@ async def test_rtm_only_runner_serves_health_and_metrics_on_its_own_port(
             await http.get(base + "/healthz")  # the port is closed with the runner
 
 
-async def test_embedded_sandbox_prints_its_chat_page_url_which_serves_the_page(
-    runners: list[Runner],
-) -> None:
+async def test_embedded_sandbox_prints_its_chat_page_url_which_serves_the_page() -> None:
     settings = Settings.model_validate(
         {
             "plugin": {"class": "tests:Unused"},
@@ -347,12 +347,8 @@ async def test_embedded_sandbox_prints_its_chat_page_url_which_serves_the_page(
         }
     )
     out = _Lines()
-    runner = Runner(settings, plugin_class=Recorder, out=out)
-    await runner.start()
-    runners.append(runner)
-    sb = runner.sandbox
-    assert sb is not None
-    assert sb.chat_url == sb.url + "/"
-    assert f"Sandbox: chat as a visitor at {sb.chat_url}" in out.lines
-    async with aiohttp.ClientSession() as http, http.get(sb.chat_url) as resp:
-        assert resp.status == 200 and resp.content_type == "text/html"
+    async with embedded_sandbox(settings, out.write_line) as sb:
+        assert sb.chat_url == sb.url + "/"
+        assert f"Sandbox: chat as a visitor at {sb.chat_url}" in out.lines
+        async with aiohttp.ClientSession() as http, http.get(sb.chat_url) as resp:
+            assert resp.status == 200 and resp.content_type == "text/html"

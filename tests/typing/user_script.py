@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
+from crisp_plugin import Observer
 from crisp_plugin.errors import NotFound, RateLimited
 from crisp_plugin.rest import Conversation, RestClient, RetryPolicy, SentMessage
+
+
+class Sent(Observer):
+    def message_sent(self, website_id: str, session_id: str, fingerprint: int) -> None:
+        print(website_id, session_id, fingerprint)
 
 
 async def main(identifier: str, key: str, website_id: str) -> list[str]:
@@ -15,7 +21,8 @@ async def main(identifier: str, key: str, website_id: str) -> list[str]:
         fingerprint: int = sent.fingerprint
         await rest.send_picker(website_id, "session_x", "Pick", [("yes", "Yes"), ("no", "No")])
         await rest.compose(website_id, "session_x", False)
-        rest.add_send_listener(lambda w, s, f: print(w, s, f + fingerprint))
+        rest.add_observer(Sent())
+        print(fingerprint + 1)
         try:
             conv: Conversation = await rest.get_conversation(website_id, "session_x")
         except NotFound as exc:
