@@ -132,8 +132,11 @@ def _link(middleware: OuterMiddleware, call_next: Next) -> Next:
 
 
 async def run_steps(steps: Sequence[Unit | Group], event: Event, runner: HandlerRunner) -> None:
-    """Run each step whose filters match, in order; failures stop only their step."""
+    """Run each step whose filters match, in order, until one calls ``event.stop()``;
+    failures stop only their step."""
     for step in steps:
+        if event.stopped:
+            return
         if isinstance(step, Unit):
             filters = step.handler.filters
             if not filters.empty:

@@ -1,4 +1,4 @@
-"""Test your plugin against a local Crisp: a pytest plugin with four fixtures.
+"""Test your plugin against a local Crisp: a pytest plugin with five fixtures.
 
 Installed with the package (entry point ``pytest11``), so in any project that has
 ``crisp_plugin`` and pytest-asyncio these fixtures are simply there::
@@ -11,6 +11,7 @@ Installed with the package (entry point ``pytest11``), so in any project that ha
             await visitor.say("hello")
             reply = await visitor.expect_reply(match="How can I help", timeout=5)
             assert reply.from_ == "operator"
+            await visitor.expect_no_reply()        # and nothing more, once all is settled
 
 - ``sandbox``: a running :class:`~crisp_plugin.sandbox.Sandbox` on a free loopback
   port, with one website that has the plugin installed.
@@ -21,10 +22,18 @@ Installed with the package (entry point ``pytest11``), so in any project that ha
   the plugin's own ``[settings]`` table (merged over the file's); ``config`` reads a
   plugin.toml for its ``[plugin]``, ``[settings]``, ``[dispatch]``, ``[state]`` and
   ``[log]`` tables (credentials, transports and the sandbox are the test's).
+  A handler that raises (or times out) fails the test when the block ends, with the
+  exception shown: a crashing handler that only logged would let a wrong test pass.
+  ``run_plugin(MyBot, allow_errors=True)`` opts out (the failures are in
+  ``run_plugin.failures``).
 - ``visitor``: a new conversation on the sandbox's website, played from the
   visitor's side: ``say``, ``expect_reply``, ``expect_no_reply``, ``choose`` (a
   picker), ``answer_field`` (a field), ``resolve`` (as an operator), ``transcript``.
   More visitors: the ``new_visitor`` fixture, ``await new_visitor()``.
+- ``settle()`` (on ``run_plugin`` and each visitor) waits until the sandbox delivered
+  every event (hooks answered, relay events received by the plugin) and every running
+  plugin's dispatcher is idle, repeated until nothing new happens: ``expect_no_reply``
+  uses it instead of sleeping, so a late duplicate cannot slip past.
 
 Everything goes over real sockets; nothing is mocked.
 """
@@ -38,14 +47,18 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import pytest
 
+from crisp_plugin.observer import Observer
+
 if TYPE_CHECKING:
     from crisp_plugin.plugin import Plugin
+    from crisp_plugin.runner import Runner
     from crisp_plugin.sandbox import Sandbox
     from crisp_plugin.sandbox.control_client import SandboxControl
+    from crisp_plugin.transports.rtm import RtmTransport
 
 try:  # pytest-asyncio's decorator works in both its strict and auto modes.
     from pytest_asyncio import fixture as _async_fixture
@@ -53,10 +66,11 @@ except ImportError:  # pragma: no cover - pytest-asyncio missing: plain fixtures
     _async_fixture = pytest.fixture  # type: ignore[assignment]
 
 __all__ = [
-    "Message",
+    "HandlerFailure",
     "NewVisitor",
     "PluginRunner",
-    "Transport",
+    "TranscriptMessage",
+    "TransportName",
     "Visitor",
     "new_visitor",
     "run_plugin",
@@ -65,9 +79,12 @@ __all__ = [
     "visitor",
 ]
 
-Transport = Literal["rtm", "webhooks", "both"]
+TransportName = Literal["rtm", "webhooks", "both"]
 NewVisitor = Callable[..., Awaitable["Visitor"]]
-Match = str | re.Pattern[str] | Callable[["Message"], bool] | None
+Settle = Callable[[], Awaitable[None]]
+Match = str | re.Pattern[str] | Callable[["TranscriptMessage"], bool] | None
+
+P = TypeVar("P", bound="Plugin[Any]")
 
 # Sections of a plugin.toml a test keeps; the rest (credentials, transports, the
 # embedded sandbox) is set by the runner to point at the test's sandbox.
@@ -75,8 +92,8 @@ _KEPT_SECTIONS = ("plugin", "dispatch", "state", "log", "settings")
 
 
 @dataclass(frozen=True)
-class Message:
-    """One message of a conversation, as the sandbox stored it."""
+class TranscriptMessage:
+    """One message of a conversation, as the sandbox stored it (the visitor's view)."""
 
     type: str
     from_: str
@@ -87,7 +104,7 @@ class Message:
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Message:
+    def from_json(cls, data: Mapping[str, Any]) -> TranscriptMessage:
         return cls(
             type=str(data.get("type", "text")),
             from_=str(data.get("from", "")),
@@ -131,10 +148,17 @@ class Visitor:
 
     poll_interval = 0.02
 
-    def __init__(self, control: SandboxControl, website_id: str, session_id: str) -> None:
+    def __init__(
+        self,
+        control: SandboxControl,
+        website_id: str,
+        session_id: str,
+        settle: Settle | None = None,
+    ) -> None:
         self.control = control
         self.website_id = website_id
         self.session_id = session_id
+        self._settle = settle
         self._seen: set[int] = set()
 
     def __repr__(self) -> str:
@@ -144,16 +168,16 @@ class Visitor:
         """Send ``text`` as the visitor (Crisp fires ``message:send``); its fingerprint."""
         return await self.control.visitor_says(self.website_id, self.session_id, text)
 
-    async def transcript(self) -> list[Message]:
+    async def transcript(self) -> list[TranscriptMessage]:
         """Every message of the conversation, oldest first."""
         raw = await self.control.transcript(self.website_id, self.session_id)
-        return [Message.from_json(m) for m in raw]
+        return [TranscriptMessage.from_json(m) for m in raw]
 
     async def conversation(self) -> dict[str, Any]:
         """The conversation as the REST API shows it (state, meta, assigned...)."""
         return await self.control.conversation(self.website_id, self.session_id)
 
-    async def replies(self) -> list[Message]:
+    async def replies(self) -> list[TranscriptMessage]:
         """The operator-side messages (the bot's and operators'), oldest first."""
         return [m for m in await self.transcript() if m.from_ == "operator"]
 
@@ -162,14 +186,14 @@ class Visitor:
         match: Match = None,
         *,
         timeout: float = 5.0,  # noqa: ASYNC109
-    ) -> Message:
+    ) -> TranscriptMessage:
         """Wait for the next reply (matching ``match``: regex on its text, or a predicate).
 
         Raises AssertionError naming what arrived instead when nothing matches in time.
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        skipped: list[Message] = []
+        skipped: list[TranscriptMessage] = []
         while True:
             for message in await self.replies():
                 if message.fingerprint in self._seen:
@@ -184,15 +208,21 @@ class Visitor:
                 raise AssertionError(f"expected {want} within {timeout}s, got {got}")
             await asyncio.sleep(self.poll_interval)
 
-    async def expect_no_reply(self, *, within: float = 1.0) -> None:
-        """Wait ``within`` seconds and assert no new reply arrived meanwhile."""
-        await asyncio.sleep(within)
+    async def settle(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+        """Wait until everything sent so far was delivered and handled (see the module
+        docstring); without a running plugin, until the sandbox's hooks are done."""
+        if self._settle is not None:
+            await asyncio.wait_for(self._settle(), timeout)
+
+    async def expect_no_reply(self, *, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+        """Assert no new reply came once everything is settled (no fixed wait)."""
+        await self.settle(timeout)
         new = [m for m in await self.replies() if m.fingerprint not in self._seen]
         if new:
             texts = ", ".join(repr(m.text) for m in new)
-            raise AssertionError(f"expected no reply within {within}s, got {texts}")
+            raise AssertionError(f"expected no reply, got {texts}")
 
-    async def choose(self, choice: str, *, picker: Message | None = None) -> None:
+    async def choose(self, choice: str, *, picker: TranscriptMessage | None = None) -> None:
         """Pick a choice (by value or label) of ``picker``, or of the latest picker."""
         if picker is None:
             pickers = [m for m in await self.transcript() if m.type == "picker"]
@@ -207,7 +237,9 @@ class Visitor:
             self.website_id, self.session_id, picker.fingerprint, values[choice]
         )
 
-    async def answer_field(self, value: str, *, field_message: Message | None = None) -> None:
+    async def answer_field(
+        self, value: str, *, field_message: TranscriptMessage | None = None
+    ) -> None:
         """Fill in ``field_message``, or the latest field message, with ``value``."""
         if field_message is None:
             fields = [m for m in await self.transcript() if m.type == "field"]
@@ -223,11 +255,30 @@ class Visitor:
         await self.control.resolve(self.website_id, self.session_id)
 
 
-async def sandbox_visitor(sandbox: Sandbox, website_id: str | None = None) -> Visitor:
+async def sandbox_visitor(
+    sandbox: Sandbox, website_id: str | None = None, settle: Settle | None = None
+) -> Visitor:
     """Start a new conversation on ``website_id`` (default: the first website)."""
     website = website_id or sandbox.websites[0]
     session = await sandbox.control.create_conversation(website)
-    return Visitor(sandbox.control, website, session)
+    return Visitor(sandbox.control, website, session, settle)
+
+
+@dataclass(frozen=True)
+class HandlerFailure:
+    """A handler (or middleware) that raised or timed out during a test."""
+
+    event: str
+    handler: str
+    error: BaseException
+
+
+class _Failures(Observer):
+    def __init__(self, into: list[HandlerFailure]) -> None:
+        self.into = into
+
+    def handler_failed(self, event: str, handler: str, error: BaseException) -> None:
+        self.into.append(HandlerFailure(event, handler, error))
 
 
 class PluginRunner:
@@ -235,12 +286,29 @@ class PluginRunner:
 
     def __init__(self, sandbox: Sandbox) -> None:
         self.sandbox = sandbox
+        self.failures: list[HandlerFailure] = []
+        self._running: list[Runner] = []
+
+    async def settle(self) -> None:
+        """Wait until the sandbox delivered everything and every plugin is idle."""
+        sandbox = self.sandbox
+        while True:
+            emitted = sandbox.bus.emitted
+            await sandbox.wait_hooks()
+            for runner in list(self._running):
+                rtm = runner.rtm
+                if rtm is not None:
+                    await _received_everything(sandbox, rtm)
+                if runner.dispatcher is not None:
+                    await runner.dispatcher.wait_idle()
+            if sandbox.bus.emitted == emitted and sandbox.hooks.idle:
+                return
 
     def settings_for(
         self,
-        plugin_class: type[Plugin],
+        plugin_class: type[Plugin[Any]],
         *,
-        transport: Transport = "rtm",
+        transport: TransportName = "rtm",
         settings: Mapping[str, Any] | None = None,
         config: str | Path | None = None,
     ) -> dict[str, Any]:
@@ -280,31 +348,51 @@ class PluginRunner:
     @asynccontextmanager
     async def __call__(
         self,
-        plugin_class: type[Plugin],
+        plugin_class: type[P],
         *,
-        transport: Transport = "rtm",
+        transport: TransportName = "rtm",
         settings: Mapping[str, Any] | None = None,
         config: str | Path | None = None,
-    ) -> AsyncIterator[Plugin]:
-        """Start ``plugin_class`` on the sandbox, yield the running plugin, then stop it."""
+        allow_errors: bool = False,
+    ) -> AsyncIterator[P]:
+        """Start ``plugin_class`` on the sandbox, yield the running plugin, then stop it.
+
+        When the block ends without an exception, a handler failure during the run
+        fails the test (``AssertionError`` chained to the first exception) unless
+        ``allow_errors``."""
         from crisp_plugin.config import settings_from_dict
         from crisp_plugin.runner import Runner
 
         data = self.settings_for(
             plugin_class, transport=transport, settings=settings, config=config
         )
-        runner = Runner(settings_from_dict(data), plugin_class=plugin_class)
+        failures: list[HandlerFailure] = []
+        runner = Runner(
+            settings_from_dict(data), plugin_class=plugin_class, observers=[_Failures(failures)]
+        )
         await runner.start()
         hooks = [runner.webhooks.url] if runner.webhooks is not None else []
+        self._running.append(runner)
         try:
             for url in hooks:
                 await self.sandbox.control.add_hook(url)
-            assert runner.plugin is not None
-            yield runner.plugin
+            plugin = runner.plugin
+            assert isinstance(plugin, plugin_class)
+            yield plugin
         finally:
+            self._running.remove(runner)
             for url in hooks:
                 await self.sandbox.control.remove_hook(url)
             await runner.stop()
+            self.failures.extend(failures)
+        if failures and not allow_errors:
+            first = failures[0]
+            more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
+            raise AssertionError(
+                f"handler {first.handler} failed on {first.event}: "
+                f"{type(first.error).__name__}: {first.error}{more}; pass "
+                "allow_errors=True to run_plugin if the test expects it"
+            ) from first.error
 
 
 @_async_fixture
@@ -324,16 +412,26 @@ def run_plugin(sandbox: Sandbox) -> PluginRunner:
 
 
 @_async_fixture
-async def visitor(sandbox: Sandbox) -> Visitor:
+async def visitor(sandbox: Sandbox, run_plugin: PluginRunner) -> Visitor:
     """A visitor in a new conversation on the sandbox's first website."""
-    return await sandbox_visitor(sandbox)
+    return await sandbox_visitor(sandbox, settle=run_plugin.settle)
 
 
 @pytest.fixture
-def new_visitor(sandbox: Sandbox) -> NewVisitor:
+def new_visitor(sandbox: Sandbox, run_plugin: PluginRunner) -> NewVisitor:
     """``await new_visitor(website_id=None)``: one more visitor, in a new conversation."""
 
     async def make(website_id: str | None = None) -> Visitor:
-        return await sandbox_visitor(sandbox, website_id)
+        return await sandbox_visitor(sandbox, website_id, settle=run_plugin.settle)
 
     return make
+
+
+async def _received_everything(sandbox: Sandbox, rtm: RtmTransport) -> None:
+    """Wait until the plugin's socket received every event the relay emitted to it."""
+    while True:
+        sid = rtm.sid
+        sub = sandbox.relay.subscriptions.get(sid) if sid is not None else None
+        if sub is None or rtm.received_on_socket >= sub.sent:
+            return
+        await asyncio.sleep(0.005)

@@ -68,6 +68,16 @@ class Event(BaseModel):
         """Attach the plugin's actions (the dispatcher does it before handlers run)."""
         self.__dict__["_crisp_binding"] = binding
 
+    def stop(self) -> None:
+        """No further handler runs for this event (the ones declared after the current
+        one); middleware already running finishes as usual."""
+        self.__dict__["_crisp_stopped"] = True
+
+    @property
+    def stopped(self) -> bool:
+        """True once a handler called :meth:`stop`."""
+        return "_crisp_stopped" in self.__dict__
+
     @property
     def recovered(self) -> bool:
         """True when the event was not pushed live but recovered after a gap."""

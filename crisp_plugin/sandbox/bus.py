@@ -35,6 +35,8 @@ class EventBus:
         self.relay = relay
         self.hooks = hooks
         self.log: deque[JSON] = deque(maxlen=log_size)
+        self.emitted = 0
+        """Events announced so far (the log keeps only the last ``log_size``)."""
         self._watchers: dict[tuple[str, str], list[Listener]] = {}
         self._global: list[Listener] = []
 
@@ -58,6 +60,7 @@ class EventBus:
 
     async def emit(self, name: str, payload: JSON) -> None:
         """Announce an event; returns once relay sockets have it queued."""
+        self.emitted += 1
         website_id = payload.get("website_id", "")
         site = self.store.websites.get(website_id)
         delivered = name == "plugin:subscription:updated" or (site is not None and site.subscribed)

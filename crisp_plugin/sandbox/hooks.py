@@ -146,6 +146,11 @@ class HookDeliverer:
             self._pending = 0
             self._idle.set()
 
+    @property
+    def idle(self) -> bool:
+        """True when no delivery is queued, in flight or waiting for a retry."""
+        return self._idle.is_set()
+
     async def wait_idle(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
         """Wait until every delivery (retries included) has succeeded or given up."""
         await asyncio.wait_for(self._idle.wait(), timeout)

@@ -12,7 +12,7 @@ is accepted (new installs are picked up without it here).
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import socketio
@@ -33,7 +33,8 @@ class Subscription:
     rooms: set[str] | None = None
     inboxes: set[str] | None = None
     tier: str = "plugin"
-    stats: dict[str, int] = field(default_factory=dict)
+    sent: int = 0
+    """Events emitted to this socket (a test waits until its client received as many)."""
 
     def wants(self, name: str, payload: JSON) -> bool:
         if name not in self.events:
@@ -48,6 +49,7 @@ class Subscription:
             "rooms": sorted(self.rooms) if self.rooms is not None else None,
             "inboxes": sorted(self.inboxes) if self.inboxes is not None else None,
             "tier": self.tier,
+            "sent": self.sent,
         }
 
 
@@ -98,13 +100,17 @@ class Relay:
             await self.sio.disconnect(sid)
             return
         assert isinstance(data, dict)
-        self.subscriptions[sid] = Subscription(
+        subscription = Subscription(
             events=_names(data.get("events")) or set(),
             rooms=_names(data.get("rooms")) if data.get("rooms") else None,
             inboxes=_names(data.get("inboxes")) if data.get("inboxes") else None,
             tier=str(data.get("tier")),
         )
+        # The answer goes out before the first event: a client never sees an event of
+        # its subscription ahead of the word that it is subscribed.
         await self.sio.emit("authenticated", True, to=sid)
+        if sid in self.connected:
+            self.subscriptions[sid] = subscription
 
     def _check(self, data: Any) -> str | None:
         if not isinstance(data, dict):
@@ -150,6 +156,7 @@ class Relay:
             return
         for sid, sub in list(self.subscriptions.items()):
             if sub.wants(name, payload):
+                sub.sent += 1
                 await self.sio.emit(name, payload, to=sid)
 
     async def drop_all(self) -> int:

@@ -143,6 +143,12 @@ class RtmTransport:
         """How many times the relay accepted the authentication (1 + reconnects)."""
         self.dropped = 0
         """Events received while the dispatcher refused them (full or draining)."""
+        self.received = 0
+        """Events received from the relay (control events aside), since start."""
+        self.sid: str | None = None
+        """The Socket.IO session id of the live connection, as the relay knows it."""
+        self.received_on_socket = 0
+        """Events received on the live connection (``sid``)."""
 
     def __repr__(self) -> str:
         return f"<RtmTransport tier={self.tier} state={self._state} url={self.url}>"
@@ -395,6 +401,8 @@ class RtmTransport:
             if not accepted:
                 raise RtmUnauthorized(_refused(self.tier, "authenticated: false"))
             self.auth_count += 1
+            self.sid = sio.get_sid("/")
+            self.received_on_socket = 0
             self._set_state("connected", url=url, events=len(self._events))
             self._ready.set()
             self._resolve_first()
@@ -410,6 +418,7 @@ class RtmTransport:
         finally:
             self._ready.clear()
             self._sio = None
+            self.sid = None
             if not answer.done():
                 answer.cancel()
             elif not answer.cancelled():
@@ -421,6 +430,8 @@ class RtmTransport:
     async def _deliver(self, event: str, args: tuple[Any, ...]) -> None:
         if event in _CONTROL_EVENTS:
             return
+        self.received += 1
+        self.received_on_socket += 1
         payload = args[0] if args else {}
         if not isinstance(payload, dict):
             log.warning("rtm event without an object payload", event_name=event)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from crisp_plugin import Plugin, on
 from crisp_plugin.events import MessageSend, MessageUpdated
 from crisp_plugin.sandbox import Sandbox
-from crisp_plugin.testing import NewVisitor, PluginRunner, Transport, Visitor
+from crisp_plugin.testing import NewVisitor, PluginRunner, TransportName, Visitor
 
 
 class Echo(Plugin):
@@ -59,7 +61,7 @@ async def test_expect_no_reply_fails_when_the_bot_answers(
     async with run_plugin(Echo):
         await visitor.say("hello")
         with pytest.raises(AssertionError, match=r"expected no reply.*'echo: hello'"):
-            await visitor.expect_no_reply(within=0.5)
+            await visitor.expect_no_reply()
 
 
 async def test_choose_by_label_or_value(run_plugin: PluginRunner, visitor: Visitor) -> None:
@@ -89,11 +91,86 @@ async def test_each_visitor_has_a_conversation(
 
 @pytest.mark.parametrize("transport", ["webhooks", "both"])
 async def test_hooks_are_registered_for_the_run_only(
-    run_plugin: PluginRunner, visitor: Visitor, sandbox: Sandbox, transport: Transport
+    run_plugin: PluginRunner, visitor: Visitor, sandbox: Sandbox, transport: TransportName
 ) -> None:
     async with run_plugin(Echo, transport=transport):
         assert len(sandbox.hooks.urls) == 1
         await visitor.say("over hooks")
         await visitor.expect_reply(match="echo: over hooks")
-        await visitor.expect_no_reply(within=0.3)
+        await visitor.expect_no_reply()
     assert sandbox.hooks.urls == []
+
+
+class Late(Plugin):
+    """Answers after a pause longer than any fixed wait a test would pick."""
+
+    @on("message:send")
+    async def slow(self, event: MessageSend) -> None:
+        await asyncio.sleep(0.6)
+        await event.reply("sorry, I was slow")
+
+
+@pytest.mark.parametrize("transport", ["rtm", "webhooks", "both"])
+async def test_expect_no_reply_waits_for_the_plugin_to_settle_not_for_a_fixed_time(
+    run_plugin: PluginRunner, visitor: Visitor, transport: TransportName
+) -> None:
+    async with run_plugin(Late, transport=transport):
+        await visitor.say("anyone?")
+        # A 0.3 s sleep would have passed here; settling waits for the handler.
+        with pytest.raises(AssertionError, match="expected no reply, got 'sorry, I was slow'"):
+            await visitor.expect_no_reply()
+
+
+class Boom(Plugin):
+    @on("message:send")
+    async def crash(self, event: MessageSend) -> None:
+        raise ValueError("the bot is broken")
+
+
+async def test_a_handler_that_raises_fails_the_test_with_its_exception(
+    run_plugin: PluginRunner, visitor: Visitor
+) -> None:
+    with pytest.raises(AssertionError, match=r"Boom\.crash failed on message:send") as caught:
+        async with run_plugin(Boom):
+            await visitor.say("hi")
+            await visitor.settle()
+    assert isinstance(caught.value.__cause__, ValueError)
+    assert "the bot is broken" in str(caught.value)
+
+
+async def test_allow_errors_lets_a_test_expect_a_failing_handler(
+    run_plugin: PluginRunner, visitor: Visitor
+) -> None:
+    async with run_plugin(Boom, allow_errors=True):
+        await visitor.say("hi")
+        await visitor.settle()
+    [failure] = run_plugin.failures
+    assert (failure.event, failure.handler) == ("message:send", "Boom.crash")
+    assert isinstance(failure.error, ValueError)
+
+
+def test_a_users_test_fails_and_shows_the_handlers_exception(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nasyncio_mode = auto\n")
+    pytester.makepyfile(
+        test_bot="""
+        from crisp_plugin import Plugin, on
+
+        class Broken(Plugin):
+            @on("message:send")
+            async def answer(self, event):
+                raise KeyError("missing-price-table")
+
+        async def test_answers(run_plugin, visitor):
+            async with run_plugin(Broken):
+                await visitor.say("price?")
+                await visitor.settle()
+        """
+    )
+    result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*KeyError: 'missing-price-table'*",
+            "*handler Broken.answer failed on message:send*",
+        ]
+    )
