@@ -127,7 +127,8 @@ class Filters:
             ("value", self.values),
         ):
             if values is not None:
-                parts.append(f"{label}={','.join(repr(v) if not v else v for v in sorted(values))}")
+                shown = ("NO_STEP" if label == "step" and not v else v for v in sorted(values))
+                parts.append(f"{label}={','.join(shown)}")
         if self.when is not None:
             parts.append(f"when={getattr(self.when, '__name__', 'predicate')}")
         return " ".join(parts)

@@ -19,7 +19,8 @@ Installed with the package (entry point ``pytest11``), so in any project that ha
   config="plugin.toml")`` is an async context manager that runs the plugin class
   against that sandbox through the real runner (REST client, dispatcher, RTM
   socket and/or signed Web Hooks) and yields the plugin instance. ``settings`` is
-  the plugin's own ``[settings]`` table (merged over the file's); ``config`` reads a
+  the plugin's own ``[settings]`` table (merged over the file's), ``state`` its
+  ``[state]`` (e.g. ``{"backend": "sqlite", "path": ...}``); ``config`` reads a
   plugin.toml for its ``[plugin]``, ``[settings]``, ``[dispatch]``, ``[state]`` and
   ``[log]`` tables (credentials, transports and the sandbox are the test's).
   A handler that raises (or times out) fails the test when the block ends, with the
@@ -223,8 +224,10 @@ class Visitor:
             raise AssertionError(f"expected no reply, got {texts}")
 
     async def choose(self, choice: str, *, picker: TranscriptMessage | None = None) -> None:
-        """Pick a choice (by value or label) of ``picker``, or of the latest picker."""
+        """Pick a choice (by value or label) of ``picker``, or of the latest picker once
+        the plugin settled (so a picker it is still sending is the one chosen from)."""
         if picker is None:
+            await self.settle()
             pickers = [m for m in await self.transcript() if m.type == "picker"]
             if not pickers:
                 raise AssertionError("no picker in the conversation to choose from")
@@ -240,8 +243,10 @@ class Visitor:
     async def answer_field(
         self, value: str, *, field_message: TranscriptMessage | None = None
     ) -> None:
-        """Fill in ``field_message``, or the latest field message, with ``value``."""
+        """Fill in ``field_message``, or the latest field message once the plugin
+        settled, with ``value``."""
         if field_message is None:
+            await self.settle()
             fields = [m for m in await self.transcript() if m.type == "field"]
             if not fields:
                 raise AssertionError("no field message in the conversation to answer")
@@ -311,6 +316,7 @@ class PluginRunner:
         transport: TransportName = "rtm",
         settings: Mapping[str, Any] | None = None,
         config: str | Path | None = None,
+        state: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """The configuration (as plugin.toml would hold it) for a run against the sandbox."""
         data: dict[str, Any] = {}
@@ -343,6 +349,8 @@ class PluginRunner:
         data["dispatch"] = dispatch
         if settings is not None:
             data["settings"] = {**data.get("settings", {}), **settings}
+        if state is not None:
+            data["state"] = {**data.get("state", {}), **state}
         return data
 
     @asynccontextmanager
@@ -353,6 +361,7 @@ class PluginRunner:
         transport: TransportName = "rtm",
         settings: Mapping[str, Any] | None = None,
         config: str | Path | None = None,
+        state: Mapping[str, Any] | None = None,
         allow_errors: bool = False,
     ) -> AsyncIterator[P]:
         """Start ``plugin_class`` on the sandbox, yield the running plugin, then stop it.
@@ -364,7 +373,7 @@ class PluginRunner:
         from crisp_plugin.runner import Runner
 
         data = self.settings_for(
-            plugin_class, transport=transport, settings=settings, config=config
+            plugin_class, transport=transport, settings=settings, config=config, state=state
         )
         failures: list[HandlerFailure] = []
         runner = Runner(
