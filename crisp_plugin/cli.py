@@ -221,9 +221,9 @@ def cmd_run(path: str, level: str | None = None, fmt: str | None = None) -> int:
             update={k: v for k, v in (("level", level), ("format", fmt)) if v}
         )
         settings = settings.model_copy(update={"log": log})
-    from crisp_plugin.log import configure_logging
+    from crisp_plugin.config import configure_logging_for
 
-    configure_logging(settings)
+    configure_logging_for(settings)
     from crisp_plugin.serve import serve
 
     try:

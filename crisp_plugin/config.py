@@ -24,7 +24,7 @@ import tomllib
 import typing
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -57,6 +57,7 @@ __all__ = [
     "Settings",
     "StateSettings",
     "WebhookSettings",
+    "configure_logging_for",
     "explain_errors",
     "file_problems",
     "interpolate",
@@ -129,6 +130,16 @@ def interpolate(value: Any, env: Mapping[str, str], problems: list[str], where: 
     if isinstance(value, list):
         return [interpolate(v, env, problems, f"{where}[{i}]") for i, v in enumerate(value)]
     return value
+
+
+def configure_logging_for(settings: Settings, stream: IO[str] | None = None) -> None:
+    """Logging as ``[log]`` says, with the settings' credentials and secrets redacted."""
+    from crisp_plugin.log import configure_logging, register_credentials
+
+    register_credentials(settings.crisp.identifier, settings.crisp.key)
+    configure_logging(
+        settings.log.level, settings.log.format, stream=stream, secrets=settings.secrets()
+    )
 
 
 def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Settings:

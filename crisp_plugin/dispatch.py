@@ -215,18 +215,15 @@ class Dispatcher:
                 await self._deliver(event)
         except Exception as exc:
             await self.guard.failed(event, "outer middleware", exc)
-        data = event.__dict__
+        data, stats = event.__dict__, self.stats
         if FAILED in data:
-            kind = "failed"
-        elif _REACHED in data:
-            kind = "handled"
+            stats.count("failed", name)
+        elif _REACHED not in data:
+            stats.count("dropped", name)  # an outer middleware did not pass it on
+        elif name in stats.handled:
+            stats.handled[name] += 1  # the common case, without the generic path
         else:
-            kind = "dropped"  # an outer middleware did not pass it on
-        counter = getattr(self.stats, kind)
-        if name in counter:
-            counter[name] += 1
-        else:
-            self.stats.count(kind, name)
+            stats.count("handled", name)
 
     async def _deliver(self, event: Event) -> None:
         """The end of the outer middleware: the handlers, then a derived event's."""

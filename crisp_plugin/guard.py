@@ -25,6 +25,7 @@ from typing import Any
 import structlog
 
 from crisp_plugin.events.base import Event
+from crisp_plugin.log import is_enabled
 from crisp_plugin.middleware import Next, Unit
 from crisp_plugin.observer import Observer
 from crisp_plugin.stats import DispatchStats
@@ -54,8 +55,7 @@ class Guard:
         self._on_error = on_error
         self.observers: tuple[Observer, ...] = tuple(observers)
         self.log: Any = log if log is not None else structlog.get_logger("crisp_plugin.dispatch")
-        enabled = getattr(self.log, "is_enabled_for", None)
-        self._log_ok = bool(enabled(logging.INFO)) if callable(enabled) else True
+        self._log_ok = is_enabled(logging.INFO)
         self._tick = min(0.25, max(0.001, timeout / 10))
         self._deadlines: dict[asyncio.Task[Any], float] = {}
         self._expired: set[asyncio.Task[Any]] = set()

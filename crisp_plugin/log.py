@@ -1,7 +1,9 @@
 """Logging with structlog: a console renderer on a terminal, JSON lines otherwise.
 
-``configure_logging(settings)`` (the runner calls it) sets the level and renderer of
-``[log]`` and registers the secrets of the settings for redaction. Redaction is a
+``configure_logging(level, format, secrets=...)`` sets the level and renderer (the
+values of ``[log]``; ``crisp_plugin.config.configure_logging_for(settings)`` passes them
+with the settings' secrets) and registers the secrets for redaction. This module takes
+plain values: it knows nothing of the configuration models. Redaction is a
 processor that runs last before rendering, on every value of every line (tracebacks
 included):
 
@@ -35,14 +37,13 @@ from typing import IO, Any
 import structlog
 from pydantic import BaseModel, SecretStr
 
-from crisp_plugin.config import LogSettings, Settings
-
 __all__ = [
     "REDACTED",
     "SafeStream",
     "configure_logging",
     "forget_secrets",
     "get_logger",
+    "is_enabled",
     "redact",
     "redact_processor",
     "register_credentials",
@@ -58,6 +59,12 @@ _SECRET_KEY = re.compile(
 _MIN_SECRET = 4
 _secrets: set[str] = set()
 _longest_first: list[str] = []  # a secret inside a longer one must not split it
+_level: int | None = None  # the configured level (None: structlog's default, everything)
+
+
+def is_enabled(level: int) -> bool:
+    """True when a line at ``level`` (``logging.INFO``...) would be written."""
+    return _level is None or level >= _level
 
 
 def register_secret(value: str | SecretStr | None) -> None:
@@ -152,31 +159,28 @@ class _Scrubbed:
 
 
 def configure_logging(
-    settings: Settings | LogSettings | None = None,
+    level: str = "info",
+    format: str = "auto",
     *,
     stream: IO[str] | None = None,
     secrets: Iterable[str] = (),
 ) -> None:
     """Set up structlog (and the stdlib root logger) for a run.
 
-    ``format = "auto"`` picks the console renderer when ``stream`` is a terminal and
-    JSON otherwise. Secrets of ``Settings`` and ``secrets`` are registered.
+    ``format``: ``console``, ``json``, or ``auto`` (console when ``stream`` is a terminal,
+    JSON otherwise). ``secrets`` are registered for redaction.
     """
-    log_settings: LogSettings
-    if isinstance(settings, Settings):
-        log_settings = settings.log
-        for secret in settings.secrets():
-            register_secret(secret)
-        register_credentials(settings.crisp.identifier, settings.crisp.key)
-    else:
-        log_settings = settings or LogSettings()
+    global _level
     for secret in secrets:
         register_secret(secret)
     out: Any = SafeStream(stream if stream is not None else sys.stderr)
-    fmt = log_settings.format
+    fmt = format
     if fmt == "auto":
-        fmt = "console" if getattr(out, "isatty", lambda: False)() else "json"
-    level = logging.getLevelName(log_settings.level.upper())
+        fmt = "console" if out.isatty() else "json"
+    number = logging.getLevelName(level.upper())
+    if not isinstance(number, int):
+        raise ValueError(f"log level {level!r} is not one of debug, info, warning, error")
+    _level = number
     common: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
@@ -190,11 +194,11 @@ def configure_logging(
         tail.append(_Scrubbed(structlog.processors.JSONRenderer()))
     structlog.configure(
         processors=[*common, *tail],
-        wrapper_class=structlog.make_filtering_bound_logger(level),
+        wrapper_class=structlog.make_filtering_bound_logger(number),
         logger_factory=structlog.PrintLoggerFactory(file=out),
         cache_logger_on_first_use=False,
     )
-    _route_stdlib(out, level, common, tail)
+    _route_stdlib(out, number, common, tail)
 
 
 class SafeStream:

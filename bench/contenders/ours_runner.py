@@ -21,13 +21,12 @@ from pathlib import Path
 
 from bench.contenders.bots import Counter
 from crisp_plugin import gc_tuning
-from crisp_plugin.config import Settings
-from crisp_plugin.log import configure_logging
+from crisp_plugin.config import Settings, configure_logging_for
 from crisp_plugin.runner import Runner
 
 
 async def main(settings: Settings, expect: int | None) -> None:
-    configure_logging(settings)
+    configure_logging_for(settings)
     if expect is not None:
         Counter.expect = expect
         Counter.reached = asyncio.Event()

@@ -12,6 +12,7 @@ import pytest
 import structlog
 
 from crisp_plugin import Settings
+from crisp_plugin.config import configure_logging_for
 from crisp_plugin.log import (
     REDACTED,
     configure_logging,
@@ -49,7 +50,7 @@ def settings() -> Settings:
 def test_logging_a_config_never_prints_its_secrets() -> None:
     out = io.StringIO()
     config = settings()
-    configure_logging(config, stream=out)
+    configure_logging_for(config, stream=out)
     log = get_logger("test")
     log.info("loaded config", config=config)
     log.info("raw toml", raw={"crisp": {"identifier": "ident", "key": KEY}})
@@ -68,7 +69,7 @@ def test_logging_a_config_never_prints_its_secrets() -> None:
 
 def test_tracebacks_are_scrubbed_too() -> None:
     out = io.StringIO()
-    configure_logging(settings(), stream=out)
+    configure_logging_for(settings(), stream=out)
     try:
         raise RuntimeError(f"request failed with key {KEY}")
     except RuntimeError as exc:
@@ -81,9 +82,7 @@ def test_tracebacks_are_scrubbed_too() -> None:
 def test_console_format_and_level_filtering() -> None:
     out = io.StringIO()
     register_secret(KEY)
-    configure_logging(
-        Settings.model_validate({"log": {"level": "warning", "format": "console"}}), stream=out
-    )
+    configure_logging("warning", "console", stream=out)
     log = get_logger()
     log.info("hidden by level")
     log.warning("shown", detail=KEY)
@@ -96,7 +95,7 @@ def test_console_format_and_level_filtering() -> None:
 
 def test_auto_format_is_json_off_a_terminal() -> None:
     out = io.StringIO()
-    configure_logging(Settings(), stream=out)
+    configure_logging(stream=out)
     get_logger().info("hello", n=1)
     assert json.loads(out.getvalue())["n"] == 1
 
@@ -106,7 +105,7 @@ BASIC = base64.b64encode(f"ident:{KEY}".encode()).decode()
 
 def test_stdlib_and_structlog_lines_are_json_and_never_carry_the_key_or_basic_token() -> None:
     out = io.StringIO()
-    configure_logging(settings(), stream=out)
+    configure_logging_for(settings(), stream=out)
     mine = logging.getLogger("mine")
     mine.warning("key %s", KEY)
     mine.warning("header Authorization: Basic %s", BASIC)
@@ -130,9 +129,7 @@ def test_stdlib_console_lines_are_scrubbed_and_filtered_by_level() -> None:
     out = io.StringIO()
     register_credentials("someone", KEY)
     token = base64.b64encode(f"someone:{KEY}".encode()).decode()
-    configure_logging(
-        Settings.model_validate({"log": {"level": "warning", "format": "console"}}), stream=out
-    )
+    configure_logging("warning", "console", stream=out)
     logging.getLogger("mine").info("hidden %s", KEY)
     logging.getLogger("mine").error("auth %s / %s", token, KEY)
     text = out.getvalue()
@@ -142,8 +139,8 @@ def test_stdlib_console_lines_are_scrubbed_and_filtered_by_level() -> None:
 
 def test_configuring_twice_keeps_one_stdlib_handler() -> None:
     out = io.StringIO()
-    configure_logging(settings(), stream=io.StringIO())
-    configure_logging(settings(), stream=out)
+    configure_logging_for(settings(), stream=io.StringIO())
+    configure_logging_for(settings(), stream=out)
     logging.getLogger("mine").warning("once")
     assert len(out.getvalue().splitlines()) == 1
 
@@ -175,7 +172,7 @@ async def test_an_embedded_sandboxs_generated_secrets_never_reach_the_log() -> N
         }
     )
     out = io.StringIO()
-    configure_logging(config, stream=out)  # before the sandbox made its key
+    configure_logging_for(config, stream=out)  # before the sandbox made its key
     async with embedded_sandbox(config, lambda line: None) as sandbox:  # as `run` does
         async with Runner(with_sandbox(config, sandbox), plugin_class=Leaky):
             pass

@@ -40,3 +40,37 @@ def test_rtm_leaves_requests_unimported_until_engineios_sync_client_needs_it() -
         "print(requests.Session is c.requests.Session)\n"
     )
     assert out.splitlines() == ["False", "Session True", "True"]
+
+
+def loaded_after(statement: str) -> set[str]:
+    """The crisp_plugin modules a fresh interpreter holds after ``statement``."""
+    out = run(
+        f"import sys\n{statement}\n"
+        "print('\\n'.join(m for m in sys.modules if m.startswith('crisp_plugin')))\n"
+    )
+    return set(out.splitlines())
+
+
+RUNTIME = {"crisp_plugin.dispatch", "crisp_plugin.plugin", "crisp_plugin.runner"}
+
+
+def test_the_rest_client_alone_does_not_load_the_framework() -> None:
+    loaded = loaded_after("from crisp_plugin.rest import RestClient")
+    assert not loaded & (RUNTIME | {"crisp_plugin.config", "crisp_plugin.sandbox"}), loaded
+
+
+def test_the_transports_and_the_sandbox_do_not_load_the_dispatcher_or_plugins() -> None:
+    for statement in (
+        "import crisp_plugin.transports.webhook",
+        "import crisp_plugin.transports.rtm",
+        "from crisp_plugin.sandbox import Sandbox",
+    ):
+        loaded = loaded_after(statement)
+        assert not loaded & RUNTIME, (statement, loaded)
+
+
+def test_the_runner_does_not_load_the_sandbox_and_log_not_the_config() -> None:
+    assert not any(
+        m.startswith("crisp_plugin.sandbox") for m in loaded_after("import crisp_plugin.runner")
+    )
+    assert "crisp_plugin.config" not in loaded_after("import crisp_plugin.log")
