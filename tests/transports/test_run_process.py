@@ -4,6 +4,7 @@ sees them (a refused key, SIGTERM with handlers in flight, SIGINT)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import socket
@@ -25,6 +26,7 @@ ROOT = str(Path(__file__).resolve().parents[2])
 
 SLOW_PLUGIN = """
 import asyncio
+import json
 from pathlib import Path
 
 from crisp_plugin import Plugin, on
@@ -354,3 +356,39 @@ def test_sigterm_stops_run_when_its_output_pipe_is_closed(tmp_path: Path) -> Non
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+async def test_a_failed_start_prints_nothing_misleading_before_its_one_line(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """The web hook server is already listening when the relay refuses the token: the
+    start is undone quietly (no "draining", no "plugin running"), and the last line is
+    the one that says why."""
+    sandbox.relay._key = "relay-refuses"  # REST accepts the token, the relay does not
+    config = write_config(
+        tmp_path,
+        f"""
+        [plugin]
+        class = "slow_bot:SlowBot"
+        [crisp]
+        identifier = "{sandbox.identifier}"
+        key = "{sandbox.key}"
+        api_url = "{sandbox.url}"
+        [events]
+        transport = "both"
+        [webhooks]
+        port = {free_port()}
+        secret = "{SECRET}"
+        [log]
+        level = "info"
+        format = "json"
+        """,
+    )
+    proc = await run(config)
+    out, err = await asyncio.wait_for(proc.communicate(), 15)
+    assert proc.returncode == 1
+    lines = [line for line in err.decode().splitlines() if line.strip()]
+    assert lines[-1].startswith("crisp_plugin: RtmUnauthorized: the RTM relay refused")
+    logged = [json.loads(line)["event"] for line in lines[:-1]]
+    assert "webhooks listening" in logged  # it did get that far
+    assert not [e for e in logged if "drain" in e or e == "plugin running"], logged
