@@ -175,7 +175,9 @@ class Runner:
             self.webhooks = hooks
             if self._listen:
                 await _listening("webhooks", s.webhooks.host, s.webhooks.port, hooks.start)
-                stack.push_async_callback(_quietly, "webhooks stop", hooks.stop)
+            else:
+                hooks.mount()  # answers through hook_handler, in the embedding app
+            stack.push_async_callback(_quietly, "webhooks stop", hooks.stop)
             self.transports.append(hooks)
         if transport in ("rtm", "both"):
             rtm = self._build_rtm(dispatcher, plugin, rest)

@@ -1,8 +1,12 @@
-"""Every command the README shows is run here, the way a reader would type it.
+"""Every command and every Python snippet the README shows is run here, the way a
+reader would type or paste it.
 
 The commands are read out of the README's code blocks; a command with no test below
 fails ``test_every_readme_command_is_covered``, so the README cannot drift from what
-works. ``./scripts/test.sh`` is the command that runs this very file (CI calls it), and
+works. Each Python block follows a ``<!-- snippet: NAME -->`` marker; it is imported as
+a module (``snippet_module(NAME)``) and run against the sandbox by a test below, and a
+block without a marker, or a snippet without a test, fails ``test_every_snippet_runs``.
+``./scripts/test.sh`` is the command that runs this very file (CI calls it), and
 ``bash bench/run.sh`` is covered by tests/bench in its --quick form.
 """
 
@@ -14,9 +18,13 @@ import re
 import signal
 import subprocess
 import sys
+import types
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from crisp_plugin.sandbox import SandboxControl
+from crisp_plugin.sandbox import Sandbox, SandboxControl
+from crisp_plugin.testing import NewVisitor, PluginRunner, Visitor
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -32,6 +40,7 @@ COVERED = {
     "python -m crisp_plugin init NAME": "test_init_then_its_own_test_passes",
     "python -m crisp_plugin init mybot": "test_init_then_its_own_test_passes",
     "python -m crisp_plugin check plugin.toml": "test_check_on_the_quickstart_config",
+    "python -m crisp_plugin check": "test_check_on_the_quickstart_config",
     "python -m crisp_plugin sandbox": "test_standalone_sandbox_prints_a_config",
     "python -m crisp_plugin sandbox --port 8787": "test_standalone_sandbox_prints_a_config",
     "bash bench/run.sh": "tests/bench/test_bench_smoke.py (--quick)",
@@ -59,10 +68,118 @@ def test_every_readme_command_is_covered() -> None:
     assert not missing, f"README commands with no test: {missing}"
 
 
+SNIPPETS = dict(re.findall(r"<!-- snippet: (\w+) -->\n```python\n(.*?)```", README, re.S))
+
+SNIPPET_TESTS = {
+    "greeter": "test_the_ten_line_bot_is_the_greeter_example",
+    "actions": "test_snippet_actions",
+    "routers": "test_snippet_routers",
+    "flows": "test_snippet_flows",
+    "middleware": "test_snippet_middleware",
+    "settings": "test_snippet_settings",
+    "embedding": "tests/transports/test_embedding.py",
+    "rest": "test_snippet_rest",
+    "testing": "test_snippet_testing",
+}
+
+
+def snippet_module(name: str) -> types.ModuleType:
+    """The README's snippet ``name``, imported as a module ``readme_<name>``."""
+    module_name = f"readme_{name}"
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    module = types.ModuleType(module_name)
+    module.__file__ = str(ROOT / "README.md")
+    sys.modules[module_name] = module  # "module:Class" paths resolve, as for a file
+    exec(compile(SNIPPETS[name], f"README.md <snippet {name}>", "exec"), module.__dict__)
+    return module
+
+
+def test_every_snippet_runs() -> None:
+    blocks = re.findall(r"```python\n", README)
+    assert len(blocks) == len(SNIPPETS), "a ```python block without a snippet marker"
+    assert set(SNIPPETS) == set(SNIPPET_TESTS)
+    for name, where in SNIPPET_TESTS.items():
+        assert where in globals() or (ROOT / where).is_file(), (name, where)
+        snippet_module(name)  # every one at least imports
+
+
+async def test_snippet_actions(run_plugin: PluginRunner, visitor: Visitor) -> None:
+    async with run_plugin(snippet_module("actions").Helpdesk):
+        await visitor.say("help please")
+        await visitor.expect_reply(match="About?")
+        await visitor.choose("An order")
+        await visitor.answer_field("1234")
+        await visitor.expect_reply(match="Looking at order 1234 now.")
+        conversation = await visitor.conversation()
+        assert conversation["meta"]["subject"] == "Order 1234"
+        assert [m.text for m in await visitor.transcript() if m.type == "note"] == [
+            "Asked about order 1234"
+        ]
+        await visitor.say("help again")
+        await visitor.choose("A human")
+        await visitor.expect_reply(match="A human will answer here.")
+
+
+async def test_snippet_routers(run_plugin: PluginRunner, visitor: Visitor) -> None:
+    bot = snippet_module("routers").Bot
+    async with run_plugin(bot, settings={"invoices_url": "https://example.com/invoices"}):
+        await visitor.say("where is my invoice?")
+        await visitor.expect_reply(match="in https://example.com/invoices")
+
+
+async def test_snippet_flows(run_plugin: PluginRunner, visitor: Visitor) -> None:
+    async with run_plugin(snippet_module("flows").Signup):
+        await visitor.say("I want to sign up")
+        await visitor.expect_reply(match="Your e-mail?")
+        await visitor.say("ada@example.com")
+        await visitor.expect_reply(match="Send the link to ada@example.com")
+        await visitor.say("yes")
+        await visitor.expect_reply(match="Sent to ada@example.com.")
+        await visitor.say("yes")
+        await visitor.expect_no_reply()  # the flow is over
+
+
+async def test_snippet_middleware(
+    run_plugin: PluginRunner, new_visitor: NewVisitor, sandbox: Sandbox
+) -> None:
+    module = snippet_module("middleware")
+    blocked = await sandbox.control.add_website(website_id="blocked-website-id")
+    async with run_plugin(module.Bot, transport="webhooks"):
+        allowed, other = await new_visitor(), await new_visitor(blocked)
+        await other.say("hi")
+        await allowed.say("hi")
+        await allowed.expect_reply(match="Hello from a guarded router.")
+        await other.expect_no_reply()  # dropped by the outer middleware
+
+
+async def test_snippet_settings(run_plugin: PluginRunner, visitor: Visitor) -> None:
+    hours = snippet_module("settings").Hours
+    async with run_plugin(hours, settings={"close": "00:00", "message": "Closed!"}):
+        await visitor.say("anyone?")  # every time of day is past midnight
+        await visitor.expect_reply(match="Closed!")
+    late = datetime.now(ZoneInfo("UTC")).replace(hour=23, minute=59).time()
+    async with run_plugin(hours, settings={"close": late.isoformat()}):
+        if datetime.now(ZoneInfo("UTC")).time() < late:
+            await visitor.say("still open?")
+            await visitor.expect_no_reply()
+
+
+async def test_snippet_rest(sandbox: Sandbox) -> None:
+    website = sandbox.websites[0]
+    session = await sandbox.control.create_conversation(website)
+    main = snippet_module("rest").main
+    await main(sandbox.identifier, sandbox.key, website, session, sandbox.url)
+    transcript = await sandbox.control.transcript(website, session)
+    assert [m["content"] for m in transcript] == ["Hello!"]
+
+
+async def test_snippet_testing(run_plugin: PluginRunner, visitor: Visitor) -> None:
+    await snippet_module("testing").test_greets_back(run_plugin, visitor)
+
+
 def test_the_ten_line_bot_is_the_greeter_example() -> None:
-    block = re.search(r"```python\n(from crisp_plugin import Plugin, on\n.*?)```", README, re.S)
-    assert block is not None
-    assert block.group(1) in (ROOT / "examples/greeter/greeter.py").read_text()
+    assert SNIPPETS["greeter"] in (ROOT / "examples/greeter/greeter.py").read_text()
 
 
 def _cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:

@@ -2,13 +2,16 @@
 
 ``parse_event(name, payload)`` returns a typed model for every ``message:*``,
 ``session:*``, ``people:*`` and ``plugin:*`` event and a ``GenericEvent`` for the rest.
-Every event has ``.name``, ``.raw``, ``.website_id`` and ``.session_id``.
+Every event has ``.name``, ``.raw``, ``.website_id`` and ``.session_id``; conversation
+events act on their conversation (``event.reply``...). ``PickerChoice`` and
+``FieldAnswer`` are derived from ``message:updated`` (:mod:`crisp_plugin.events.derived`).
 """
 
 from __future__ import annotations
 
 from crisp_plugin.events.base import Event, GenericEvent, SessionEvent, WebsiteEvent
 from crisp_plugin.events.catalogue import EVENTS, GROUPS, TEXT_EVENTS, expand, is_known
+from crisp_plugin.events.derived import DERIVED, FieldAnswer, PickerChoice
 from crisp_plugin.events.message import (
     MessageAcknowledge,
     MessageAcknowledgeDelivered,
@@ -79,11 +82,13 @@ from crisp_plugin.events.session import (
 )
 
 __all__ = [
+    "DERIVED",
     "EVENTS",
     "GROUPS",
     "MODELS",
     "TEXT_EVENTS",
     "Event",
+    "FieldAnswer",
     "GenericEvent",
     "MessageAcknowledge",
     "MessageAcknowledgeDelivered",
@@ -108,6 +113,7 @@ __all__ = [
     "PeopleProfileRemoved",
     "PeopleProfileUpdated",
     "PeopleSyncProfile",
+    "PickerChoice",
     "PluginChannel",
     "PluginEvent",
     "PluginSettingsSaved",

@@ -218,6 +218,12 @@ class WebhookServer:
         self._state = "listening"
         log.info("webhooks listening", url=self.url)
 
+    def mount(self) -> None:
+        """Serve through :meth:`handle` mounted in someone else's application: no socket
+        of its own, but answering (and ``listening`` for ``/healthz``) until paused."""
+        self.accepting = True
+        self._state = "listening"
+
     def _sweep_idle(self) -> None:
         for connection in list(self._connections):
             connection.close_if_idle()

@@ -7,4 +7,4 @@ from crisp_plugin.events import MessageSend
 class Greeter(Plugin):
     @on("message:send", text=r"(?i)\b(hello|hi|hey)\b")
     async def greet(self, event: MessageSend) -> None:
-        await self.rest.send_message(event.website_id, event.session_id, "Hi! How can I help?")
+        await event.reply("Hi! How can I help?")

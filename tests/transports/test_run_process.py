@@ -385,7 +385,7 @@ async def test_a_failed_start_prints_nothing_misleading_before_its_one_line(
         """,
     )
     proc = await run(config)
-    out, err = await asyncio.wait_for(proc.communicate(), 15)
+    _out, err = await asyncio.wait_for(proc.communicate(), 15)
     assert proc.returncode == 1
     lines = [line for line in err.decode().splitlines() if line.strip()]
     assert lines[-1].startswith("crisp_plugin: RtmUnauthorized: the RTM relay refused")
