@@ -33,9 +33,7 @@ class {cls}(Plugin):
         conversation = self.state.for_event(event)
         count = await conversation.get("greetings", 0) + 1
         await conversation.set("greetings", count)
-        await self.rest.send_message(
-            event.website_id, event.session_id, "Hi! How can I help you today?"
-        )
+        await event.reply("Hi! How can I help you today?")
 """
 
 _TOML = """\

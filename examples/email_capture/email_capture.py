@@ -1,8 +1,8 @@
 """E-mail capture: ask the visitor for an e-mail address and file it.
 
 On a conversation's first visitor message the bot sends a ``field`` message (an input
-box in the chat). The answer arrives as ``message:updated`` (the field filled in) or
-as a plain text reply. A valid address is stored twice: on the conversation
+box in the chat). The answer arrives as ``field:answer`` (the field filled in) or as a
+plain text reply. A valid address is stored twice: on the conversation
 (``meta.email``) and in the people profiles (created, or updated when one already has
 that address). An invalid one gets a polite retry. Progress lives in ``self.state``.
 """
@@ -13,7 +13,7 @@ import re
 
 from crisp_plugin import Plugin, on
 from crisp_plugin.errors import APIError
-from crisp_plugin.events import MessageSend, MessageUpdated
+from crisp_plugin.events import FieldAnswer, MessageSend
 
 FIELD_ID = "email"
 EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
@@ -35,39 +35,29 @@ class EmailCapture(Plugin):
             return  # already captured
         if not await conversation.get("asked"):
             await conversation.set("asked", True)
-            field = {
-                "id": FIELD_ID,
-                "text": "Can I have your e-mail address, in case we get cut off?",
-                "explain": "you@example.com",
-            }
-            await self.rest.send_message(event.website_id, event.session_id, field, type="field")
-            return
-        await self.capture(event.website_id, event.session_id, event.text or "")
-
-    @on("message:updated")
-    async def field_answered(self, event: MessageUpdated) -> None:
-        content = event.content
-        if not isinstance(content, dict) or content.get("id") != FIELD_ID:
-            return
-        if await self.state.for_event(event).get("email"):
-            return
-        await self.capture(event.website_id, event.session_id, str(content.get("value") or ""))
-
-    async def capture(self, website_id: str, session_id: str, answer: str) -> None:
-        email = find_email(answer)
-        if email is None:
-            await self.rest.send_message(
-                website_id,
-                session_id,
-                "That doesn't look like an e-mail address. Could you check it?",
+            await event.reply_field(
+                "Can I have your e-mail address, in case we get cut off?",
+                id=FIELD_ID,
+                explain="you@example.com",
             )
             return
-        await self.rest.update_meta(website_id, session_id, email=email)
-        await self.save_profile(website_id, email)
-        await self.state.conversation(website_id, session_id).set("email", email)
-        await self.rest.send_message(
-            website_id, session_id, f"Thanks! We'll write to {email} if needed."
-        )
+        await self.capture(event, event.text or "")
+
+    @on("field:answer", id=FIELD_ID)
+    async def field_answered(self, event: FieldAnswer) -> None:
+        if await self.state.for_event(event).get("email"):
+            return
+        await self.capture(event, event.value)
+
+    async def capture(self, event: MessageSend | FieldAnswer, answer: str) -> None:
+        email = find_email(answer)
+        if email is None:
+            await event.reply("That doesn't look like an e-mail address. Could you check it?")
+            return
+        await event.set_meta(email=email)
+        await self.save_profile(event.website_id, email)
+        await self.state.for_event(event).set("email", email)
+        await event.reply(f"Thanks! We'll write to {email} if needed.")
 
     async def save_profile(self, website_id: str, email: str) -> None:
         """Create the people profile, or update the one that already has this address."""

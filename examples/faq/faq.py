@@ -1,6 +1,6 @@
 """FAQ: answer common questions from a table, hand over to a human on request.
 
-The table lives in the ``[settings]`` table of ``plugin.toml``::
+The table lives in the typed ``[settings]`` of ``plugin.toml``::
 
     [settings]
     handoff = '(?i)\\b(human|agent|operator)\\b'
@@ -20,26 +20,38 @@ from __future__ import annotations
 
 import re
 
+from pydantic import BaseModel, Field
+
 from crisp_plugin import Plugin, on
 from crisp_plugin.events import MessageSend
 
 HANDOFF_REPLY = "Sure, I'm passing you to a human. Someone will answer here shortly."
 
 
-class FAQ(Plugin):
+class Answer(BaseModel):
+    match: str  # a regular expression
+    answer: str
+
+
+class FaqSettings(BaseModel):
+    handoff: str = r"(?i)\b(human|agent)\b"
+    operator: str | None = None
+    answers: list[Answer] = Field(default_factory=list)
+
+
+class FAQ(Plugin[FaqSettings]):
     """Answers from a keyword table; hands the conversation to an operator on request."""
 
     def answer_for(self, text: str) -> str | None:
-        for entry in self.settings.get("answers", []):
-            if re.search(str(entry["match"]), text):
-                return str(entry["answer"])
+        for entry in self.settings.answers:
+            if re.search(entry.match, text):
+                return entry.answer
         return None
 
     async def operator_for(self, website_id: str) -> str | None:
         """The operator to hand over to: ``operator`` in [settings], else the first one."""
-        configured = self.settings.get("operator")
-        if configured:
-            return str(configured)
+        if self.settings.operator:
+            return self.settings.operator
         operators = await self.rest.website.list_website_operators(website_id)
         for operator in operators or []:
             user_id = (operator.get("details") or {}).get("user_id")
@@ -53,12 +65,11 @@ class FAQ(Plugin):
         if await conversation.get("handed_off"):
             return  # a human has it now
         text = event.text or ""
-        if re.search(str(self.settings.get("handoff", r"(?i)\b(human|agent)\b")), text):
+        if re.search(self.settings.handoff, text):
             await conversation.set("handed_off", True)
-            operator = await self.operator_for(event.website_id)
-            await self.rest.assign(event.website_id, event.session_id, operator)
-            await self.rest.send_message(event.website_id, event.session_id, HANDOFF_REPLY)
+            await event.assign(await self.operator_for(event.website_id))
+            await event.reply(HANDOFF_REPLY)
             return
         reply = self.answer_for(text)
         if reply is not None:
-            await self.rest.send_message(event.website_id, event.session_id, reply)
+            await event.reply(reply)
