@@ -10,8 +10,9 @@ names the plugin handles (wildcards already expanded for the tier) and the optio
   error is kept in :attr:`RtmTransport.error` and :meth:`RtmTransport.wait_failed`
   returns it (the runner then exits 1). There is no reconnect storm on a wrong key.
 - a lost connection is retried by this module (python-socketio's own reconnection is
-  off, so every reconnect authenticates again): exponential backoff from
-  ``reconnect_delay`` to ``reconnect_max`` with jitter; after ``rediscover_after``
+  off, so every reconnect authenticates again): at once after a connection that held
+  (the relay keeps no backlog), then exponential backoff from ``reconnect_delay`` to
+  ``reconnect_max`` with jitter while attempts fail; after ``rediscover_after``
   failures in a row the next relay URL is tried (the ``rescue`` relay), and after
   both, the endpoints are discovered again.
 
@@ -299,8 +300,12 @@ class RtmTransport:
                     candidates = await self._candidates()
                     index = 0
                 url = candidates[index % len(candidates)]
+                began = time.monotonic()
                 await self._session(url)
-                failures = 0
+                # A connection that held is followed by an immediate reconnect (the relay
+                # keeps no backlog: every second away is events missed); one that dropped
+                # at once counts as a failure, so a flapping relay still gets backoff.
+                failures = 0 if time.monotonic() - began >= self._reconnect_delay else 1
             except RtmUnauthorized as exc:
                 self._fail(exc)
                 return
@@ -318,9 +323,10 @@ class RtmTransport:
                         candidates = []
             if self._stopping.is_set():
                 break
-            delay = self._backoff(failures)
+            delay = self._backoff(failures) if failures else 0.0
             self._set_state("reconnecting", delay=round(delay, 2))
-            await self._sleep(delay)
+            if delay:
+                await self._sleep(delay)
 
     async def _candidates(self) -> list[str]:
         if self._override:

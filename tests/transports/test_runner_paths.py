@@ -106,6 +106,27 @@ async def test_relay_drop_reauthenticates_and_next_message_arrives(
     assert await recorder(runner).next_text() == "still there?"
 
 
+async def test_after_a_clean_drop_the_relay_is_back_at_once_not_after_a_backoff(
+    sandbox: Sandbox, runners: list[Runner]
+) -> None:
+    # The default backoff (1 s, 0.5-1.0 s with jitter) would leave the plugin deaf for
+    # up to a second per drop; a connection that held is re-made at once.
+    settings = settings_for(sandbox, "rtm", rtm={"reconnect_delay": 1.0, "reconnect_max": 10})
+    runner = await started(settings)
+    runners.append(runner)
+    rtm = runner.rtm
+    assert rtm is not None
+    await asyncio.sleep(1.0)  # the connection holds long enough to count as good
+    loop = asyncio.get_running_loop()
+    dropped_at = loop.time()
+    assert await sandbox.control.drop_rtm() == 1
+    await eventually(lambda: rtm.auth_count == 2 and rtm.state == "connected", timeout=2)
+    assert loop.time() - dropped_at < 0.45
+    session = await sandbox.control.create_conversation()
+    await sandbox.control.visitor_says(None, session, "right after the drop")
+    assert await recorder(runner).next_text() == "right after the drop"
+
+
 async def test_handler_added_at_run_time_is_pushed_to_the_live_socket(
     sandbox: Sandbox, runners: list[Runner]
 ) -> None:
