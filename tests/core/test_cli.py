@@ -56,6 +56,38 @@ def assert_config_error(result: object, *expected: str) -> None:
     assert lines == list(expected)
 
 
+async def run_until_running(path: Path, env: dict[str, str] | None = None) -> tuple[str, str]:
+    """``run CONFIG`` until it logs "plugin running", then SIGTERM; its stdout and stderr.
+    Fails with what it printed if it exits before, or does not exit 0 on SIGTERM."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "crisp_plugin",
+        "run",
+        str(path),
+        cwd=path.parent,
+        env=env or cli_env(),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    seen: list[str] = []
+    try:
+        async with asyncio.timeout(30):
+            while not seen or "plugin running" not in seen[-1]:
+                line = (await proc.stderr.readline()).decode()
+                assert line, f"run exited {await proc.wait()}: {''.join(seen)}"
+                seen.append(line)
+        proc.send_signal(signal.SIGTERM)
+        out, err = await asyncio.wait_for(proc.communicate(), 30)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert proc.returncode == 0, "".join(seen)
+    return out.decode(), "".join(seen) + err.decode()
+
+
 @pytest.mark.parametrize(
     ("toml", "env", "expected"),
     [
@@ -249,34 +281,9 @@ async def test_run_starts_on_the_sandbox_and_stops_cleanly_on_sigterm(tmp_path: 
         tmp_path,
         GOOD + '[sandbox]\nenabled = true\nport = 0\nchat_page = false\n[log]\nformat = "json"\n',
     )
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "crisp_plugin",
-        "run",
-        str(path),
-        cwd=tmp_path,
-        env=cli_env(),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    assert proc.stderr is not None
-    seen = []
-    try:
-        async with asyncio.timeout(30):
-            while True:
-                line = (await proc.stderr.readline()).decode()
-                assert line, "".join(seen)
-                seen.append(line)
-                if "plugin running" in line:
-                    break
-        proc.send_signal(signal.SIGTERM)
-        await asyncio.wait_for(proc.wait(), 30)
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
-    assert proc.returncode == 0
+    _, err = await run_until_running(path)
+    assert '"event": "plugin stopped"' in err
+    assert "Traceback" not in err
 
 
 async def test_check_reports_a_misdeclared_handler_as_a_config_problem(tmp_path: Path) -> None:
@@ -318,3 +325,18 @@ async def test_check_finds_a_relative_state_path_from_another_folder(tmp_path: P
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "data" / "s.sqlite3").exists()
     assert not (elsewhere / "data").exists()
+
+
+async def test_run_accepts_plain_http_to_any_loopback_address_as_check_does(
+    tmp_path: Path,
+) -> None:
+    """127.0.0.2 is loopback: ``check --offline`` and ``run`` agree on it."""
+    async with Sandbox(host="127.0.0.2", port=0) as sandbox:
+        assert sandbox.url.startswith("http://127.0.0.2:")
+        path = project(tmp_path, GOOD + f'api_url = "{sandbox.url}"\n[log]\nformat = "json"\n')
+        env = {**cli_env(), "CRISP_IDENTIFIER": sandbox.identifier, "CRISP_KEY": sandbox.key}
+        check = await run_cli("check", str(path), "--offline", env=env)
+        assert check.returncode == 0, check.stderr
+        out, err = await run_until_running(path, env)
+        assert f'"urls": ["{sandbox.relay_url}' in err
+        assert sandbox.key not in out + err

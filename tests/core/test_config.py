@@ -239,3 +239,100 @@ def test_the_metrics_section_is_validated_one_line_per_problem(tmp_path: Path) -
     )
     [line] = problems(tmp_path, clash)
     assert line.startswith("metrics.port = 8080 is the web hook port")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8787",
+        "http://127.0.0.2:8787",
+        "http://127.255.255.254",
+        "http://[::1]:9",
+        "http://[::ffff:127.0.0.1]:9",
+        "http://localhost:1",
+        "http://LOCALHOST.:1",
+        "http://localhost.localdomain",
+        "http://ip6-localhost",
+    ],
+)
+def test_plain_http_to_any_loopback_is_accepted_by_the_settings_and_the_client(url: str) -> None:
+    from crisp_plugin.rest import RestClient
+
+    assert Settings.model_validate({"crisp": {"api_url": url}}).crisp.api_url == url
+    assert RestClient("i", "k", api_url=url).api_url == url
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://128.0.0.1",
+        "http://10.0.0.1",
+        "http://0.0.0.0:8787",
+        "http://localhost.example.com",
+        "http://[::2]",
+        "http://api.crisp.chat",
+    ],
+)
+def test_plain_http_elsewhere_is_refused_by_the_settings_and_the_client(url: str) -> None:
+    from pydantic import ValidationError
+
+    from crisp_plugin.rest import RestClient
+
+    with pytest.raises(ValidationError) as by_settings:
+        Settings.model_validate({"crisp": {"api_url": url}})
+    with pytest.raises(ConfigError) as by_client:
+        RestClient("i", "k", api_url=url)
+    expected = (
+        f'crisp.api_url = "{url}" uses plain http to a remote host: use https, or set '
+        "crisp.allow_insecure_http = true if you mean it"
+    )
+    assert by_client.value.problems == [expected]
+    assert expected in str(by_settings.value)
+
+
+@pytest.mark.parametrize(
+    "url", ["ftp://api.crisp.chat", "https://", "http://[::1", "http://h:99999"]
+)
+def test_an_api_url_that_is_not_http_is_one_line_from_both(url: str) -> None:
+    from pydantic import ValidationError
+
+    from crisp_plugin.rest import RestClient
+
+    expected = (
+        f'crisp.api_url = "{url}" is not an http(s) URL: write e.g. '
+        'api_url = "https://api.crisp.chat"'
+    )
+    with pytest.raises(ValidationError) as by_settings:
+        Settings.model_validate({"crisp": {"api_url": url}})
+    assert expected in str(by_settings.value)
+    with pytest.raises(ConfigError) as by_client:
+        RestClient("i", "k", api_url=url)
+    assert by_client.value.problems == [expected]
+
+
+def test_the_rest_package_imports_nothing_of_the_framework_config() -> None:
+    """The REST modules import no config module at run time (type hints aside): the
+    api_url check they share with the settings lives in the stdlib-only api_url."""
+    import ast
+
+    import crisp_plugin.rest
+
+    def runtime_imports(tree: ast.AST) -> set[str]:
+        found: set[str] = set()
+        for node in ast.iter_child_nodes(tree):
+            if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING":
+                continue
+            if isinstance(node, ast.ImportFrom) and node.module:
+                found.add(node.module)
+            elif isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names)
+            found |= runtime_imports(node)
+        return found
+
+    folder = Path(crisp_plugin.rest.__file__).parent
+    for source in sorted(folder.glob("*.py")):
+        names = runtime_imports(ast.parse(source.read_text(encoding="utf-8")))
+        assert not names & {"crisp_plugin.config", "crisp_plugin.settings_models"}, source.name
+    assert "crisp_plugin.api_url" in runtime_imports(
+        ast.parse((folder / "core.py").read_text(encoding="utf-8"))
+    )
