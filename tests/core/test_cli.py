@@ -327,6 +327,67 @@ async def test_check_finds_a_relative_state_path_from_another_folder(tmp_path: P
     assert not (elsewhere / "data").exists()
 
 
+HOOKS = GOOD + '[events]\ntransport = "webhooks"\n'
+CREDENTIALS = {"CRISP_IDENTIFIER": "i", "CRISP_KEY": "k" * 32}
+
+
+@pytest.mark.parametrize(
+    ("toml", "last_line"),
+    [
+        pytest.param(
+            GOOD + '[sandbox]\nenabled = "${SANDBOX:-true}"\n',
+            "token: not checked (the embedded sandbox provides it)",
+            id="sandbox-enabled",
+        ),
+        pytest.param(
+            HOOKS + '[webhooks]\nunsigned = "${UNSIGNED:-true}"\n',
+            "token: not checked (--offline)",
+            id="webhooks-unsigned",
+        ),
+        pytest.param(
+            HOOKS + '[webhooks]\nsecret = "s"\nport = "${HOOK_PORT:-0}"\n'
+            '[metrics]\nenabled = true\nport = "${METRICS_PORT:-0}"\n',
+            "token: not checked (--offline)",
+            id="both-ports-free",
+        ),
+    ],
+)
+async def test_check_reads_strings_from_env_defaults_as_their_validated_values(
+    tmp_path: Path, toml: str, last_line: str
+) -> None:
+    path = project(tmp_path, toml)
+    env = {**cli_env(), **({} if "SANDBOX" in toml else CREDENTIALS)}
+    result = await run_cli("check", str(path), "--offline", cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == f"{path}: valid"
+    assert result.stdout.splitlines()[-1] == last_line
+
+
+async def test_check_finds_a_metrics_port_clash_written_as_strings(tmp_path: Path) -> None:
+    path = project(
+        tmp_path,
+        HOOKS + '[webhooks]\nsecret = "${CRISP_HOOK_SECRET:-hook-secret-value}"\n'
+        'port = "${HOOK_PORT:-8080}"\n[metrics]\nenabled = "${METRICS:-true}"\nport = "8080"\n',
+    )
+    result = await run_cli("check", str(path), "--offline", env={**cli_env(), **CREDENTIALS})
+    assert_config_error(
+        result,
+        "metrics.port = 8080 is the web hook port: the hook server already serves "
+        "/healthz and /metrics; choose another port or leave metrics.enabled off",
+    )
+    assert "hook-secret-value" not in result.stderr and "k" * 32 not in result.stderr
+
+
+async def test_run_starts_the_sandbox_enabled_by_an_env_default(tmp_path: Path) -> None:
+    path = project(
+        tmp_path,
+        GOOD + '[sandbox]\nenabled = "${SANDBOX:-true}"\nport = "${SANDBOX_PORT:-0}"\n'
+        'chat_page = false\n[log]\nformat = "json"\n',
+    )
+    _, err = await run_until_running(path)
+    assert err.startswith("Sandbox: Crisp API and RTM relay at http://127.0.0.1:")
+
+
 async def test_run_accepts_plain_http_to_any_loopback_address_as_check_does(
     tmp_path: Path,
 ) -> None:

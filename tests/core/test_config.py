@@ -241,6 +241,38 @@ def test_the_metrics_section_is_validated_one_line_per_problem(tmp_path: Path) -
     assert line.startswith("metrics.port = 8080 is the web hook port")
 
 
+@pytest.mark.parametrize("spelling", ['"${SANDBOX:-true}"', '"true"', '"1"', '"yes"'])
+def test_a_boolean_written_as_a_string_means_the_same_in_every_check(
+    tmp_path: Path, spelling: str
+) -> None:
+    """pydantic reads these as true; the checks across sections must read them so too."""
+    text = f'[plugin]\nclass = "bot:Bot"\n[sandbox]\nenabled = {spelling}\n'
+    settings = load_config(write(tmp_path, text), env={})
+    assert settings.sandbox.enabled is True
+    hooks = VALID + f'[events]\ntransport = "webhooks"\n[webhooks]\nunsigned = {spelling}\n'
+    assert load_config(write(tmp_path, hooks), env=ENV).webhooks.unsigned is True
+
+
+def test_ports_written_as_strings_are_compared_as_numbers(tmp_path: Path) -> None:
+    hooks = VALID + '[events]\ntransport = "webhooks"\n[webhooks]\nsecret = "s"\n'
+    clash = hooks + 'port = "${HOOK_PORT:-8080}"\n[metrics]\nenabled = "${M:-true}"\nport = 8080\n'
+    [line] = problems(tmp_path, clash)
+    assert line.startswith("metrics.port = 8080 is the web hook port")
+    # 0 asks each server for a free port of its own: never a clash, however it is written
+    free = hooks + 'port = "0"\n[metrics]\nenabled = true\nport = "${METRICS_PORT:-0}"\n'
+    settings = load_config(write(tmp_path, free), env=ENV)
+    assert (settings.webhooks.port, settings.metrics.port) == (0, 0)
+
+
+def test_a_check_that_needs_a_wrong_value_is_left_to_that_values_own_line(
+    tmp_path: Path,
+) -> None:
+    """``sandbox.enabled = "sometimes"`` gets its line; whether credentials are needed
+    cannot be known from it, so no guess about them is printed."""
+    lines = problems(tmp_path, '[plugin]\nclass = "bot:Bot"\n[sandbox]\nenabled = "sometimes"\n')
+    assert lines == ['sandbox.enabled = "sometimes" is not true or false: fix the value\'s type']
+
+
 @pytest.mark.parametrize(
     "url",
     [
