@@ -201,8 +201,8 @@ def _load(path: str) -> tuple[Settings, type[Plugin]]:
 def _raw_class(path: str) -> str | None:
     try:
         raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError):
-        return None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None  # load_config has said what is wrong with the file
     value = raw.get("plugin", {}).get("class") if isinstance(raw.get("plugin"), dict) else None
     return value if isinstance(value, str) else None
 

@@ -129,13 +129,23 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Setti
     """Read, interpolate and validate a plugin.toml; ``ConfigError`` lists every problem."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        content = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError(
             [f"{path}: no such file: create it (python -m crisp_plugin init NAME)"]
         ) from None
     except OSError as exc:
         raise ConfigError([f"{path}: cannot be read ({exc.strerror})"]) from None
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = content.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(
+            [
+                f"{path}: not UTF-8 text (byte 0x{content[exc.start]:02x} on line {line}): "
+                "save the file as UTF-8"
+            ]
+        ) from None
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

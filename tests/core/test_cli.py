@@ -401,3 +401,16 @@ async def test_run_accepts_plain_http_to_any_loopback_address_as_check_does(
         out, err = await run_until_running(path, env)
         assert f'"urls": ["{sandbox.relay_url}' in err
         assert sandbox.key not in out + err
+
+
+@pytest.mark.parametrize("command", ["check", "run"])
+async def test_a_plugin_toml_that_is_not_utf8_is_one_problem_line(
+    tmp_path: Path, command: str
+) -> None:
+    path = project(tmp_path, "")
+    path.write_bytes('[plugin]\nclass = "bot:Bot"\nname = "Café"\n'.encode("latin-1"))
+    result = await run_cli(command, str(path), cwd=tmp_path)
+    assert_config_error(
+        result,
+        f"{path}: not UTF-8 text (byte 0xe9 on line 3): save the file as UTF-8",
+    )
