@@ -414,3 +414,42 @@ async def test_a_plugin_toml_that_is_not_utf8_is_one_problem_line(
         result,
         f"{path}: not UTF-8 text (byte 0xe9 on line 3): save the file as UTF-8",
     )
+
+
+EXITING_BOT = BOT + "\nimport sys\n\n{exit}\n"
+
+
+@pytest.mark.parametrize("command", ["check", "run"])
+@pytest.mark.parametrize(
+    ("exit_call", "shown"),
+    [
+        ("sys.exit(0)", "SystemExit(0)"),
+        ("sys.exit(3)", "SystemExit(3)"),
+        ("raise SystemExit('bye')", "SystemExit('bye')"),
+        ("sys.exit()", "SystemExit()"),
+    ],
+)
+async def test_a_plugin_module_that_exits_at_import_is_a_config_problem(
+    tmp_path: Path, command: str, exit_call: str, shown: str
+) -> None:
+    path = project(tmp_path, GOOD + "[sandbox]\nenabled = true\nport = 0\n")
+    (tmp_path / "bot.py").write_text(EXITING_BOT.format(exit=exit_call))
+    result = await run_cli(command, str(path), cwd=tmp_path)
+    assert_config_error(
+        result,
+        f'plugin.class = "bot:Bot": importing bot raised {shown}: a plugin module must '
+        'not exit when imported (put that code under if __name__ == "__main__":)',
+    )
+
+
+async def test_a_module_exiting_is_reported_with_the_files_other_problems(tmp_path: Path) -> None:
+    path = project(tmp_path, GOOD)
+    (tmp_path / "bot.py").write_text(EXITING_BOT.format(exit="sys.exit(1)"))
+    result = await run_cli("check", str(path), cwd=tmp_path)
+    assert_config_error(
+        result,
+        "crisp.identifier is empty: set CRISP_IDENTIFIER or write it in plugin.toml",
+        "crisp.key is empty: set CRISP_KEY or write it in plugin.toml",
+        'plugin.class = "bot:Bot": importing bot raised SystemExit(1): a plugin module must '
+        'not exit when imported (put that code under if __name__ == "__main__":)',
+    )
