@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import importlib
 import os
+import shlex
 import sqlite3
 import sys
 import tomllib
@@ -329,6 +330,8 @@ def cmd_init(name: str, directory: str | None, out: TextIO | None = None) -> int
     print(f"created {folder}/", file=out)
     for path in files:
         print(f"  {path.name}", file=out)
-    print(f"next: cd {folder} && python -m crisp_plugin run plugin.toml", file=out)
+    print(
+        f"next: cd {shlex.quote(str(folder))} && python -m crisp_plugin run plugin.toml", file=out
+    )
     print("      (and `python -m pytest` to run its test)", file=out)
     return EXIT_OK

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sys
 from pathlib import Path
@@ -453,3 +454,43 @@ async def test_a_module_exiting_is_reported_with_the_files_other_problems(tmp_pa
         'plugin.class = "bot:Bot": importing bot raised SystemExit(1): a plugin module must '
         'not exit when imported (put that code under if __name__ == "__main__":)',
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "line"),
+    [
+        (
+            'z"""',
+            "init: 'z\"\"\"' holds '\"', which a plugin name cannot: use letters, digits, "
+            "spaces, '-', '_' or '.', e.g. 'echo-bot'",
+        ),
+        (
+            "a\\b",
+            "init: 'a\\\\b' holds '\\\\', which a plugin name cannot: use letters, digits, "
+            "spaces, '-', '_' or '.', e.g. 'echo-bot'",
+        ),
+        (
+            "bots/echo",
+            "init: 'bots/echo' is a path, not a name: give the folder with --directory, "
+            "e.g. init echo --directory bots/echo",
+        ),
+        ("é", "init: 'é' has no ASCII letter or digit to name a module by: use e.g. 'echo-bot'"),
+        ("--", "init: '--' has no ASCII letter or digit to name a module by: use e.g. 'echo-bot'"),
+    ],
+)
+async def test_init_refuses_a_name_it_cannot_make_a_plugin_of(
+    tmp_path: Path, name: str, line: str
+) -> None:
+    result = await run_cli("init", "--", name, cwd=tmp_path)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.splitlines() == [line]
+    assert os.listdir(tmp_path) == []
+
+
+async def test_init_quotes_a_folder_with_a_space_in_its_next_step(tmp_path: Path) -> None:
+    result = await run_cli("init", "my bot", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "next: cd 'my bot' && python -m crisp_plugin run plugin.toml" in result.stdout
+    check = await run_cli("check", "plugin.toml", cwd=tmp_path / "my bot")
+    assert check.returncode == 0, check.stderr
+    assert "MyBot.greet  on message:send" in check.stdout
