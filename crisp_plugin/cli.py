@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import difflib
 import importlib
 import os
 import shlex
@@ -301,8 +302,11 @@ def cmd_events(tier: str | None, group: str | None, out: TextIO | None = None) -
 
     out = out or sys.stdout
     if group is not None and group not in GROUPS:
+        close = difflib.get_close_matches(group.lower(), sorted(GROUPS), n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}? " if close else ""
         print(
-            f"--group {group!r} is not one of {', '.join(sorted(GROUPS))}",
+            f"events: --group {group!r} is not a group: {hint}(groups: "
+            f"{', '.join(sorted(GROUPS))})",
             file=sys.stderr,
         )
         return EXIT_CONFIG

@@ -456,6 +456,19 @@ async def test_a_module_exiting_is_reported_with_the_files_other_problems(tmp_pa
     )
 
 
+async def test_events_suggests_the_group_a_typo_meant() -> None:
+    result = await run_cli("events", "--group", "mesage")
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.splitlines() == [
+        "events: --group 'mesage' is not a group: did you mean 'message'? (groups: browsing, "
+        "bucket, call, campaign, email, identity, media, message, people, plan, plugin, "
+        "session, spam, status, website, widget)"
+    ]
+    upper = await run_cli("events", "--group", "Message")
+    assert upper.returncode == 2
+    assert "did you mean 'message'?" in upper.stderr
+
+
 @pytest.mark.parametrize(
     ("name", "line"),
     [
