@@ -15,8 +15,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import difflib
 import importlib
 import os
+import shlex
 import sqlite3
 import sys
 import tomllib
@@ -201,8 +203,8 @@ def _load(path: str) -> tuple[Settings, type[Plugin]]:
 def _raw_class(path: str) -> str | None:
     try:
         raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError):
-        return None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None  # load_config has said what is wrong with the file
     value = raw.get("plugin", {}).get("class") if isinstance(raw.get("plugin"), dict) else None
     return value if isinstance(value, str) else None
 
@@ -303,8 +305,11 @@ def cmd_events(tier: str | None, group: str | None, out: TextIO | None = None) -
 
     out = out or sys.stdout
     if group is not None and group not in GROUPS:
+        close = difflib.get_close_matches(group.lower(), sorted(GROUPS), n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}? " if close else ""
         print(
-            f"--group {group!r} is not one of {', '.join(sorted(GROUPS))}",
+            f"events: --group {group!r} is not a group: {hint}(groups: "
+            f"{', '.join(sorted(GROUPS))})",
             file=sys.stderr,
         )
         return EXIT_CONFIG
@@ -332,6 +337,8 @@ def cmd_init(name: str, directory: str | None, out: TextIO | None = None) -> int
     print(f"created {folder}/", file=out)
     for path in files:
         print(f"  {path.name}", file=out)
-    print(f"next: cd {folder} && python -m crisp_plugin run plugin.toml", file=out)
+    print(
+        f"next: cd {shlex.quote(str(folder))} && python -m crisp_plugin run plugin.toml", file=out
+    )
     print("      (and `python -m pytest` to run its test)", file=out)
     return EXIT_OK

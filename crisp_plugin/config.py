@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, SecretStr, ValidationError
 
 from crisp_plugin.errors import ConfigError
 from crisp_plugin.settings_models import (
@@ -146,13 +146,23 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Setti
     """Read, interpolate and validate a plugin.toml; ``ConfigError`` lists every problem."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        content = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError(
             [f"{path}: no such file: create it (python -m crisp_plugin init NAME)"]
         ) from None
     except OSError as exc:
         raise ConfigError([f"{path}: cannot be read ({exc.strerror})"]) from None
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = content.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(
+            [
+                f"{path}: not UTF-8 text (byte 0x{content[exc.start]:02x} on line {line}): "
+                "save the file as UTF-8"
+            ]
+        ) from None
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -214,45 +224,85 @@ def file_problems(raw: Mapping[str, Any]) -> list[str]:
     """Checks across sections for a file about to be run (on the interpolated dict).
 
     The plugin class must be named; without the embedded sandbox the credentials must be
-    set, and signed web hooks need their secret.
+    set, and signed web hooks need their secret. Each value is read as its section's
+    model validates it (``enabled = "${SANDBOX:-true}"`` is true here as at run time,
+    ``port = "8080"`` is the number 8080); a check that needs a value the model refuses
+    is not made, since that value already has a problem line of its own.
     """
     problems: list[str] = []
 
-    def table(name: str) -> Mapping[str, Any]:
-        value = raw.get(name)
-        return value if isinstance(value, dict) else {}
+    def value(section: str, key: str) -> Any:
+        return _validated(raw, section, key)
 
-    if not table("plugin").get("class"):
+    plugin_class = value("plugin", "class")
+    if plugin_class is None:
         problems.append(
             'plugin.class is missing: name your plugin class, e.g. class = "my_bot:MyBot"'
         )
-    metrics, hooks = table("metrics"), table("webhooks")
-    wants_hooks = table("events").get("transport") in ("webhooks", "both")
-    port = metrics.get("port", 9090)
+    transport = value("events", "transport")
+    wants_hooks = transport in ("webhooks", "both")
+    metrics_port, metrics_host = value("metrics", "port"), value("metrics", "host")
     if (
-        metrics.get("enabled") is True
+        value("metrics", "enabled") is True
         and wants_hooks
-        and port != 0
-        and port == hooks.get("port", 8080)
-        and metrics.get("host", "127.0.0.1") == hooks.get("host", "127.0.0.1")
+        and isinstance(metrics_port, int)
+        and metrics_port != 0
+        and metrics_port == value("webhooks", "port")
+        and isinstance(metrics_host, str)
+        and metrics_host == value("webhooks", "host")
     ):
         problems.append(
-            f"metrics.port = {port} is the web hook port: the hook server already serves "
-            "/healthz and /metrics; choose another port or leave metrics.enabled off"
+            f"metrics.port = {metrics_port} is the web hook port: the hook server already "
+            "serves /healthz and /metrics; choose another port or leave metrics.enabled off"
         )
-    if table("sandbox").get("enabled") is True:
+    sandbox = value("sandbox", "enabled")
+    if sandbox is not False:  # on, or not known: the sandbox may fill the credentials
         return problems
-    crisp = table("crisp")
     for key in ("identifier", "key"):
-        if not crisp.get(key):
+        given = value("crisp", key)
+        if given is not _INVALID and not _secret_text(given):
             problems.append(_missing_line(f"crisp.{key}", raw))
-    if wants_hooks and hooks.get("unsigned") is not True and not hooks.get("secret"):
+    unsigned, secret = value("webhooks", "unsigned"), value("webhooks", "secret")
+    if wants_hooks and unsigned is False and secret is not _INVALID and not _secret_text(secret):
         problems.append(
             "webhooks.secret is missing: set CRISP_HOOK_SECRET and write "
             'secret = "${CRISP_HOOK_SECRET}", or set webhooks.unsigned = true '
             "for unsigned website hooks"
         )
     return problems
+
+
+# What ``_validated`` answers for a value its section's model refuses.
+_INVALID: Any = object()
+
+_SECTIONS: dict[str, type[BaseModel]] = {
+    name: field.annotation
+    for name, field in Settings.model_fields.items()
+    if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)
+}
+
+
+def _validated(raw: Mapping[str, Any], section: str, key: str) -> Any:
+    """``[section] key`` as its model reads it: the validated value, the default when the
+    key (or the section) is absent, ``_INVALID`` when the model refuses the value or the
+    section is not a table."""
+    model = _SECTIONS[section]
+    table = raw.get(section, {})
+    if not isinstance(table, dict):
+        return _INVALID
+    name = next((n for n, f in model.model_fields.items() if (f.alias or n) == key), key)
+    try:
+        validated = model.model_validate({key: table[key]} if key in table else {})
+    except ValidationError:
+        return _INVALID
+    return getattr(validated, name)
+
+
+def _secret_text(value: object) -> str:
+    """The text of a plain or secret string setting ("" for None)."""
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    return value if isinstance(value, str) else ""
 
 
 def _missing_line(key: str, raw: Mapping[str, Any]) -> str:

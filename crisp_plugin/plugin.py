@@ -449,6 +449,14 @@ def load_plugin_class(path: str, *, search: list[str | Path] | None = None) -> t
         raise ConfigError(
             [f'plugin.class = "{path}": importing {module_name} failed: {exc}']
         ) from None
+    except SystemExit as exc:  # a script's sys.exit(main()) run on import
+        raise ConfigError(
+            [
+                f'plugin.class = "{path}": importing {module_name} raised {exc!r}: a plugin '
+                "module must not exit when imported "
+                '(put that code under if __name__ == "__main__":)'
+            ]
+        ) from None
     except Exception as exc:
         raise ConfigError(
             [

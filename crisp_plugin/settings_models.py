@@ -8,11 +8,11 @@ re-exports every class here.
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
+
+from crisp_plugin.api_url import normalize_api_url
 
 __all__ = [
     "CrispSettings",
@@ -28,8 +28,6 @@ __all__ = [
     "StateSettings",
     "WebhookSettings",
 ]
-
-_LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
 
 
 class _Section(BaseModel):
@@ -83,22 +81,8 @@ class CrispSettings(_Section):
     @field_validator("api_url")
     @classmethod
     def _api_url(cls, value: str, info: ValidationInfo) -> str:
-        url = value.strip().rstrip("/")
-        if url.endswith("/v1"):
-            url = url[:-3]
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(
-                f'crisp.api_url = "{value}" is not an http(s) URL: write e.g. '
-                'api_url = "https://api.crisp.chat"'
-            )
-        allowed = info.data.get("allow_insecure_http", False)
-        if parts.scheme == "http" and not allowed and not _is_loopback(parts.hostname):
-            raise ValueError(
-                f'crisp.api_url = "{value}" uses plain http to a remote host: '
-                "use https, or set crisp.allow_insecure_http = true if you mean it"
-            )
-        return url
+        allowed = bool(info.data.get("allow_insecure_http", False))
+        return normalize_api_url(value, allow_insecure_http=allowed)
 
     @property
     def has_credentials(self) -> bool:
@@ -241,14 +225,3 @@ class Settings(_Section):
             if secret is not None:
                 out.append(secret.get_secret_value())
         return [s for s in out if s]
-
-
-def _is_loopback(host: str | None) -> bool:
-    if not host:
-        return False
-    if host.lower() in _LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False

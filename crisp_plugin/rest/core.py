@@ -27,12 +27,13 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Literal, Self
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import aiohttp
 import structlog
 from yarl import URL
 
+from crisp_plugin.api_url import normalize_api_url
 from crisp_plugin.errors import (
     APIError,
     ConfigError,
@@ -57,7 +58,6 @@ Query = Mapping[str, Any]
 _log = structlog.get_logger("crisp_plugin.rest")
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 _loads = json.loads
-_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 _HEAD_REASONS = {401: "unauthorized", 403: "not_allowed", 404: "not_found", 429: "rate_limited"}
 _SAFE_SEGMENT = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.~")
 
@@ -117,19 +117,10 @@ class RestCore:
             raise ConfigError(["crisp.identifier and crisp.key are both required"])
         if tier not in ("plugin", "website", "user"):
             raise ConfigError([f"crisp.tier must be plugin, website or user, not {tier!r}"])
-        api_url = api_url.rstrip("/")
-        if api_url.endswith("/v1"):
-            api_url = api_url[:-3]
-        parts = urlsplit(api_url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ConfigError([f"crisp.api_url must be an http(s) URL, not {api_url!r}"])
-        if parts.scheme == "http" and not allow_insecure_http and parts.hostname not in _LOOPBACK:
-            raise ConfigError(
-                [
-                    "crisp.api_url uses plain http on a non-loopback host: use https, "
-                    "or set crisp.allow_insecure_http = true"
-                ]
-            )
+        try:
+            api_url = normalize_api_url(api_url, allow_insecure_http=allow_insecure_http)
+        except ValueError as exc:
+            raise ConfigError([str(exc)]) from None
         self.identifier = identifier
         self.tier: Tier = tier
         self.api_url = api_url

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from .server import Sandbox
 
-__all__ = ["add_parser", "hook_url", "main", "serve", "snippet"]
+__all__ = ["add_parser", "hook_url", "main", "port_number", "serve", "snippet"]
 
 
 def hook_url(value: str) -> str:
@@ -39,6 +39,19 @@ def hook_url(value: str) -> str:
     return value
 
 
+def port_number(value: str) -> int:
+    """argparse type of ``--port``: 0..65535 (else exit 2, one line)."""
+    try:
+        port = int(value)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a port (a number from 0 to 65535; 0 picks a free one)"
+        )
+    return port
+
+
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add the ``sandbox`` sub-command to the CLI's sub-parsers."""
     p: argparse.ArgumentParser = subparsers.add_parser(
@@ -50,7 +63,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         ),
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
-    p.add_argument("--port", type=int, default=8787, help="port (8787; 0 picks a free one)")
+    p.add_argument("--port", type=port_number, default=8787, help="port (8787; 0 picks a free one)")
     p.add_argument(
         "--hook",
         action="append",

@@ -111,10 +111,29 @@ asyncio_default_fixture_loop_scope = function
 
 
 def names_for(name: str) -> tuple[str, str, str]:
-    """``(module, Class, slug)`` for a plugin name, e.g. ``echo_bot, EchoBot, echo-bot``."""
+    """``(module, Class, slug)`` for a plugin name, e.g. ``echo_bot, EchoBot, echo-bot``.
+
+    ``ValueError`` (one line) for a name that is a path, holds a character that would
+    break the files written from it (a quote, a backslash, a control character), or
+    gives no module name (no ASCII letter or digit).
+    """
+    if "/" in name:
+        *_, last = [part for part in name.split("/") if part] or [""]
+        raise ValueError(
+            f"{name!r} is a path, not a name: give the folder with --directory, "
+            f"e.g. init {last or 'echo-bot'} --directory {name}"
+        )
+    bad = next((c for c in name if c in '"\\' or not c.isprintable()), None)
+    if bad is not None:
+        raise ValueError(
+            f"{name!r} holds {bad!r}, which a plugin name cannot: use letters, digits, "
+            "spaces, '-', '_' or '.', e.g. 'echo-bot'"
+        )
     words = [w for w in re.split(r"[^A-Za-z0-9]+", name) if w]
     if not words:
-        raise ValueError(f"{name!r} has no letters or digits: use e.g. 'echo-bot'")
+        raise ValueError(
+            f"{name!r} has no ASCII letter or digit to name a module by: use e.g. 'echo-bot'"
+        )
     module = "_".join(w.lower() for w in words)
     if module[0].isdigit():
         module = "plugin_" + module

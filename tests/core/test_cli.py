@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sys
 from pathlib import Path
@@ -54,6 +55,38 @@ def assert_config_error(result: object, *expected: str) -> None:
     assert "Traceback" not in err and "Traceback" not in out
     lines = [line.strip() for line in err.splitlines()[1:]]
     assert lines == list(expected)
+
+
+async def run_until_running(path: Path, env: dict[str, str] | None = None) -> tuple[str, str]:
+    """``run CONFIG`` until it logs "plugin running", then SIGTERM; its stdout and stderr.
+    Fails with what it printed if it exits before, or does not exit 0 on SIGTERM."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "crisp_plugin",
+        "run",
+        str(path),
+        cwd=path.parent,
+        env=env or cli_env(),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    seen: list[str] = []
+    try:
+        async with asyncio.timeout(30):
+            while not seen or "plugin running" not in seen[-1]:
+                line = (await proc.stderr.readline()).decode()
+                assert line, f"run exited {await proc.wait()}: {''.join(seen)}"
+                seen.append(line)
+        proc.send_signal(signal.SIGTERM)
+        out, err = await asyncio.wait_for(proc.communicate(), 30)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert proc.returncode == 0, "".join(seen)
+    return out.decode(), "".join(seen) + err.decode()
 
 
 @pytest.mark.parametrize(
@@ -249,34 +282,9 @@ async def test_run_starts_on_the_sandbox_and_stops_cleanly_on_sigterm(tmp_path: 
         tmp_path,
         GOOD + '[sandbox]\nenabled = true\nport = 0\nchat_page = false\n[log]\nformat = "json"\n',
     )
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "crisp_plugin",
-        "run",
-        str(path),
-        cwd=tmp_path,
-        env=cli_env(),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    assert proc.stderr is not None
-    seen = []
-    try:
-        async with asyncio.timeout(30):
-            while True:
-                line = (await proc.stderr.readline()).decode()
-                assert line, "".join(seen)
-                seen.append(line)
-                if "plugin running" in line:
-                    break
-        proc.send_signal(signal.SIGTERM)
-        await asyncio.wait_for(proc.wait(), 30)
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
-    assert proc.returncode == 0
+    _, err = await run_until_running(path)
+    assert '"event": "plugin stopped"' in err
+    assert "Traceback" not in err
 
 
 async def test_check_reports_a_misdeclared_handler_as_a_config_problem(tmp_path: Path) -> None:
@@ -318,3 +326,184 @@ async def test_check_finds_a_relative_state_path_from_another_folder(tmp_path: P
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "data" / "s.sqlite3").exists()
     assert not (elsewhere / "data").exists()
+
+
+HOOKS = GOOD + '[events]\ntransport = "webhooks"\n'
+CREDENTIALS = {"CRISP_IDENTIFIER": "i", "CRISP_KEY": "k" * 32}
+
+
+@pytest.mark.parametrize(
+    ("toml", "last_line"),
+    [
+        pytest.param(
+            GOOD + '[sandbox]\nenabled = "${SANDBOX:-true}"\n',
+            "token: not checked (the embedded sandbox provides it)",
+            id="sandbox-enabled",
+        ),
+        pytest.param(
+            HOOKS + '[webhooks]\nunsigned = "${UNSIGNED:-true}"\n',
+            "token: not checked (--offline)",
+            id="webhooks-unsigned",
+        ),
+        pytest.param(
+            HOOKS + '[webhooks]\nsecret = "s"\nport = "${HOOK_PORT:-0}"\n'
+            '[metrics]\nenabled = true\nport = "${METRICS_PORT:-0}"\n',
+            "token: not checked (--offline)",
+            id="both-ports-free",
+        ),
+    ],
+)
+async def test_check_reads_strings_from_env_defaults_as_their_validated_values(
+    tmp_path: Path, toml: str, last_line: str
+) -> None:
+    path = project(tmp_path, toml)
+    env = {**cli_env(), **({} if "SANDBOX" in toml else CREDENTIALS)}
+    result = await run_cli("check", str(path), "--offline", cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == f"{path}: valid"
+    assert result.stdout.splitlines()[-1] == last_line
+
+
+async def test_check_finds_a_metrics_port_clash_written_as_strings(tmp_path: Path) -> None:
+    path = project(
+        tmp_path,
+        HOOKS + '[webhooks]\nsecret = "${CRISP_HOOK_SECRET:-hook-secret-value}"\n'
+        'port = "${HOOK_PORT:-8080}"\n[metrics]\nenabled = "${METRICS:-true}"\nport = "8080"\n',
+    )
+    result = await run_cli("check", str(path), "--offline", env={**cli_env(), **CREDENTIALS})
+    assert_config_error(
+        result,
+        "metrics.port = 8080 is the web hook port: the hook server already serves "
+        "/healthz and /metrics; choose another port or leave metrics.enabled off",
+    )
+    assert "hook-secret-value" not in result.stderr and "k" * 32 not in result.stderr
+
+
+async def test_run_starts_the_sandbox_enabled_by_an_env_default(tmp_path: Path) -> None:
+    path = project(
+        tmp_path,
+        GOOD + '[sandbox]\nenabled = "${SANDBOX:-true}"\nport = "${SANDBOX_PORT:-0}"\n'
+        'chat_page = false\n[log]\nformat = "json"\n',
+    )
+    _, err = await run_until_running(path)
+    assert err.startswith("Sandbox: Crisp API and RTM relay at http://127.0.0.1:")
+
+
+async def test_run_accepts_plain_http_to_any_loopback_address_as_check_does(
+    tmp_path: Path,
+) -> None:
+    """127.0.0.2 is loopback: ``check --offline`` and ``run`` agree on it."""
+    async with Sandbox(host="127.0.0.2", port=0) as sandbox:
+        assert sandbox.url.startswith("http://127.0.0.2:")
+        path = project(tmp_path, GOOD + f'api_url = "{sandbox.url}"\n[log]\nformat = "json"\n')
+        env = {**cli_env(), "CRISP_IDENTIFIER": sandbox.identifier, "CRISP_KEY": sandbox.key}
+        check = await run_cli("check", str(path), "--offline", env=env)
+        assert check.returncode == 0, check.stderr
+        out, err = await run_until_running(path, env)
+        assert f'"urls": ["{sandbox.relay_url}' in err
+        assert sandbox.key not in out + err
+
+
+@pytest.mark.parametrize("command", ["check", "run"])
+async def test_a_plugin_toml_that_is_not_utf8_is_one_problem_line(
+    tmp_path: Path, command: str
+) -> None:
+    path = project(tmp_path, "")
+    path.write_bytes('[plugin]\nclass = "bot:Bot"\nname = "Café"\n'.encode("latin-1"))
+    result = await run_cli(command, str(path), cwd=tmp_path)
+    assert_config_error(
+        result,
+        f"{path}: not UTF-8 text (byte 0xe9 on line 3): save the file as UTF-8",
+    )
+
+
+EXITING_BOT = BOT + "\nimport sys\n\n{exit}\n"
+
+
+@pytest.mark.parametrize("command", ["check", "run"])
+@pytest.mark.parametrize(
+    ("exit_call", "shown"),
+    [
+        ("sys.exit(0)", "SystemExit(0)"),
+        ("sys.exit(3)", "SystemExit(3)"),
+        ("raise SystemExit('bye')", "SystemExit('bye')"),
+        ("sys.exit()", "SystemExit()"),
+    ],
+)
+async def test_a_plugin_module_that_exits_at_import_is_a_config_problem(
+    tmp_path: Path, command: str, exit_call: str, shown: str
+) -> None:
+    path = project(tmp_path, GOOD + "[sandbox]\nenabled = true\nport = 0\n")
+    (tmp_path / "bot.py").write_text(EXITING_BOT.format(exit=exit_call))
+    result = await run_cli(command, str(path), cwd=tmp_path)
+    assert_config_error(
+        result,
+        f'plugin.class = "bot:Bot": importing bot raised {shown}: a plugin module must '
+        'not exit when imported (put that code under if __name__ == "__main__":)',
+    )
+
+
+async def test_a_module_exiting_is_reported_with_the_files_other_problems(tmp_path: Path) -> None:
+    path = project(tmp_path, GOOD)
+    (tmp_path / "bot.py").write_text(EXITING_BOT.format(exit="sys.exit(1)"))
+    result = await run_cli("check", str(path), cwd=tmp_path)
+    assert_config_error(
+        result,
+        "crisp.identifier is empty: set CRISP_IDENTIFIER or write it in plugin.toml",
+        "crisp.key is empty: set CRISP_KEY or write it in plugin.toml",
+        'plugin.class = "bot:Bot": importing bot raised SystemExit(1): a plugin module must '
+        'not exit when imported (put that code under if __name__ == "__main__":)',
+    )
+
+
+async def test_events_suggests_the_group_a_typo_meant() -> None:
+    result = await run_cli("events", "--group", "mesage")
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.splitlines() == [
+        "events: --group 'mesage' is not a group: did you mean 'message'? (groups: browsing, "
+        "bucket, call, campaign, email, identity, media, message, people, plan, plugin, "
+        "session, spam, status, website, widget)"
+    ]
+    upper = await run_cli("events", "--group", "Message")
+    assert upper.returncode == 2
+    assert "did you mean 'message'?" in upper.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "line"),
+    [
+        (
+            'z"""',
+            "init: 'z\"\"\"' holds '\"', which a plugin name cannot: use letters, digits, "
+            "spaces, '-', '_' or '.', e.g. 'echo-bot'",
+        ),
+        (
+            "a\\b",
+            "init: 'a\\\\b' holds '\\\\', which a plugin name cannot: use letters, digits, "
+            "spaces, '-', '_' or '.', e.g. 'echo-bot'",
+        ),
+        (
+            "bots/echo",
+            "init: 'bots/echo' is a path, not a name: give the folder with --directory, "
+            "e.g. init echo --directory bots/echo",
+        ),
+        ("é", "init: 'é' has no ASCII letter or digit to name a module by: use e.g. 'echo-bot'"),
+        ("--", "init: '--' has no ASCII letter or digit to name a module by: use e.g. 'echo-bot'"),
+    ],
+)
+async def test_init_refuses_a_name_it_cannot_make_a_plugin_of(
+    tmp_path: Path, name: str, line: str
+) -> None:
+    result = await run_cli("init", "--", name, cwd=tmp_path)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.splitlines() == [line]
+    assert os.listdir(tmp_path) == []
+
+
+async def test_init_quotes_a_folder_with_a_space_in_its_next_step(tmp_path: Path) -> None:
+    result = await run_cli("init", "my bot", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "next: cd 'my bot' && python -m crisp_plugin run plugin.toml" in result.stdout
+    check = await run_cli("check", "plugin.toml", cwd=tmp_path / "my bot")
+    assert check.returncode == 0, check.stderr
+    assert "MyBot.greet  on message:send" in check.stdout

@@ -239,3 +239,132 @@ def test_the_metrics_section_is_validated_one_line_per_problem(tmp_path: Path) -
     )
     [line] = problems(tmp_path, clash)
     assert line.startswith("metrics.port = 8080 is the web hook port")
+
+
+@pytest.mark.parametrize("spelling", ['"${SANDBOX:-true}"', '"true"', '"1"', '"yes"'])
+def test_a_boolean_written_as_a_string_means_the_same_in_every_check(
+    tmp_path: Path, spelling: str
+) -> None:
+    """pydantic reads these as true; the checks across sections must read them so too."""
+    text = f'[plugin]\nclass = "bot:Bot"\n[sandbox]\nenabled = {spelling}\n'
+    settings = load_config(write(tmp_path, text), env={})
+    assert settings.sandbox.enabled is True
+    hooks = VALID + f'[events]\ntransport = "webhooks"\n[webhooks]\nunsigned = {spelling}\n'
+    assert load_config(write(tmp_path, hooks), env=ENV).webhooks.unsigned is True
+
+
+def test_ports_written_as_strings_are_compared_as_numbers(tmp_path: Path) -> None:
+    hooks = VALID + '[events]\ntransport = "webhooks"\n[webhooks]\nsecret = "s"\n'
+    clash = hooks + 'port = "${HOOK_PORT:-8080}"\n[metrics]\nenabled = "${M:-true}"\nport = 8080\n'
+    [line] = problems(tmp_path, clash)
+    assert line.startswith("metrics.port = 8080 is the web hook port")
+    # 0 asks each server for a free port of its own: never a clash, however it is written
+    free = hooks + 'port = "0"\n[metrics]\nenabled = true\nport = "${METRICS_PORT:-0}"\n'
+    settings = load_config(write(tmp_path, free), env=ENV)
+    assert (settings.webhooks.port, settings.metrics.port) == (0, 0)
+
+
+def test_a_check_that_needs_a_wrong_value_is_left_to_that_values_own_line(
+    tmp_path: Path,
+) -> None:
+    """``sandbox.enabled = "sometimes"`` gets its line; whether credentials are needed
+    cannot be known from it, so no guess about them is printed."""
+    lines = problems(tmp_path, '[plugin]\nclass = "bot:Bot"\n[sandbox]\nenabled = "sometimes"\n')
+    assert lines == ['sandbox.enabled = "sometimes" is not true or false: fix the value\'s type']
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8787",
+        "http://127.0.0.2:8787",
+        "http://127.255.255.254",
+        "http://[::1]:9",
+        "http://[::ffff:127.0.0.1]:9",
+        "http://localhost:1",
+        "http://LOCALHOST.:1",
+        "http://localhost.localdomain",
+        "http://ip6-localhost",
+    ],
+)
+def test_plain_http_to_any_loopback_is_accepted_by_the_settings_and_the_client(url: str) -> None:
+    from crisp_plugin.rest import RestClient
+
+    assert Settings.model_validate({"crisp": {"api_url": url}}).crisp.api_url == url
+    assert RestClient("i", "k", api_url=url).api_url == url
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://128.0.0.1",
+        "http://10.0.0.1",
+        "http://0.0.0.0:8787",
+        "http://localhost.example.com",
+        "http://[::2]",
+        "http://api.crisp.chat",
+    ],
+)
+def test_plain_http_elsewhere_is_refused_by_the_settings_and_the_client(url: str) -> None:
+    from pydantic import ValidationError
+
+    from crisp_plugin.rest import RestClient
+
+    with pytest.raises(ValidationError) as by_settings:
+        Settings.model_validate({"crisp": {"api_url": url}})
+    with pytest.raises(ConfigError) as by_client:
+        RestClient("i", "k", api_url=url)
+    expected = (
+        f'crisp.api_url = "{url}" uses plain http to a remote host: use https, or set '
+        "crisp.allow_insecure_http = true if you mean it"
+    )
+    assert by_client.value.problems == [expected]
+    assert expected in str(by_settings.value)
+
+
+@pytest.mark.parametrize(
+    "url", ["ftp://api.crisp.chat", "https://", "http://[::1", "http://h:99999"]
+)
+def test_an_api_url_that_is_not_http_is_one_line_from_both(url: str) -> None:
+    from pydantic import ValidationError
+
+    from crisp_plugin.rest import RestClient
+
+    expected = (
+        f'crisp.api_url = "{url}" is not an http(s) URL: write e.g. '
+        'api_url = "https://api.crisp.chat"'
+    )
+    with pytest.raises(ValidationError) as by_settings:
+        Settings.model_validate({"crisp": {"api_url": url}})
+    assert expected in str(by_settings.value)
+    with pytest.raises(ConfigError) as by_client:
+        RestClient("i", "k", api_url=url)
+    assert by_client.value.problems == [expected]
+
+
+def test_the_rest_package_imports_nothing_of_the_framework_config() -> None:
+    """The REST modules import no config module at run time (type hints aside): the
+    api_url check they share with the settings lives in the stdlib-only api_url."""
+    import ast
+
+    import crisp_plugin.rest
+
+    def runtime_imports(tree: ast.AST) -> set[str]:
+        found: set[str] = set()
+        for node in ast.iter_child_nodes(tree):
+            if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING":
+                continue
+            if isinstance(node, ast.ImportFrom) and node.module:
+                found.add(node.module)
+            elif isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names)
+            found |= runtime_imports(node)
+        return found
+
+    folder = Path(crisp_plugin.rest.__file__).parent
+    for source in sorted(folder.glob("*.py")):
+        names = runtime_imports(ast.parse(source.read_text(encoding="utf-8")))
+        assert not names & {"crisp_plugin.config", "crisp_plugin.settings_models"}, source.name
+    assert "crisp_plugin.api_url" in runtime_imports(
+        ast.parse((folder / "core.py").read_text(encoding="utf-8"))
+    )

@@ -125,3 +125,14 @@ async def test_a_port_in_use_prints_one_clear_line_and_exits_1() -> None:
         code, out, err = await run_to_exit("--port", str(port), "--hook", "http://127.0.0.1:9/h")
     assert code == 1 and "listening" not in out
     assert err == f"sandbox: cannot listen on 127.0.0.1:{port}: address already in use\n"
+
+
+async def test_a_port_out_of_range_is_refused_at_the_command_line() -> None:
+    for bad in ("99999", "65536", "-5", "http", "8.5"):
+        code, out, err = await run_to_exit("--port", bad)
+        assert code == 2, (bad, out, err)
+        assert err.splitlines()[-1] == (
+            f"python -m crisp_plugin sandbox: error: argument --port: {bad!r} is not a port "
+            "(a number from 0 to 65535; 0 picks a free one)"
+        )
+        assert "Traceback" not in err and "listening" not in out

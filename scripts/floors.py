@@ -1,0 +1,56 @@
+"""Print pip constraints pinning each runtime dependency of pyproject.toml to its floor.
+
+    python scripts/floors.py > floors.txt
+    pip install --constraint floors.txt -e '.[dev]'
+
+Every entry of ``[project] dependencies`` must have a ``>=`` floor; it comes out as
+``name==floor`` (extras dropped: a constraint names a distribution). A dependency with
+no floor, or with two, stops the script with one line on stderr and exit 2, so a new
+dependency cannot slip past the floors run of scripts/test.sh.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# name, optional [extras], then the version specifiers (no environment markers here)
+_REQUIREMENT = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*(.*)")
+
+
+def floor_pins(dependencies: list[str]) -> list[str]:
+    """``name==floor`` for each requirement; ``ValueError`` naming one without a floor."""
+    pins: list[str] = []
+    for requirement in dependencies:
+        match = _REQUIREMENT.fullmatch(requirement)
+        if match is None or ";" in requirement:
+            raise ValueError(f"{requirement!r}: not a plain 'name>=floor,<bound' requirement")
+        name, specifiers = match.group(1), match.group(2)
+        floors = [
+            spec.strip()[2:].strip()
+            for spec in specifiers.split(",")
+            if spec.strip().startswith(">=")
+        ]
+        if len(floors) != 1 or not floors[0]:
+            raise ValueError(f"{requirement!r}: needs exactly one '>=' floor")
+        pins.append(f"{name}=={floors[0]}")
+    return pins
+
+
+def main() -> int:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    try:
+        pins = floor_pins(list(project["dependencies"]))
+    except ValueError as exc:
+        print(f"floors: pyproject.toml dependency {exc}", file=sys.stderr)
+        return 2
+    print("\n".join(pins))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
