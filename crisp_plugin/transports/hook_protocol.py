@@ -25,85 +25,35 @@ closes idle keep-alive connections.
 from __future__ import annotations
 
 import asyncio
-import re
-import time
 from collections.abc import Callable
-from email.utils import formatdate
 from typing import Any, Protocol
 
 import structlog
 
+from crisp_plugin.transports.hook_wire import (
+    MAX_HEAD,
+    Answer,
+    Head,
+    http_date,
+    is_redelivery,
+    parse_head,
+    rendered,
+)
+
 __all__ = [
     "IDLE_SWEEP",
     "MAX_HEAD",
+    "Answer",
     "HookProtocol",
     "HookTarget",
     "is_redelivery",
-    "render_answer",
 ]
 
-MAX_HEAD = 8190
 IDLE_SWEEP = 45.0
-
-_REASONS = {200: "OK", 400: "Bad Request", 403: "Forbidden", 413: "Payload Too Large"}
-_REASONS.update({500: "Internal Server Error", 503: "Service Unavailable"})
-
-# (status, JSON body, extra headers)
-Answer = tuple[int, bytes, tuple[tuple[str, str], ...]]
-
-# A header line the fast path takes: a token name, a colon, then visible ASCII, spaces,
-# tabs and obs-text bytes only. Anything else (obs-fold, bare CR or LF, NUL and other
-# control bytes, a space before the colon) goes to aiohttp.
-_HEADER_LINE = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+:[\t\x20-\x7e\x80-\xff]*")
-
-# Headers that must appear at most once for the fast path to take the request.
-_SINGLE = frozenset(
-    {
-        b"content-length",
-        b"x-crisp-signature",
-        b"x-crisp-request-timestamp",
-        b"x-delivery-attempt-count",
-        b"connection",
-    }
-)
 
 _INTERNAL_ERROR: Answer = (500, b'{"error":"internal","message":"hook handling failed"}', ())
 
 log = structlog.get_logger("crisp_plugin.webhooks")
-
-_date_second = -1
-_date_value = b""
-
-
-def _date() -> bytes:
-    """The ``Date`` header value, formatted once per second."""
-    global _date_second, _date_value
-    now = int(time.time())
-    if now != _date_second:
-        _date_second = now
-        _date_value = formatdate(now, usegmt=True).encode("ascii")
-    return _date_value
-
-
-def render_answer(answer: Answer, close: bool = False) -> tuple[bytes, bytes]:
-    """The bytes of an answer, split around the ``Date`` value: ``(before, after)``."""
-    status, body, headers = answer
-    lines = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Unknown')}"]
-    lines.append("Content-Type: application/json")
-    lines.append(f"Content-Length: {len(body)}")
-    lines.extend(f"{name}: {value}" for name, value in headers)
-    if close:
-        lines.append("Connection: close")
-    before = ("\r\n".join(lines) + "\r\nDate: ").encode("latin-1")
-    return before, b"\r\n\r\n" + body
-
-
-def is_redelivery(attempt: str | None) -> bool:
-    """True when an ``X-Delivery-Attempt-Count`` value says this is not the first try."""
-    if attempt is None:
-        return False
-    attempt = attempt.strip()
-    return attempt.isascii() and attempt.isdigit() and int(attempt) > 1
 
 
 class HookTarget(Protocol):
@@ -208,8 +158,8 @@ class HookProtocol(asyncio.Protocol):
             transport = self._transport
             if transport is None:
                 return
-            before, after = _rendered(answer, close)
-            transport.write(before + _date() + after)
+            before, after = rendered(answer, close)
+            transport.write(before + http_date() + after)
             if close:
                 self._buffer = b""
                 transport.close()
@@ -219,49 +169,8 @@ class HookProtocol(asyncio.Protocol):
 
     # -- the fast path -------------------------------------------------------------
 
-    def _head(self, buf: bytes, end: int) -> tuple[int, bool, str | None, str, bool] | None:
-        """``(content length, close, signature, timestamp, redelivery)`` of a plain hook
-        POST, ``None`` for anything else."""
-        first = buf.find(b"\r\n", 0, end)
-        if first < 0 or buf[:first] != self._request_line:
-            return None
-        length = -1
-        close = False
-        signature: str | None = None
-        timestamp = ""
-        redelivery = False
-        seen: set[bytes] = set()
-        for line in buf[first + 2 : end].split(b"\r\n"):
-            if _HEADER_LINE.fullmatch(line) is None:
-                return None  # folded, bare CR/LF, control bytes, a name not a token
-            name, _, value = line.partition(b":")
-            lower = name.lower()
-            if lower in _SINGLE:
-                if lower in seen:
-                    return None  # twice: aiohttp's parser decides which one counts
-                seen.add(lower)
-            if lower == b"x-crisp-signature":
-                signature = value.strip().decode("latin-1")
-            elif lower == b"x-crisp-request-timestamp":
-                timestamp = value.strip().decode("latin-1")
-            elif lower == b"x-delivery-attempt-count":
-                redelivery = is_redelivery(value.decode("latin-1"))
-            elif lower == b"content-length":
-                value = value.strip(b" \t")
-                if not value.isdigit() or len(value) > 12:
-                    return None  # sign, hex, a list, huge: aiohttp refuses or decides
-                length = int(value)
-            elif lower == b"transfer-encoding" or lower == b"expect":
-                return None
-            elif lower == b"connection":
-                token = value.strip().lower()
-                if token == b"close":
-                    close = True
-                elif token != b"keep-alive":
-                    return None  # upgrade and the like: aiohttp's business
-        if length < 0 or length > self._limit:
-            return None  # aiohttp answers 411 / 413
-        return length, close, signature, timestamp, redelivery
+    def _head(self, buf: bytes, end: int) -> Head | None:
+        return parse_head(buf[:end], self._request_line, self._limit)
 
     # -- everything else -----------------------------------------------------------
 
@@ -291,16 +200,3 @@ class HookProtocol(asyncio.Protocol):
         """Close the connection now (server shutdown)."""
         if self._transport is not None:
             self._transport.close()
-
-
-_rendered_cache: dict[tuple[Any, ...], tuple[bytes, bytes]] = {}
-
-
-def _rendered(answer: Answer, close: bool) -> tuple[bytes, bytes]:
-    key = (*answer, close)
-    found = _rendered_cache.get(key)
-    if found is None:
-        found = render_answer(answer, close)
-        if len(_rendered_cache) < 256:  # answers are few: a handful of statuses/messages
-            _rendered_cache[key] = found
-    return found
