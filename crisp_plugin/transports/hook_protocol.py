@@ -74,13 +74,16 @@ class HookProtocol(asyncio.Protocol):
 
     __slots__ = (
         "_active",
-        "_buffer",
+        "_body_start",
+        "_buf",
         "_connections",
         "_fallback",
+        "_head",
         "_limit",
         "_paused",
         "_peer",
         "_request_line",
+        "_scanned",
         "_target",
         "_transport",
     )
@@ -99,7 +102,12 @@ class HookProtocol(asyncio.Protocol):
         self._fallback = fallback
         self._connections = connections
         self._transport: Any = None
-        self._buffer = b""
+        # The bytes of the request being read (and any pipelined after it): appended
+        # to, never re-joined; the consumed front is cut once per read.
+        self._buf = bytearray()
+        self._scanned = 0  # bytes of the head already searched for its end
+        self._head: Head | None = None  # the head, once read whole: read only once
+        self._body_start = 0
         self._peer: str | None = None
         self._paused = False
         self._active = True
@@ -128,26 +136,37 @@ class HookProtocol(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self._active = True
-        buf = self._buffer + data if self._buffer else data
-        while buf:
-            end = buf.find(b"\r\n\r\n")
-            if end < 0:
-                # A head over the limit, or lines ending in a bare LF (whose end the
-                # search above never finds): aiohttp's parser answers those.
-                if len(buf) > MAX_HEAD or buf.count(b"\n") != buf.count(b"\r\n"):
-                    self._hand_over(buf)
-                    return
-                break
-            body_start = end + 4
-            head = self._head(buf, end)
+        buf = self._buf
+        buf += data
+        pos = 0  # where the current request starts in buf
+        while True:
+            head = self._head
             if head is None:
-                self._hand_over(buf)
-                return
+                # Search only bytes not searched before (three back: the end may
+                # straddle two reads).
+                end = buf.find(b"\r\n\r\n", max(pos, self._scanned - 3))
+                if end < 0:
+                    size = len(buf)
+                    if size - pos > MAX_HEAD or _bare_lf(buf, pos, self._scanned, size):
+                        # A head over the limit, or lines ending in a bare LF (whose end
+                        # the search never finds): aiohttp's parser answers those.
+                        self._hand_over(pos)
+                        return
+                    self._scanned = size
+                    break
+                head = parse_head(bytes(buf[pos:end]), self._request_line, self._limit)
+                if head is None:
+                    self._hand_over(pos)
+                    return
+                self._head = head
+                self._body_start = end + 4
             length, close, signature, timestamp, redelivery = head
-            stop = body_start + length
+            stop = self._body_start + length
             if len(buf) < stop:
-                break  # the body is still coming
-            body = buf[body_start:stop]
+                break  # the body is still coming: nothing to do until it is all there
+            body = bytes(buf[self._body_start : stop])
+            self._head = None
+            pos = self._scanned = stop
             try:
                 answer = self._target.answer_hook(
                     signature, timestamp, body, self._peer, redelivery
@@ -161,23 +180,22 @@ class HookProtocol(asyncio.Protocol):
             before, after = rendered(answer, close)
             transport.write(before + http_date() + after)
             if close:
-                self._buffer = b""
+                buf.clear()
                 transport.close()
                 return
-            buf = buf[stop:]
-        self._buffer = buf
-
-    # -- the fast path -------------------------------------------------------------
-
-    def _head(self, buf: bytes, end: int) -> Head | None:
-        return parse_head(buf[:end], self._request_line, self._limit)
+        if pos:
+            del buf[:pos]
+            self._scanned -= pos
+            self._body_start -= pos
 
     # -- everything else -----------------------------------------------------------
 
-    def _hand_over(self, buffered: bytes) -> None:
-        """Give the connection, with what was read of it, to aiohttp's handler."""
+    def _hand_over(self, pos: int) -> None:
+        """Give the connection, with what was read of it from ``pos``, to aiohttp."""
         transport = self._transport
-        self._buffer = b""
+        buffered = bytes(self._buf[pos:])
+        self._buf = bytearray()
+        self._head = None
         self._connections.discard(self)
         if transport is None or transport.is_closing():
             return
@@ -200,3 +218,10 @@ class HookProtocol(asyncio.Protocol):
         """Close the connection now (server shutdown)."""
         if self._transport is not None:
             self._transport.close()
+
+
+def _bare_lf(buf: bytearray, start: int, scanned: int, size: int) -> bool:
+    """True when a LF not preceded by CR arrived in ``buf[scanned:size]`` (the head of
+    the request starting at ``start``): only the new bytes are looked at."""
+    new = max(start, scanned)
+    return buf.count(b"\n", new, size) != buf.count(b"\r\n", max(start, new - 1), size)
