@@ -15,8 +15,10 @@ methods, a query string or an absolute-form target, HTTP/1.0, ``Transfer-Encodin
 (with or without ``Content-Length``), ``Expect``, a missing, repeated, signed, hex,
 listed or over-the-limit ``Content-Length``, a repeated signature, timestamp, attempt
 or ``Connection`` header, folded lines, bare CR or LF line ends, control bytes or a
-name that is not a token, and a head larger than :data:`MAX_HEAD`. So every unusual
-request gets aiohttp's own answer; the fast path never guesses at framing.
+name that is not a token, a head larger than :data:`MAX_HEAD` (whether it came whole
+or in pieces) or with more header lines than ``hook_wire.FAST_MAX_HEADERS``. So every
+unusual request gets aiohttp's own answer, under aiohttp's own head limits (a 400
+past them); the fast path never guesses at framing.
 
 Connections idle for two sweeps of :data:`IDLE_SWEEP` seconds are closed, as aiohttp
 closes idle keep-alive connections.
@@ -154,7 +156,10 @@ class HookProtocol(asyncio.Protocol):
                         return
                     self._scanned = size
                     break
-                head = parse_head(bytes(buf[pos:end]), self._request_line, self._limit)
+                if end - pos > MAX_HEAD:
+                    head = None  # a big head, even whole: aiohttp's limits apply to it
+                else:
+                    head = parse_head(bytes(buf[pos:end]), self._request_line, self._limit)
                 if head is None:
                     self._hand_over(pos)
                     return

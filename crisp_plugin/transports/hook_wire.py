@@ -14,7 +14,11 @@ from email.utils import formatdate
 from typing import Any
 
 __all__ = [
+    "FAST_MAX_HEADERS",
+    "MAX_FIELD_SIZE",
     "MAX_HEAD",
+    "MAX_HEADERS",
+    "MAX_LINE_SIZE",
     "Answer",
     "Head",
     "http_date",
@@ -24,8 +28,23 @@ __all__ = [
     "rendered",
 ]
 
-# The longest head the fast path reads before it hands the connection to aiohttp.
+# aiohttp's own limits for a request head (the defaults of its RequestHandler, given
+# to it explicitly by the web hook server): the request target and each header field
+# at most 8190 bytes, at most 128 header lines. Over any of them its parser answers 400.
+MAX_LINE_SIZE = 8190
+MAX_FIELD_SIZE = 8190
+MAX_HEADERS = 128
+
+# The longest head the fast path takes (request line and header lines): any line of
+# such a head is within both limits above. A longer head, complete or not, goes to
+# aiohttp, whose limits then decide.
 MAX_HEAD = 8190
+
+# The most header lines the fast path takes. aiohttp's C parser allows MAX_HEADERS;
+# its pure-Python parser (AIOHTTP_NO_EXTENSIONS) counts the request line and the blank
+# line too and allows two fewer. Past this, aiohttp decides (and the C parser still
+# serves 127 or 128 headers: the same answer, from aiohttp).
+FAST_MAX_HEADERS = MAX_HEADERS - 2
 
 _REASONS = {200: "OK", 400: "Bad Request", 403: "Forbidden", 408: "Request Timeout"}
 _REASONS.update({413: "Payload Too Large", 500: "Internal Server Error"})
@@ -106,18 +125,21 @@ def parse_head(head: bytes, request_line: bytes, body_limit: int) -> Head | None
     """What the fast path needs of a plain hook POST, ``None`` for anything else.
 
     ``head`` runs from the request line to the last header line, without the blank
-    line that ends it.
+    line that ends it, and is at most :data:`MAX_HEAD` bytes long.
     """
     first = head.find(b"\r\n")
     if first < 0 or head[:first] != request_line:
         return None
+    lines = head[first + 2 :].split(b"\r\n")
+    if len(lines) > FAST_MAX_HEADERS:
+        return None  # aiohttp serves it, or refuses it when over its own limit
     length = -1
     close = False
     signature: str | None = None
     timestamp = ""
     redelivery = False
     seen: set[bytes] = set()
-    for line in head[first + 2 :].split(b"\r\n"):
+    for line in lines:
         if _HEADER_LINE.fullmatch(line) is None:
             return None  # folded, bare CR/LF, control bytes, a name not a token
         name, _, value = line.partition(b":")

@@ -49,6 +49,7 @@ from crisp_plugin.config import WebhookSettings
 from crisp_plugin.errors import CrispError, EventError
 from crisp_plugin.transports.base import EventSink
 from crisp_plugin.transports.hook_protocol import IDLE_SWEEP, Answer, HookProtocol, is_redelivery
+from crisp_plugin.transports.hook_wire import MAX_FIELD_SIZE, MAX_HEADERS, MAX_LINE_SIZE
 
 __all__ = ["WebhookServer", "timestamp_age"]
 
@@ -187,7 +188,15 @@ class WebhookServer:
 
     async def start(self) -> None:
         """Bind and start answering."""
-        runner = web.AppRunner(self.make_app(), access_log=None, handle_signals=False)
+        runner = web.AppRunner(
+            self.make_app(),
+            access_log=None,
+            handle_signals=False,
+            # aiohttp's defaults, pinned: the fast path takes only heads within them.
+            max_line_size=MAX_LINE_SIZE,
+            max_field_size=MAX_FIELD_SIZE,
+            max_headers=MAX_HEADERS,
+        )
         await runner.setup()
         server = runner.server
         assert server is not None
