@@ -122,6 +122,7 @@ class WebhookSettings(_Section):
     replay_window: float = Field(default=0.0, ge=0)
     unsigned: bool = False
     key: SecretStr | None = None
+    fast_path: bool = True
 
     @field_validator("path")
     @classmethod

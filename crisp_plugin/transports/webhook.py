@@ -139,21 +139,22 @@ class WebhookServer:
     def from_settings(
         cls, sink: EventSink, webhooks: WebhookSettings, **kwargs: Any
     ) -> WebhookServer:
-        """Build from the ``[webhooks]`` settings section."""
+        """Build from the ``[webhooks]`` settings section (``kwargs`` win over it)."""
         secret = webhooks.secret.get_secret_value() if webhooks.secret is not None else None
         key = webhooks.key.get_secret_value() if webhooks.key is not None else None
-        return cls(
-            sink,
-            host=webhooks.host,
-            port=webhooks.port,
-            path=webhooks.path,
-            secret=secret,
-            body_limit=webhooks.body_limit,
-            replay_window=webhooks.replay_window,
-            unsigned=webhooks.unsigned,
-            key=key,
-            **kwargs,
-        )
+        options: dict[str, Any] = {
+            "host": webhooks.host,
+            "port": webhooks.port,
+            "path": webhooks.path,
+            "secret": secret,
+            "body_limit": webhooks.body_limit,
+            "replay_window": webhooks.replay_window,
+            "unsigned": webhooks.unsigned,
+            "key": key,
+            "fast_path": webhooks.fast_path,
+        }
+        options.update(kwargs)
+        return cls(sink, **options)
 
     def __repr__(self) -> str:
         return f"<WebhookServer {self.host}:{self._port}{self.path} state={self._state}>"
