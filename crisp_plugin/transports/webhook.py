@@ -13,8 +13,9 @@ Crisp POSTs ``{"website_id", "event", "data", "timestamp"}`` to the hook URL wit
   milliseconds, both are understood). Website hooks, which Crisp does not sign, are let
   in only with ``unsigned = true`` and a ``key`` query parameter equal to the
   configured key;
-- 400 when the body is not JSON of the documented shape, or the dispatcher finds the
-  payload malformed for its event;
+- 400 when the body is not JSON of the documented shape (or nests arrays and objects
+  deeper than :data:`~crisp_plugin.transports.hook_json.MAX_DEPTH` levels), or the
+  dispatcher finds the payload malformed for its event;
 - 503 (with ``Retry-After``) when the dispatcher is full or the plugin is draining for
   shutdown, so Crisp delivers the event again later instead of it being lost;
 - 200 otherwise, including events no handler wants.
@@ -48,6 +49,7 @@ from aiohttp import web
 from crisp_plugin.config import WebhookSettings
 from crisp_plugin.errors import CrispError, EventError
 from crisp_plugin.transports.base import EventSink
+from crisp_plugin.transports.hook_json import TooDeep, load_hook_json
 from crisp_plugin.transports.hook_protocol import IDLE_SWEEP, Answer, HookProtocol, is_redelivery
 from crisp_plugin.transports.hook_wire import MAX_FIELD_SIZE, MAX_HEADERS, MAX_LINE_SIZE
 
@@ -318,7 +320,9 @@ class WebhookServer:
         if not self.accepting:
             return _error(503, "draining", "shutting down", _RETRY), "", {}
         try:
-            doc = json.loads(body)
+            doc = load_hook_json(body)
+        except TooDeep as exc:
+            return _error(400, "malformed", str(exc)), "", {}
         except ValueError:
             return _error(400, "malformed", "body is not JSON"), "", {}
         if not isinstance(doc, dict):
