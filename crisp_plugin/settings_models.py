@@ -123,6 +123,8 @@ class WebhookSettings(_Section):
     unsigned: bool = False
     key: SecretStr | None = None
     fast_path: bool = True
+    request_timeout: float = Field(default=10.0, gt=0)
+    max_connections: int = Field(default=1000, ge=1)
 
     @field_validator("path")
     @classmethod

@@ -9,19 +9,23 @@ server's checks (signature, JSON, dispatcher; the same code the aiohttp route ru
 and writes a pre-serialised answer. Nothing is awaited: the dispatcher's
 ``feed`` never blocks.
 
-Anything else is handed to aiohttp, connection and buffered bytes included, which
-then serves that connection to the end: other paths (``/healthz``, ``/metrics``), other
-methods, a query string or an absolute-form target, HTTP/1.0, ``Transfer-Encoding``
-(with or without ``Content-Length``), ``Expect``, a missing, repeated, signed, hex,
-listed or over-the-limit ``Content-Length``, a repeated signature, timestamp, attempt
-or ``Connection`` header, folded lines, bare CR or LF line ends, control bytes or a
-name that is not a token, a head larger than :data:`MAX_HEAD` (whether it came whole
-or in pieces) or with more header lines than ``hook_wire.FAST_MAX_HEADERS``. So every
-unusual request gets aiohttp's own answer, under aiohttp's own head limits (a 400
-past them); the fast path never guesses at framing.
+Anything else is handed to aiohttp, buffered bytes included, which then serves that
+connection to the end (this protocol stays in front of it, passing the bytes on, so
+the deadlines of :mod:`~crisp_plugin.transports.hook_guard` cover it too): other
+paths (``/healthz``, ``/metrics``), other methods, a query string or an absolute-form
+target, HTTP/1.0, ``Transfer-Encoding`` (with or without ``Content-Length``),
+``Expect``, a missing, repeated, signed, hex, listed or over-the-limit
+``Content-Length``, a repeated signature, timestamp, attempt or ``Connection``
+header, folded lines, bare CR or LF line ends, control bytes or a name that is not a
+token, a head larger than :data:`MAX_HEAD` (whether it came whole or in pieces) or
+with more header lines than ``hook_wire.FAST_MAX_HEADERS``. So every unusual request
+gets aiohttp's own answer, under aiohttp's own head limits (a 400 past them); the
+fast path never guesses at framing.
 
 Connections idle for two sweeps of :data:`IDLE_SWEEP` seconds are closed, as aiohttp
-closes idle keep-alive connections.
+closes idle keep-alive connections; a head or body that takes longer than the server's
+``request_timeout``, and connections past ``max_connections``, are closed by the
+:class:`~crisp_plugin.transports.hook_guard.ConnectionGuard`.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from typing import Any, Protocol
 
 import structlog
 
+from crisp_plugin.transports.hook_guard import BODY, BUSY, HEAD, IDLE, ConnectionGuard, clock
 from crisp_plugin.transports.hook_wire import (
     MAX_HEAD,
     Answer,
@@ -72,15 +77,20 @@ class HookTarget(Protocol):
 
 
 class HookProtocol(asyncio.Protocol):
-    """One connection: fast path for plain hook POSTs, aiohttp for the rest."""
+    """One connection: fast path for plain hook POSTs, aiohttp for the rest.
+
+    With ``fast=False`` every connection goes to aiohttp at once, still watched.
+    """
 
     __slots__ = (
-        "_active",
         "_body_start",
         "_buf",
-        "_connections",
+        "_early",
         "_fallback",
+        "_fast",
+        "_guard",
         "_head",
+        "_inner",
         "_limit",
         "_paused",
         "_peer",
@@ -88,6 +98,10 @@ class HookProtocol(asyncio.Protocol):
         "_scanned",
         "_target",
         "_transport",
+        "active",
+        "paused_since",
+        "phase",
+        "since",
     )
 
     def __init__(
@@ -96,14 +110,17 @@ class HookProtocol(asyncio.Protocol):
         request_line: bytes,
         body_limit: int,
         fallback: Callable[[], asyncio.Protocol],
-        connections: set[HookProtocol],
+        guard: ConnectionGuard,
+        fast: bool = True,
     ) -> None:
         self._target = target
         self._request_line = request_line
         self._limit = body_limit
         self._fallback = fallback
-        self._connections = connections
+        self._guard = guard
+        self._fast = fast
         self._transport: Any = None
+        self._inner: asyncio.Protocol | None = None  # aiohttp's, once handed over
         # The bytes of the request being read (and any pipelined after it): appended
         # to, never re-joined; the consumed front is cut once per read.
         self._buf = bytearray()
@@ -112,32 +129,69 @@ class HookProtocol(asyncio.Protocol):
         self._body_start = 0
         self._peer: str | None = None
         self._paused = False
-        self._active = True
+        self._early = 0.0  # when bytes of the next request came while BUSY (aiohttp)
+        self.active = True
+        self.phase = HEAD  # a new connection owes its first head
+        self.since = clock()
+        self.paused_since = 0.0
+
+    @property
+    def transport(self) -> asyncio.Transport | None:
+        """The connection's transport, ``None`` once it is lost (or was refused)."""
+        return self._transport  # type: ignore[no-any-return]
 
     # -- asyncio.Protocol ----------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        if not self._guard.admit(self, transport):
+            return  # over the cap: answered 503 and closed; nothing of it is read
         self._transport = transport
         peer = transport.get_extra_info("peername")
         self._peer = str(peer[0]) if isinstance(peer, tuple) and peer else None
-        self._connections.add(self)
+        self.since = clock()
+        if not self._fast:
+            self._hand_over(0)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._connections.discard(self)
+        self._guard.discard(self)
         self._transport = None
+        inner, self._inner = self._inner, None
+        if inner is not None:
+            self._guard.served.pop(inner, None)
+            inner.connection_lost(exc)
+
+    def eof_received(self) -> bool | None:
+        if self._inner is not None:
+            return self._inner.eof_received()
+        return None
 
     def pause_writing(self) -> None:
-        self._paused = True  # the peer does not read its answers: stop reading it
-        if self._transport is not None:
-            self._transport.pause_reading()
+        self._paused = True
+        self.paused_since = clock()
+        if self._inner is not None:
+            self._inner.pause_writing()
+        elif self._transport is not None:
+            self._transport.pause_reading()  # the peer does not read its answers
 
     def resume_writing(self) -> None:
         self._paused = False
-        if self._transport is not None:
+        self.paused_since = 0.0
+        if self._inner is not None:
+            self._inner.resume_writing()
+        elif self._transport is not None:
             self._transport.resume_reading()
 
     def data_received(self, data: bytes) -> None:
-        self._active = True
+        self.active = True
+        if self._inner is not None:
+            self._pass_on(data)
+            return
+        if self._transport is None:
+            return
+        if self.phase == IDLE:
+            self.phase = HEAD
+            self.since = clock()
         buf = self._buf
         buf += data
         pos = 0  # where the current request starts in buf
@@ -168,7 +222,10 @@ class HookProtocol(asyncio.Protocol):
             length, close, signature, timestamp, redelivery = head
             stop = self._body_start + length
             if len(buf) < stop:
-                break  # the body is still coming: nothing to do until it is all there
+                if self.phase != BODY:  # the body is still coming: its deadline starts
+                    self.phase = BODY
+                    self.since = clock()
+                break
             body = bytes(buf[self._body_start : stop])
             self._head = None
             pos = self._scanned = stop
@@ -188,36 +245,67 @@ class HookProtocol(asyncio.Protocol):
                 buf.clear()
                 transport.close()
                 return
+            if pos == len(buf):
+                self.phase = IDLE
+            else:  # the next request has begun
+                self.phase = HEAD
+                self.since = clock()
         if pos:
             del buf[:pos]
             self._scanned -= pos
             self._body_start -= pos
 
-    # -- everything else -----------------------------------------------------------
+    # -- connections served by aiohttp ---------------------------------------------
 
     def _hand_over(self, pos: int) -> None:
-        """Give the connection, with what was read of it from ``pos``, to aiohttp."""
+        """Give the connection, with what was read of it from ``pos``, to aiohttp.
+
+        The phase and its start stay: the head's deadline runs from its first byte."""
         transport = self._transport
         buffered = bytes(self._buf[pos:])
         self._buf = bytearray()
         self._head = None
-        self._connections.discard(self)
         if transport is None or transport.is_closing():
             return
-        protocol = self._fallback()
-        transport.set_protocol(protocol)
-        self._transport = None
-        protocol.connection_made(transport)
-        if self._paused:
+        inner = self._fallback()
+        self._inner = inner
+        self._guard.served[inner] = self
+        inner.connection_made(transport)
+        if self._paused:  # aiohttp waits for the drain itself, and reads meanwhile
+            inner.pause_writing()
             transport.resume_reading()
-        protocol.data_received(buffered)
+        if buffered:
+            inner.data_received(buffered)
 
-    def close_if_idle(self) -> None:
-        """Close the connection when nothing arrived since the last call."""
-        if self._active:
-            self._active = False
-        elif self._transport is not None:
-            self._transport.close()
+    def _pass_on(self, data: bytes) -> None:
+        phase = self.phase
+        if phase == IDLE:
+            self.phase = HEAD
+            self.since = clock()
+        elif phase == BUSY and not self._early:
+            self._early = clock()
+        assert self._inner is not None
+        self._inner.data_received(data)
+
+    def request_began(self, with_body: bool) -> None:
+        """aiohttp read a request's head and calls its handler."""
+        self.phase = BODY if with_body else BUSY
+        self.since = clock()
+        self._early = 0.0
+
+    def body_read(self) -> None:
+        """The hook route read the request's body."""
+        if self.phase == BODY:
+            self.phase = BUSY
+
+    def request_ended(self) -> None:
+        """The handler returned: the request is answered."""
+        if self._early:  # the next request began while this one was answered
+            self.phase = HEAD
+            self.since = self._early
+            self._early = 0.0
+        else:
+            self.phase = IDLE
 
     def close(self) -> None:
         """Close the connection now (server shutdown)."""

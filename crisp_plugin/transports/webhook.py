@@ -49,6 +49,7 @@ from aiohttp import web
 from crisp_plugin.config import WebhookSettings
 from crisp_plugin.errors import CrispError, EventError
 from crisp_plugin.transports.base import EventSink
+from crisp_plugin.transports.hook_guard import ConnectionGuard, track_requests
 from crisp_plugin.transports.hook_json import TooDeep, load_hook_json
 from crisp_plugin.transports.hook_protocol import IDLE_SWEEP, Answer, HookProtocol, is_redelivery
 from crisp_plugin.transports.hook_wire import MAX_FIELD_SIZE, MAX_HEADERS, MAX_LINE_SIZE
@@ -117,6 +118,8 @@ class WebhookServer:
         extra_routes: Callable[[web.Application], None] | None = None,
         on_answer: Callable[[int], None] | None = None,
         fast_path: bool = True,
+        request_timeout: float = 10.0,
+        max_connections: int = 1000,
     ) -> None:
         self._sink = sink
         self.host = host
@@ -131,8 +134,7 @@ class WebhookServer:
         self._on_answer = on_answer
         self._runner: web.AppRunner | None = None
         self._listener: asyncio.Server | None = None
-        self._connections: set[HookProtocol] = set()
-        self._sweeper: asyncio.TimerHandle | None = None
+        self.guard = ConnectionGuard(request_timeout, max_connections)
         self.fast_path = fast_path
         self._state = "stopped"
         self.accepting = True
@@ -154,6 +156,8 @@ class WebhookServer:
             "unsigned": webhooks.unsigned,
             "key": key,
             "fast_path": webhooks.fast_path,
+            "request_timeout": webhooks.request_timeout,
+            "max_connections": webhooks.max_connections,
         }
         options.update(kwargs)
         return cls(sink, **options)
@@ -183,7 +187,9 @@ class WebhookServer:
 
     def make_app(self) -> web.Application:
         """The aiohttp application: the hook route and any extra routes."""
-        app = web.Application(client_max_size=self._body_limit)
+        app = web.Application(
+            client_max_size=self._body_limit, middlewares=[track_requests(self.guard)]
+        )
         app.router.add_post(self.path, self._handle)
         if self._extra_routes is not None:
             self._extra_routes(app)
@@ -203,13 +209,11 @@ class WebhookServer:
         await runner.setup()
         server = runner.server
         assert server is not None
-        factory: Callable[[], asyncio.Protocol] = server
-        if self.fast_path:
-            request_line = f"POST {self.path} HTTP/1.1".encode("latin-1")
-            connections = self._connections
+        request_line = f"POST {self.path} HTTP/1.1".encode("latin-1")
+        guard, fast = self.guard, self.fast_path
 
-            def factory() -> asyncio.Protocol:
-                return HookProtocol(self, request_line, self._body_limit, server, connections)
+        def factory() -> asyncio.Protocol:
+            return HookProtocol(self, request_line, self._body_limit, server, guard, fast)
 
         loop = asyncio.get_running_loop()
         try:
@@ -224,16 +228,10 @@ class WebhookServer:
             if isinstance(address, tuple) and len(address) >= 2:
                 self._port = int(address[1])
                 break
-        if self.fast_path:
-            self._sweeper = loop.call_later(IDLE_SWEEP, self._sweep_idle)
+        self.guard.start(IDLE_SWEEP)
         self.accepting = True
         self._state = "listening"
         log.info("webhooks listening", url=self.url)
-
-    def _sweep_idle(self) -> None:
-        for connection in list(self._connections):
-            connection.close_if_idle()
-        self._sweeper = asyncio.get_running_loop().call_later(IDLE_SWEEP, self._sweep_idle)
 
     async def pause(self) -> None:
         """Stop taking events: from now on hooks are answered 503 (Crisp retries)."""
@@ -252,12 +250,7 @@ class WebhookServer:
         listener, self._listener = self._listener, None
         if listener is not None:
             listener.close()
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            self._sweeper = None
-        for connection in list(self._connections):
-            connection.close()
-        self._connections.clear()
+        self.guard.stop()
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
@@ -384,6 +377,9 @@ class WebhookServer:
             body = await request.read()
         except web.HTTPRequestEntityTooLarge:
             return self._respond(_too_large(self._body_limit))
+        connection = self.guard.served_by(request.protocol)
+        if connection is not None:
+            connection.body_read()
         headers = request.headers
         refused, name, data = self._admit(
             headers.get("X-Crisp-Signature"),

@@ -49,3 +49,22 @@ def test_fast_path_must_be_a_boolean() -> None:
     with pytest.raises(ConfigError) as caught:
         section(fast_path="sometimes")
     assert any("webhooks.fast_path" in line for line in caught.value.problems)
+
+
+def test_request_timeout_and_max_connections_reach_the_server() -> None:
+    server = from_toml(request_timeout=2.5, max_connections=7)
+    assert server.guard.request_timeout == 2.5
+    assert server.guard.max_connections == 7
+    defaults = from_toml()
+    assert defaults.guard.request_timeout == 10.0
+    assert defaults.guard.max_connections == 1000
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("request_timeout", 0), ("request_timeout", -1), ("max_connections", 0)],
+)
+def test_out_of_range_limits_are_config_errors(key: str, value: float) -> None:
+    with pytest.raises(ConfigError) as caught:
+        section(**{key: value})
+    assert any(f"webhooks.{key}" in line for line in caught.value.problems)
