@@ -86,8 +86,9 @@ class Watched(Protocol):
     def body_read(self) -> None:
         """The hook route read the request's body."""
 
-    def request_ended(self) -> None:
-        """The handler returned: the request is answered."""
+    def request_ended(self, body_pending: bool = False) -> None:
+        """The handler returned: the request is answered (``body_pending``: without
+        its whole body having arrived)."""
 
 
 class _Throttle:
@@ -243,6 +244,6 @@ def track_requests(guard: ConnectionGuard) -> Middleware:
         try:
             return await handler(request)
         finally:
-            connection.request_ended()
+            connection.request_ended(request.body_exists and not request.content.is_eof())
 
     return tracked

@@ -298,14 +298,19 @@ class HookProtocol(asyncio.Protocol):
         if self.phase == BODY:
             self.phase = BUSY
 
-    def request_ended(self) -> None:
-        """The handler returned: the request is answered."""
-        if self._early:  # the next request began while this one was answered
+    def request_ended(self, body_pending: bool = False) -> None:
+        """The handler returned: the request is answered. ``body_pending``: the body
+        is still coming (aiohttp reads the rest and drops it): it stays under the
+        deadline."""
+        if body_pending:
+            self.phase = BODY
+            self.since = clock()
+        elif self._early:  # the next request began while this one was answered
             self.phase = HEAD
             self.since = self._early
-            self._early = 0.0
         else:
             self.phase = IDLE
+        self._early = 0.0
 
     def close(self) -> None:
         """Close the connection now (server shutdown)."""

@@ -210,3 +210,19 @@ async def test_a_client_that_stops_reading_its_answers_is_dropped(
     assert server.guard.timed_out == 1
     assert 0 < len(fed.fed) < 3000
     writer.close()
+
+
+async def test_a_body_aiohttp_leaves_unread_is_still_under_the_deadline(
+    server: WebhookServer, fed: RecordingSink
+) -> None:
+    # Over the body limit: the route answers 413 without reading the body, and
+    # aiohttp then waits for the rest of it (to drop it) for up to 10 s by itself.
+    head = b"POST /crisp/hooks HTTP/1.1\r\nHost: x\r\nContent-Length: 9999999\r\n\r\n"
+    reader, writer = await connect(server)
+    writer.write(head + b"x" * 100)
+    status, _, _ = await read_answer(reader)
+    assert status == 413
+    assert timed_out(await asyncio.wait_for(reader.read(), 5))  # well before 10 s
+    assert server.guard.timed_out == 1
+    assert fed.fed == []
+    writer.close()
