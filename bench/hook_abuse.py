@@ -229,6 +229,8 @@ async def abuse(args: argparse.Namespace, port: int, forge: Forge) -> dict[str, 
     statuses = Counter(s for o in outcomes for s in o.statuses)
     latencies = sorted(t for s, t in good if s == 200)
     return {
+        "note": "answers count every answer on the abuse connections, the good closing "
+        "hook most cases end with included",
         "requests": len(cases),
         "wall_s": round(wall, 1),
         "answers_by_status": dict(sorted(statuses.items())),
