@@ -312,11 +312,6 @@ class HookProtocol(asyncio.Protocol):
             self.phase = IDLE
         self._early = 0.0
 
-    def close(self) -> None:
-        """Close the connection now (server shutdown)."""
-        if self._transport is not None:
-            self._transport.close()
-
 
 def _bare_lf(buf: bytearray, start: int, scanned: int, size: int) -> bool:
     """True when a LF not preceded by CR arrived in ``buf[scanned:size]`` (the head of

@@ -17,7 +17,10 @@ Crisp POSTs ``{"website_id", "event", "data", "timestamp"}`` to the hook URL wit
   deeper than :data:`~crisp_plugin.transports.hook_json.MAX_DEPTH` levels), or the
   dispatcher finds the payload malformed for its event;
 - 503 (with ``Retry-After``) when the dispatcher is full or the plugin is draining for
-  shutdown, so Crisp delivers the event again later instead of it being lost;
+  shutdown, so Crisp delivers the event again later instead of it being lost; and, on
+  a new connection, when ``max_connections`` are already open (then closed);
+- 408 (then closed) when a request's head, or its body, is not all there within
+  ``request_timeout`` seconds (see :mod:`~crisp_plugin.transports.hook_guard`);
 - 200 otherwise, including events no handler wants.
 
 A delivery whose ``X-Delivery-Attempt-Count`` is above 1 is fed as a redelivery, so
