@@ -151,7 +151,7 @@ class HookProtocol(asyncio.Protocol):
         self._peer = str(peer[0]) if isinstance(peer, tuple) and peer else None
         self.since = clock()
         if not self._fast:
-            self._hand_over(0)
+            self._hand_over(b"", 0)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._guard.discard(self)
@@ -192,30 +192,37 @@ class HookProtocol(asyncio.Protocol):
         if self.phase == IDLE:
             self.phase = HEAD
             self.since = clock()
-        buf = self._buf
-        buf += data
+        # Nothing pending (the common case: whole requests per read): work on the
+        # bytes as read. Else append them to what is pending and work on that.
+        pending = self._buf
+        buf: bytes | bytearray = data
+        if pending:
+            pending += data
+            buf = pending
         pos = 0  # where the current request starts in buf
-        while True:
+        while pos < len(buf):  # (a head read whole means bytes past pos)
             head = self._head
             if head is None:
                 # Search only bytes not searched before (three back: the end may
                 # straddle two reads).
-                end = buf.find(b"\r\n\r\n", max(pos, self._scanned - 3))
+                resume = self._scanned - 3
+                end = buf.find(b"\r\n\r\n", resume if resume > pos else pos)
                 if end < 0:
                     size = len(buf)
                     if size - pos > MAX_HEAD or _bare_lf(buf, pos, self._scanned, size):
                         # A head over the limit, or lines ending in a bare LF (whose end
                         # the search never finds): aiohttp's parser answers those.
-                        self._hand_over(pos)
+                        self._hand_over(buf, pos)
                         return
                     self._scanned = size
                     break
                 if end - pos > MAX_HEAD:
                     head = None  # a big head, even whole: aiohttp's limits apply to it
                 else:
-                    head = parse_head(bytes(buf[pos:end]), self._request_line, self._limit)
+                    text = bytes(buf[pos:end]) if buf is pending else data[pos:end]
+                    head = parse_head(text, self._request_line, self._limit)
                 if head is None:
-                    self._hand_over(pos)
+                    self._hand_over(buf, pos)
                     return
                 self._head = head
                 self._body_start = end + 4
@@ -226,7 +233,8 @@ class HookProtocol(asyncio.Protocol):
                     self.phase = BODY
                     self.since = clock()
                 break
-            body = bytes(buf[self._body_start : stop])
+            start = self._body_start
+            body = bytes(buf[start:stop]) if buf is pending else data[start:stop]
             self._head = None
             pos = self._scanned = stop
             try:
@@ -242,7 +250,7 @@ class HookProtocol(asyncio.Protocol):
             before, after = rendered(answer, close)
             transport.write(before + http_date() + after)
             if close:
-                buf.clear()
+                pending.clear()
                 transport.close()
                 return
             if pos == len(buf):
@@ -250,19 +258,23 @@ class HookProtocol(asyncio.Protocol):
             else:  # the next request has begun
                 self.phase = HEAD
                 self.since = clock()
+        if buf is pending:
+            if pos:
+                del pending[:pos]
+        elif pos < len(data):
+            pending += memoryview(data)[pos:]  # the start of a request: kept for the next read
         if pos:
-            del buf[:pos]
             self._scanned -= pos
             self._body_start -= pos
 
     # -- connections served by aiohttp ---------------------------------------------
 
-    def _hand_over(self, pos: int) -> None:
-        """Give the connection, with what was read of it from ``pos``, to aiohttp.
-
-        The phase and its start stay: the head's deadline runs from its first byte."""
+    def _hand_over(self, buf: bytes | bytearray, pos: int) -> None:
+        """Give the connection, with what was read of it (``buf`` from ``pos``), to
+        aiohttp. The phase and its start stay: the head's deadline runs from its first
+        byte."""
         transport = self._transport
-        buffered = bytes(self._buf[pos:])
+        buffered = bytes(buf[pos:])
         self._buf = bytearray()
         self._head = None
         if transport is None or transport.is_closing():
@@ -313,7 +325,7 @@ class HookProtocol(asyncio.Protocol):
         self._early = 0.0
 
 
-def _bare_lf(buf: bytearray, start: int, scanned: int, size: int) -> bool:
+def _bare_lf(buf: bytes | bytearray, start: int, scanned: int, size: int) -> bool:
     """True when a LF not preceded by CR arrived in ``buf[scanned:size]`` (the head of
     the request starting at ``start``): only the new bytes are looked at."""
     new = max(start, scanned)
