@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from crisp_plugin.signing import compact_json
+from crisp_plugin.transports import webhook as webhook_module
 from crisp_plugin.transports.http_extras import health_routes
 from crisp_plugin.transports.webhook import WebhookServer
 from tests.transports.test_hook_fast_path import read_answer
@@ -226,3 +227,23 @@ async def test_a_body_aiohttp_leaves_unread_is_still_under_the_deadline(
     assert server.guard.timed_out == 1
     assert fed.fed == []
     writer.close()
+
+
+async def test_connections_aiohttp_serves_are_idle_closed_like_fast_ones(
+    fed: RecordingSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # aiohttp alone would keep an idle connection for its keep-alive timeout (an hour
+    # in recent versions): a slot of max_connections held that long by doing nothing.
+    monkeypatch.setattr(webhook_module, "IDLE_SWEEP", 0.05)
+    srv = WebhookServer(fed, host="127.0.0.1", port=0, secret=SECRET, fast_path=fed.fast_path)
+    await srv.start()
+    try:
+        reader, writer = await connect(srv)
+        head, body = hook_request(8, target="/crisp/hooks?via=aiohttp")
+        writer.write(head + body)
+        assert (await read_answer(reader))[0] == 200
+        assert await asyncio.wait_for(reader.read(), 5) == b""  # closed after two sweeps
+        assert srv.guard.idle_closed == 1 and srv.guard.timed_out == 0
+        writer.close()
+    finally:
+        await srv.stop()
