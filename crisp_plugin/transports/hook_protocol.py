@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Protocol
 
 import structlog
 
@@ -119,10 +119,10 @@ class HookProtocol(asyncio.Protocol):
         self._fallback = fallback
         self._guard = guard
         self._fast = fast
-        self._transport: Any = None
+        self._transport: asyncio.Transport | None = None
         self._inner: asyncio.Protocol | None = None  # aiohttp's, once handed over
-        # The bytes of the request being read (and any pipelined after it): appended
-        # to, never re-joined; the consumed front is cut once per read.
+        # The bytes of a request that spans reads (and any pipelined after it):
+        # appended to, never re-joined; the consumed front is cut once per read.
         self._buf = bytearray()
         self._scanned = 0  # bytes of the head already searched for its end
         self._head: Head | None = None  # the head, once read whole: read only once
@@ -138,7 +138,7 @@ class HookProtocol(asyncio.Protocol):
     @property
     def transport(self) -> asyncio.Transport | None:
         """The connection's transport, ``None`` once it is lost (or was refused)."""
-        return self._transport  # type: ignore[no-any-return]
+        return self._transport
 
     # -- asyncio.Protocol ----------------------------------------------------------
 
