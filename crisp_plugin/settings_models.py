@@ -107,6 +107,9 @@ class WebhookSettings(_Section):
     replay_window: float = Field(default=0.0, ge=0)
     unsigned: bool = False
     key: SecretStr | None = None
+    fast_path: bool = True
+    request_timeout: float = Field(default=10.0, gt=0)
+    max_connections: int = Field(default=1000, ge=1)
 
     @field_validator("path")
     @classmethod

@@ -9,101 +9,58 @@ server's checks (signature, JSON, dispatcher; the same code the aiohttp route ru
 and writes a pre-serialised answer. Nothing is awaited: the dispatcher's
 ``feed`` never blocks.
 
-Anything else is handed to aiohttp, connection and buffered bytes included, which
-then serves that connection to the end: other paths (``/healthz``, ``/metrics``), other
-methods, a query string or an absolute-form target, HTTP/1.0, ``Transfer-Encoding``
-(with or without ``Content-Length``), ``Expect``, a missing, repeated, signed, hex,
-listed or over-the-limit ``Content-Length``, a repeated signature, timestamp, attempt
-or ``Connection`` header, folded lines, bare CR or LF line ends, control bytes or a
-name that is not a token, and a head larger than :data:`MAX_HEAD`. So every unusual
-request gets aiohttp's own answer; the fast path never guesses at framing.
+Anything else is handed to aiohttp, buffered bytes included, which then serves that
+connection to the end (this protocol stays in front of it, passing the bytes on, so
+the deadlines of :mod:`~crisp_plugin.transports.hook_guard` cover it too): other
+paths (``/healthz``, ``/metrics``), other methods, a query string or an absolute-form
+target, HTTP/1.0, ``Transfer-Encoding`` (with or without ``Content-Length``),
+``Expect``, a missing, repeated, signed, hex, listed or over-the-limit
+``Content-Length``, a repeated signature, timestamp, attempt or ``Connection``
+header, folded lines, bare CR or LF line ends, control bytes or a name that is not a
+token, a head larger than :data:`MAX_HEAD` (whether it came whole or in pieces) or
+with more header lines than ``hook_wire.FAST_MAX_HEADERS``. So every unusual request
+gets aiohttp's own answer, under aiohttp's own head limits (a 400 past them); the
+fast path never guesses at framing.
 
 Connections idle for two sweeps of :data:`IDLE_SWEEP` seconds are closed, as aiohttp
-closes idle keep-alive connections.
+closes idle keep-alive connections; a head or body that takes longer than the server's
+``request_timeout``, and connections past ``max_connections``, are closed by the
+:class:`~crisp_plugin.transports.hook_guard.ConnectionGuard`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
-import time
 from collections.abc import Callable
-from email.utils import formatdate
-from typing import Any, Protocol
+from typing import Protocol
 
 import structlog
+
+from crisp_plugin.transports.hook_guard import BODY, BUSY, HEAD, IDLE, ConnectionGuard, clock
+from crisp_plugin.transports.hook_wire import (
+    MAX_HEAD,
+    Answer,
+    Head,
+    http_date,
+    is_redelivery,
+    parse_head,
+    rendered,
+)
 
 __all__ = [
     "IDLE_SWEEP",
     "MAX_HEAD",
+    "Answer",
     "HookProtocol",
     "HookTarget",
     "is_redelivery",
-    "render_answer",
 ]
 
-MAX_HEAD = 8190
 IDLE_SWEEP = 45.0
-
-_REASONS = {200: "OK", 400: "Bad Request", 403: "Forbidden", 413: "Payload Too Large"}
-_REASONS.update({500: "Internal Server Error", 503: "Service Unavailable"})
-
-# (status, JSON body, extra headers)
-Answer = tuple[int, bytes, tuple[tuple[str, str], ...]]
-
-# A header line the fast path takes: a token name, a colon, then visible ASCII, spaces,
-# tabs and obs-text bytes only. Anything else (obs-fold, bare CR or LF, NUL and other
-# control bytes, a space before the colon) goes to aiohttp.
-_HEADER_LINE = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+:[\t\x20-\x7e\x80-\xff]*")
-
-# Headers that must appear at most once for the fast path to take the request.
-_SINGLE = frozenset(
-    {
-        b"content-length",
-        b"x-crisp-signature",
-        b"x-crisp-request-timestamp",
-        b"x-delivery-attempt-count",
-        b"connection",
-    }
-)
 
 _INTERNAL_ERROR: Answer = (500, b'{"error":"internal","message":"hook handling failed"}', ())
 
 log = structlog.get_logger("crisp_plugin.webhooks")
-
-_date_second = -1
-_date_value = b""
-
-
-def _date() -> bytes:
-    """The ``Date`` header value, formatted once per second."""
-    global _date_second, _date_value
-    now = int(time.time())
-    if now != _date_second:
-        _date_second = now
-        _date_value = formatdate(now, usegmt=True).encode("ascii")
-    return _date_value
-
-
-def render_answer(answer: Answer, close: bool = False) -> tuple[bytes, bytes]:
-    """The bytes of an answer, split around the ``Date`` value: ``(before, after)``."""
-    status, body, headers = answer
-    lines = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Unknown')}"]
-    lines.append("Content-Type: application/json")
-    lines.append(f"Content-Length: {len(body)}")
-    lines.extend(f"{name}: {value}" for name, value in headers)
-    if close:
-        lines.append("Connection: close")
-    before = ("\r\n".join(lines) + "\r\nDate: ").encode("latin-1")
-    return before, b"\r\n\r\n" + body
-
-
-def is_redelivery(attempt: str | None) -> bool:
-    """True when an ``X-Delivery-Attempt-Count`` value says this is not the first try."""
-    if attempt is None:
-        return False
-    attempt = attempt.strip()
-    return attempt.isascii() and attempt.isdigit() and int(attempt) > 1
 
 
 class HookTarget(Protocol):
@@ -120,19 +77,31 @@ class HookTarget(Protocol):
 
 
 class HookProtocol(asyncio.Protocol):
-    """One connection: fast path for plain hook POSTs, aiohttp for the rest."""
+    """One connection: fast path for plain hook POSTs, aiohttp for the rest.
+
+    With ``fast=False`` every connection goes to aiohttp at once, still watched.
+    """
 
     __slots__ = (
-        "_active",
-        "_buffer",
-        "_connections",
+        "_body_start",
+        "_buf",
+        "_early",
         "_fallback",
+        "_fast",
+        "_guard",
+        "_head",
+        "_inner",
         "_limit",
         "_paused",
         "_peer",
         "_request_line",
+        "_scanned",
         "_target",
         "_transport",
+        "active",
+        "paused_since",
+        "phase",
+        "since",
     )
 
     def __init__(
@@ -141,63 +110,133 @@ class HookProtocol(asyncio.Protocol):
         request_line: bytes,
         body_limit: int,
         fallback: Callable[[], asyncio.Protocol],
-        connections: set[HookProtocol],
+        guard: ConnectionGuard,
+        fast: bool = True,
     ) -> None:
         self._target = target
         self._request_line = request_line
         self._limit = body_limit
         self._fallback = fallback
-        self._connections = connections
-        self._transport: Any = None
-        self._buffer = b""
+        self._guard = guard
+        self._fast = fast
+        self._transport: asyncio.Transport | None = None
+        self._inner: asyncio.Protocol | None = None  # aiohttp's, once handed over
+        # The bytes of a request that spans reads (and any pipelined after it):
+        # appended to, never re-joined; the consumed front is cut once per read.
+        self._buf = bytearray()
+        self._scanned = 0  # bytes of the head already searched for its end
+        self._head: Head | None = None  # the head, once read whole: read only once
+        self._body_start = 0
         self._peer: str | None = None
         self._paused = False
-        self._active = True
+        self._early = 0.0  # when bytes of the next request came while BUSY (aiohttp)
+        self.active = True
+        self.phase = HEAD  # a new connection owes its first head
+        self.since = clock()
+        self.paused_since = 0.0
+
+    @property
+    def transport(self) -> asyncio.Transport | None:
+        """The connection's transport, ``None`` once it is lost (or was refused)."""
+        return self._transport
 
     # -- asyncio.Protocol ----------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        if not self._guard.admit(self, transport):
+            return  # over the cap: answered 503 and closed; nothing of it is read
         self._transport = transport
         peer = transport.get_extra_info("peername")
         self._peer = str(peer[0]) if isinstance(peer, tuple) and peer else None
-        self._connections.add(self)
+        self.since = clock()
+        if not self._fast:
+            self._hand_over(b"", 0)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._connections.discard(self)
+        self._guard.discard(self)
         self._transport = None
+        inner, self._inner = self._inner, None
+        if inner is not None:
+            self._guard.served.pop(inner, None)
+            inner.connection_lost(exc)
+
+    def eof_received(self) -> bool | None:
+        if self._inner is not None:
+            return self._inner.eof_received()
+        return None
 
     def pause_writing(self) -> None:
-        self._paused = True  # the peer does not read its answers: stop reading it
-        if self._transport is not None:
-            self._transport.pause_reading()
+        self._paused = True
+        self.paused_since = clock()
+        if self._inner is not None:
+            self._inner.pause_writing()
+        elif self._transport is not None:
+            self._transport.pause_reading()  # the peer does not read its answers
 
     def resume_writing(self) -> None:
         self._paused = False
-        if self._transport is not None:
+        self.paused_since = 0.0
+        if self._inner is not None:
+            self._inner.resume_writing()
+        elif self._transport is not None:
             self._transport.resume_reading()
 
     def data_received(self, data: bytes) -> None:
-        self._active = True
-        buf = self._buffer + data if self._buffer else data
-        while buf:
-            end = buf.find(b"\r\n\r\n")
-            if end < 0:
-                # A head over the limit, or lines ending in a bare LF (whose end the
-                # search above never finds): aiohttp's parser answers those.
-                if len(buf) > MAX_HEAD or buf.count(b"\n") != buf.count(b"\r\n"):
-                    self._hand_over(buf)
-                    return
-                break
-            body_start = end + 4
-            head = self._head(buf, end)
+        self.active = True
+        if self._inner is not None:
+            self._pass_on(data)
+            return
+        if self._transport is None:
+            return
+        if self.phase == IDLE:
+            self.phase = HEAD
+            self.since = clock()
+        # Nothing pending (the common case: whole requests per read): work on the
+        # bytes as read. Else append them to what is pending and work on that.
+        pending = self._buf
+        buf: bytes | bytearray = data
+        if pending:
+            pending += data
+            buf = pending
+        pos = 0  # where the current request starts in buf
+        while pos < len(buf):  # (a head read whole means bytes past pos)
+            head = self._head
             if head is None:
-                self._hand_over(buf)
-                return
+                # Search only bytes not searched before (three back: the end may
+                # straddle two reads).
+                resume = self._scanned - 3
+                end = buf.find(b"\r\n\r\n", resume if resume > pos else pos)
+                if end < 0:
+                    size = len(buf)
+                    if size - pos > MAX_HEAD or _bare_lf(buf, pos, self._scanned, size):
+                        # A head over the limit, or lines ending in a bare LF (whose end
+                        # the search never finds): aiohttp's parser answers those.
+                        self._hand_over(buf, pos)
+                        return
+                    self._scanned = size
+                    break
+                if end - pos > MAX_HEAD:
+                    head = None  # a big head, even whole: aiohttp's limits apply to it
+                else:
+                    text = bytes(buf[pos:end]) if buf is pending else data[pos:end]
+                    head = parse_head(text, self._request_line, self._limit)
+                if head is None:
+                    self._hand_over(buf, pos)
+                    return
+                self._head = head
+                self._body_start = end + 4
             length, close, signature, timestamp, redelivery = head
-            stop = body_start + length
+            stop = self._body_start + length
             if len(buf) < stop:
-                break  # the body is still coming
-            body = buf[body_start:stop]
+                if self.phase != BODY:  # the body is still coming: its deadline starts
+                    self.phase = BODY
+                    self.since = clock()
+                break
+            start = self._body_start
+            body = bytes(buf[start:stop]) if buf is pending else data[start:stop]
+            self._head = None
+            pos = self._scanned = stop
             try:
                 answer = self._target.answer_hook(
                     signature, timestamp, body, self._peer, redelivery
@@ -208,99 +247,86 @@ class HookProtocol(asyncio.Protocol):
             transport = self._transport
             if transport is None:
                 return
-            before, after = _rendered(answer, close)
-            transport.write(before + _date() + after)
+            before, after = rendered(answer, close)
+            transport.write(before + http_date() + after)
             if close:
-                self._buffer = b""
+                pending.clear()
                 transport.close()
                 return
-            buf = buf[stop:]
-        self._buffer = buf
+            if pos == len(buf):
+                self.phase = IDLE
+            else:  # the next request has begun
+                self.phase = HEAD
+                self.since = clock()
+        if buf is pending:
+            if pos:
+                del pending[:pos]
+        elif pos < len(data):
+            pending += memoryview(data)[pos:]  # the start of a request: kept for the next read
+        if pos:
+            self._scanned -= pos
+            self._body_start -= pos
 
-    # -- the fast path -------------------------------------------------------------
+    # -- connections served by aiohttp ---------------------------------------------
 
-    def _head(self, buf: bytes, end: int) -> tuple[int, bool, str | None, str, bool] | None:
-        """``(content length, close, signature, timestamp, redelivery)`` of a plain hook
-        POST, ``None`` for anything else."""
-        first = buf.find(b"\r\n", 0, end)
-        if first < 0 or buf[:first] != self._request_line:
-            return None
-        length = -1
-        close = False
-        signature: str | None = None
-        timestamp = ""
-        redelivery = False
-        seen: set[bytes] = set()
-        for line in buf[first + 2 : end].split(b"\r\n"):
-            if _HEADER_LINE.fullmatch(line) is None:
-                return None  # folded, bare CR/LF, control bytes, a name not a token
-            name, _, value = line.partition(b":")
-            lower = name.lower()
-            if lower in _SINGLE:
-                if lower in seen:
-                    return None  # twice: aiohttp's parser decides which one counts
-                seen.add(lower)
-            if lower == b"x-crisp-signature":
-                signature = value.strip().decode("latin-1")
-            elif lower == b"x-crisp-request-timestamp":
-                timestamp = value.strip().decode("latin-1")
-            elif lower == b"x-delivery-attempt-count":
-                redelivery = is_redelivery(value.decode("latin-1"))
-            elif lower == b"content-length":
-                value = value.strip(b" \t")
-                if not value.isdigit() or len(value) > 12:
-                    return None  # sign, hex, a list, huge: aiohttp refuses or decides
-                length = int(value)
-            elif lower == b"transfer-encoding" or lower == b"expect":
-                return None
-            elif lower == b"connection":
-                token = value.strip().lower()
-                if token == b"close":
-                    close = True
-                elif token != b"keep-alive":
-                    return None  # upgrade and the like: aiohttp's business
-        if length < 0 or length > self._limit:
-            return None  # aiohttp answers 411 / 413
-        return length, close, signature, timestamp, redelivery
-
-    # -- everything else -----------------------------------------------------------
-
-    def _hand_over(self, buffered: bytes) -> None:
-        """Give the connection, with what was read of it, to aiohttp's handler."""
+    def _hand_over(self, buf: bytes | bytearray, pos: int) -> None:
+        """Give the connection, with what was read of it (``buf`` from ``pos``), to
+        aiohttp. The phase and its start stay: the head's deadline runs from its first
+        byte."""
         transport = self._transport
-        self._buffer = b""
-        self._connections.discard(self)
+        buffered = bytes(buf[pos:])
+        self._buf = bytearray()
+        self._head = None
         if transport is None or transport.is_closing():
             return
-        protocol = self._fallback()
-        transport.set_protocol(protocol)
-        self._transport = None
-        protocol.connection_made(transport)
-        if self._paused:
+        inner = self._fallback()
+        self._inner = inner
+        self._guard.served[inner] = self
+        inner.connection_made(transport)
+        if self._paused:  # aiohttp waits for the drain itself, and reads meanwhile
+            inner.pause_writing()
             transport.resume_reading()
-        protocol.data_received(buffered)
+        if buffered:
+            inner.data_received(buffered)
 
-    def close_if_idle(self) -> None:
-        """Close the connection when nothing arrived since the last call."""
-        if self._active:
-            self._active = False
-        elif self._transport is not None:
-            self._transport.close()
+    def _pass_on(self, data: bytes) -> None:
+        phase = self.phase
+        if phase == IDLE:
+            self.phase = HEAD
+            self.since = clock()
+        elif phase == BUSY and not self._early:
+            self._early = clock()
+        assert self._inner is not None
+        self._inner.data_received(data)
 
-    def close(self) -> None:
-        """Close the connection now (server shutdown)."""
-        if self._transport is not None:
-            self._transport.close()
+    def request_began(self, with_body: bool) -> None:
+        """aiohttp read a request's head and calls its handler."""
+        self.phase = BODY if with_body else BUSY
+        self.since = clock()
+        self._early = 0.0
+
+    def body_read(self) -> None:
+        """The hook route read the request's body."""
+        if self.phase == BODY:
+            self.phase = BUSY
+
+    def request_ended(self, body_pending: bool = False) -> None:
+        """The handler returned: the request is answered. ``body_pending``: the body
+        is still coming (aiohttp reads the rest and drops it): it stays under the
+        deadline."""
+        if body_pending:
+            self.phase = BODY
+            self.since = clock()
+        elif self._early:  # the next request began while this one was answered
+            self.phase = HEAD
+            self.since = self._early
+        else:
+            self.phase = IDLE
+        self._early = 0.0
 
 
-_rendered_cache: dict[tuple[Any, ...], tuple[bytes, bytes]] = {}
-
-
-def _rendered(answer: Answer, close: bool) -> tuple[bytes, bytes]:
-    key = (*answer, close)
-    found = _rendered_cache.get(key)
-    if found is None:
-        found = render_answer(answer, close)
-        if len(_rendered_cache) < 256:  # answers are few: a handful of statuses/messages
-            _rendered_cache[key] = found
-    return found
+def _bare_lf(buf: bytes | bytearray, start: int, scanned: int, size: int) -> bool:
+    """True when a LF not preceded by CR arrived in ``buf[scanned:size]`` (the head of
+    the request starting at ``start``): only the new bytes are looked at."""
+    new = max(start, scanned)
+    return buf.count(b"\n", new, size) != buf.count(b"\r\n", max(start, new - 1), size)

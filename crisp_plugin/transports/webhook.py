@@ -13,10 +13,14 @@ Crisp POSTs ``{"website_id", "event", "data", "timestamp"}`` to the hook URL wit
   milliseconds, both are understood). Website hooks, which Crisp does not sign, are let
   in only with ``unsigned = true`` and a ``key`` query parameter equal to the
   configured key;
-- 400 when the body is not JSON of the documented shape, or the dispatcher finds the
-  payload malformed for its event;
+- 400 when the body is not JSON of the documented shape (or nests arrays and objects
+  deeper than :data:`~crisp_plugin.transports.hook_json.MAX_DEPTH` levels), or the
+  dispatcher finds the payload malformed for its event;
 - 503 (with ``Retry-After``) when the dispatcher is full or the plugin is draining for
-  shutdown, so Crisp delivers the event again later instead of it being lost;
+  shutdown, so Crisp delivers the event again later instead of it being lost; and, on
+  a new connection, when ``max_connections`` are already open (then closed);
+- 408 (then closed) when a request's head, or its body, is not all there within
+  ``request_timeout`` seconds (see :mod:`~crisp_plugin.transports.hook_guard`);
 - 200 otherwise, including events no handler wants.
 
 A delivery whose ``X-Delivery-Attempt-Count`` is above 1 is fed as a redelivery, so
@@ -48,7 +52,10 @@ from aiohttp import web
 from crisp_plugin.config import WebhookSettings
 from crisp_plugin.errors import CrispError, EventError
 from crisp_plugin.transports.base import EventSink
+from crisp_plugin.transports.hook_guard import ConnectionGuard, track_requests
+from crisp_plugin.transports.hook_json import TooDeep, load_hook_json
 from crisp_plugin.transports.hook_protocol import IDLE_SWEEP, Answer, HookProtocol, is_redelivery
+from crisp_plugin.transports.hook_wire import MAX_FIELD_SIZE, MAX_HEADERS, MAX_LINE_SIZE
 
 __all__ = ["WebhookServer", "timestamp_age"]
 
@@ -114,6 +121,8 @@ class WebhookServer:
         extra_routes: Callable[[web.Application], None] | None = None,
         on_answer: Callable[[int], None] | None = None,
         fast_path: bool = True,
+        request_timeout: float = 10.0,
+        max_connections: int = 1000,
     ) -> None:
         self._sink = sink
         self.host = host
@@ -128,8 +137,7 @@ class WebhookServer:
         self._on_answer = on_answer
         self._runner: web.AppRunner | None = None
         self._listener: asyncio.Server | None = None
-        self._connections: set[HookProtocol] = set()
-        self._sweeper: asyncio.TimerHandle | None = None
+        self.guard = ConnectionGuard(request_timeout, max_connections)
         self.fast_path = fast_path
         self._state = "stopped"
         self.accepting = True
@@ -138,21 +146,24 @@ class WebhookServer:
     def from_settings(
         cls, sink: EventSink, webhooks: WebhookSettings, **kwargs: Any
     ) -> WebhookServer:
-        """Build from the ``[webhooks]`` settings section."""
+        """Build from the ``[webhooks]`` settings section (``kwargs`` win over it)."""
         secret = webhooks.secret.get_secret_value() if webhooks.secret is not None else None
         key = webhooks.key.get_secret_value() if webhooks.key is not None else None
-        return cls(
-            sink,
-            host=webhooks.host,
-            port=webhooks.port,
-            path=webhooks.path,
-            secret=secret,
-            body_limit=webhooks.body_limit,
-            replay_window=webhooks.replay_window,
-            unsigned=webhooks.unsigned,
-            key=key,
-            **kwargs,
-        )
+        options: dict[str, Any] = {
+            "host": webhooks.host,
+            "port": webhooks.port,
+            "path": webhooks.path,
+            "secret": secret,
+            "body_limit": webhooks.body_limit,
+            "replay_window": webhooks.replay_window,
+            "unsigned": webhooks.unsigned,
+            "key": key,
+            "fast_path": webhooks.fast_path,
+            "request_timeout": webhooks.request_timeout,
+            "max_connections": webhooks.max_connections,
+        }
+        options.update(kwargs)
+        return cls(sink, **options)
 
     def __repr__(self) -> str:
         return f"<WebhookServer {self.host}:{self._port}{self.path} state={self._state}>"
@@ -179,7 +190,9 @@ class WebhookServer:
 
     def make_app(self) -> web.Application:
         """The aiohttp application: the hook route and any extra routes."""
-        app = web.Application(client_max_size=self._body_limit)
+        app = web.Application(
+            client_max_size=self._body_limit, middlewares=[track_requests(self.guard)]
+        )
         app.router.add_post(self.path, self.handle)
         if self._extra_routes is not None:
             self._extra_routes(app)
@@ -187,17 +200,23 @@ class WebhookServer:
 
     async def start(self) -> None:
         """Bind and start answering."""
-        runner = web.AppRunner(self.make_app(), access_log=None, handle_signals=False)
+        runner = web.AppRunner(
+            self.make_app(),
+            access_log=None,
+            handle_signals=False,
+            # aiohttp's defaults, pinned: the fast path takes only heads within them.
+            max_line_size=MAX_LINE_SIZE,
+            max_field_size=MAX_FIELD_SIZE,
+            max_headers=MAX_HEADERS,
+        )
         await runner.setup()
         server = runner.server
         assert server is not None
-        factory: Callable[[], asyncio.Protocol] = server
-        if self.fast_path:
-            request_line = f"POST {self.path} HTTP/1.1".encode("latin-1")
-            connections = self._connections
+        request_line = f"POST {self.path} HTTP/1.1".encode("latin-1")
+        guard, fast = self.guard, self.fast_path
 
-            def factory() -> asyncio.Protocol:
-                return HookProtocol(self, request_line, self._body_limit, server, connections)
+        def factory() -> asyncio.Protocol:
+            return HookProtocol(self, request_line, self._body_limit, server, guard, fast)
 
         loop = asyncio.get_running_loop()
         try:
@@ -212,8 +231,7 @@ class WebhookServer:
             if isinstance(address, tuple) and len(address) >= 2:
                 self._port = int(address[1])
                 break
-        if self.fast_path:
-            self._sweeper = loop.call_later(IDLE_SWEEP, self._sweep_idle)
+        self.guard.start(IDLE_SWEEP)
         self.accepting = True
         self._state = "listening"
         log.info("webhooks listening", url=self.url)
@@ -223,11 +241,6 @@ class WebhookServer:
         of its own, but answering (and ``listening`` for ``/healthz``) until paused."""
         self.accepting = True
         self._state = "listening"
-
-    def _sweep_idle(self) -> None:
-        for connection in list(self._connections):
-            connection.close_if_idle()
-        self._sweeper = asyncio.get_running_loop().call_later(IDLE_SWEEP, self._sweep_idle)
 
     async def pause(self) -> None:
         """Stop taking events: from now on hooks are answered 503 (Crisp retries)."""
@@ -246,12 +259,7 @@ class WebhookServer:
         listener, self._listener = self._listener, None
         if listener is not None:
             listener.close()
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            self._sweeper = None
-        for connection in list(self._connections):
-            connection.close()
-        self._connections.clear()
+        self.guard.stop()
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
@@ -314,7 +322,9 @@ class WebhookServer:
         if not self.accepting:
             return _error(503, "draining", "shutting down", _RETRY), "", {}
         try:
-            doc = json.loads(body)
+            doc = load_hook_json(body)
+        except TooDeep as exc:
+            return _error(400, "malformed", str(exc)), "", {}
         except ValueError:
             return _error(400, "malformed", "body is not JSON"), "", {}
         if not isinstance(doc, dict):
@@ -378,6 +388,9 @@ class WebhookServer:
             body = await request.read()
         except web.HTTPRequestEntityTooLarge:
             return self._respond(_too_large(self._body_limit))
+        connection = self.guard.served_by(request.protocol)
+        if connection is not None:
+            connection.body_read()
         headers = request.headers
         refused, name, data = self._admit(
             headers.get("X-Crisp-Signature"),
