@@ -205,7 +205,11 @@ class Dispatcher:
     async def _process(self, event: Event) -> None:
         """The pipeline for one event, and its outcome counted."""
         name = event.name
-        if self.dedupe.drops(event):
+        try:
+            if self.dedupe.drops(event):
+                return
+        except Exception as exc:  # a payload the digest cannot take: reported, not fatal
+            await self.guard.failed(event, "dedupe", exc)
             return
         outer = self.plugin.plan(name).outer
         try:

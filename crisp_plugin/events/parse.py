@@ -8,6 +8,7 @@ the field; a name without a model (or unknown to this version) becomes a
 
 from __future__ import annotations
 
+import reprlib
 from typing import Any
 
 from pydantic import ValidationError
@@ -102,6 +103,8 @@ def parse_event(name: str, payload: Any) -> Event:
             event = model.model_validate(payload)
         except ValidationError as exc:
             raise EventError(_describe(name, exc)) from None
+        except RecursionError:
+            raise EventError(f"{name}: payload nested too deep to read") from None
     event._bind(name, payload)
     return event
 
@@ -114,6 +117,12 @@ def _generic(payload: dict[str, Any]) -> Event:
         return GenericEvent.model_construct(**payload)
 
 
+_short = reprlib.Repr()
+_short.maxlevel = 3
+_short.maxstring = 40
+_short.maxother = 40
+
+
 def _describe(name: str, exc: ValidationError) -> str:
     errors = exc.errors(include_url=False)
     parts = []
@@ -122,7 +131,7 @@ def _describe(name: str, exc: ValidationError) -> str:
         if err["type"] == "missing":
             parts.append(f"field {field!r} is missing")
         else:
-            value = repr(err.get("input"))
+            value = _short.repr(err.get("input"))  # bounded: inputs come from the network
             if len(value) > 40:
                 value = value[:37] + "..."
             parts.append(f"field {field!r} = {value}: {err['msg']}")

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-__all__ = ["MAX_DEPTH", "TooDeep", "load_hook_json"]
+__all__ = ["MAX_DEPTH", "TooDeep", "load_hook_json", "too_deep"]
 
 MAX_DEPTH = 100
 
@@ -35,12 +35,12 @@ def load_hook_json(body: bytes) -> Any:
         raise TooDeep(f"body nested deeper than {MAX_DEPTH} levels") from None
     # Each level opens a bracket: with few brackets in the whole body (every hook
     # Crisp sends) the depth cannot be over the limit, and there is nothing to walk.
-    if body.count(b"[") + body.count(b"{") > MAX_DEPTH and _deeper_than(doc, MAX_DEPTH):
+    if body.count(b"[") + body.count(b"{") > MAX_DEPTH and too_deep(doc):
         raise TooDeep(f"body nested deeper than {MAX_DEPTH} levels")
     return doc
 
 
-def _deeper_than(doc: Any, limit: int) -> bool:
+def too_deep(doc: Any, limit: int = MAX_DEPTH) -> bool:
     """True when arrays and objects nest in ``doc`` more than ``limit`` levels deep.
 
     Iterative (an explicit stack), so it has no depth limit of its own; it stops at the

@@ -38,6 +38,7 @@ import structlog
 
 from crisp_plugin.errors import CrispError, EventError, RtmError, RtmUnauthorized
 from crisp_plugin.transports.base import EventSink
+from crisp_plugin.transports.hook_json import too_deep
 from crisp_plugin.transports.sio_import import import_socketio
 
 if TYPE_CHECKING:
@@ -441,6 +442,9 @@ class RtmTransport:
         payload = args[0] if args else {}
         if not isinstance(payload, dict):
             log.warning("rtm event without an object payload", event_name=event)
+            return
+        if too_deep(payload):  # as for hooks: nothing downstream meets a deep payload
+            log.warning("rtm event nested too deep: dropped", event_name=event)
             return
         if event == "plugin:subscription:updated":
             self._schedule_bind()

@@ -541,3 +541,31 @@ async def test_a_handler_that_swallows_its_timeout_and_returns_counts_as_handled
     assert plugin.done == [("stubborn", "s", 1), ("stubborn", "s", 2)]
     assert plugin.errors == []
     assert dispatcher.stats.handled == {"message:send": 2}
+
+
+async def test_a_payload_too_deep_to_digest_is_reported_and_later_events_still_run() -> None:
+    seen: list[str] = []
+    failures: list[str] = []
+
+    class Bot(Plugin):
+        @on("session:set_data")
+        async def data(self, event: Event) -> None:
+            seen.append(str(event.raw["data"])[:10])
+
+        async def on_error(self, event: Event, exc: BaseException) -> None:
+            failures.append(type(exc).__name__)
+
+    deep: Any = "x"
+    for _ in range(100_000):  # deeper than json.dumps can go (a hook this deep is a 400)
+        deep = {"a": deep}
+    dispatcher = Dispatcher(Bot(settings()))
+    dispatcher.feed("session:set_data", {"website_id": "w", "session_id": "s", "data": deep})
+    dispatcher.feed("session:set_data", {"website_id": "w", "session_id": "s", "data": {"a": 1}})
+    await dispatcher.wait_idle()
+    assert failures == ["RecursionError"]  # the digest could not take it: reported
+    assert seen == ["{'a': 1}"]
+    wrong: Any = "x"
+    for _ in range(100_000):
+        wrong = [wrong]
+    with pytest.raises(EventError, match="session:set_data: field 'data'"):
+        dispatcher.feed("session:set_data", {"website_id": "w", "session_id": "s", "data": wrong})
