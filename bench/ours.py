@@ -1,4 +1,4 @@
-"""Settings for our contenders, and starting our runner in its own process."""
+"""Config for our contenders, and starting our runner in its own process."""
 
 from __future__ import annotations
 

@@ -25,6 +25,7 @@ __all__ = [
     "ANY_STEP",
     "NO_STEP",
     "APIError",
+    "Config",
     "ConfigError",
     "CrispError",
     "Event",
@@ -54,7 +55,6 @@ __all__ = [
     "Runner",
     "ScopedState",
     "ServerError",
-    "Settings",
     "SignatureError",
     "SqliteState",
     "StateStore",
@@ -108,7 +108,7 @@ _WHERE: dict[str, str] = {
     "ScopedState": "crisp_plugin.state",
     "SqliteState": "crisp_plugin.state",
     "StateStore": "crisp_plugin.state",
-    "Settings": "crisp_plugin.config",
+    "Config": "crisp_plugin.config",
     "load_config": "crisp_plugin.config",
 }
 
@@ -127,7 +127,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from crisp_plugin.config import Settings, load_config
+    from crisp_plugin.config import Config, load_config
     from crisp_plugin.errors import (
         APIError,
         ConfigError,

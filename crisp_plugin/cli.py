@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from crisp_plugin.config import Settings, load_config
+from crisp_plugin.config import Config, load_config
 from crisp_plugin.errors import ConfigError, CrispError
 
 if TYPE_CHECKING:
@@ -179,8 +179,8 @@ def _problems(path: str, problems: list[str], err: TextIO | None = None) -> int:
     return EXIT_CONFIG
 
 
-def _load(path: str) -> tuple[Settings, type[Plugin]]:
-    """Settings and plugin class; ``ConfigError`` with every problem found."""
+def _load(path: str) -> tuple[Config, type[Plugin]]:
+    """Config and plugin class; ``ConfigError`` with every problem found."""
     from crisp_plugin.plugin import load_plugin_class
 
     folder = Path(path).resolve().parent
@@ -277,7 +277,7 @@ def cmd_check(path: str, *, offline: bool = False, out: TextIO | None = None) ->
     return asyncio.run(_check_token(settings, out))
 
 
-async def _check_token(settings: Settings, out: TextIO) -> int:
+async def _check_token(settings: Config, out: TextIO) -> int:
     from crisp_plugin.rest import RestClient
 
     try:

@@ -1,4 +1,4 @@
-"""plugin.toml -> validated ``Settings``.
+"""plugin.toml -> validated ``Config``.
 
 ``load_config(path)`` reads the TOML file, replaces ``${ENV}`` and ``${ENV:-default}`` in
 string values (``$${`` writes a literal ``${``; a malformed reference is a problem),
@@ -7,7 +7,7 @@ section with pydantic and raises ``ConfigError`` whose ``problems`` hold one lin
 problem: the key, the bad value (never a secret's) and the fix. Unknown keys are
 problems too (typo protection, with a "did you mean").
 
-``Settings.model_validate({...})`` builds settings in code (tests do); it checks types
+``Config.model_validate({...})`` builds settings in code (tests do); it checks types
 and values, while ``load_config`` adds the checks that need the whole file: credentials
 present unless the embedded sandbox fills them, a hook secret for signed web hooks, and
 the plugin class named. The section models themselves live in
@@ -30,6 +30,7 @@ from pydantic import BaseModel, SecretStr, ValidationError
 
 from crisp_plugin.errors import ConfigError
 from crisp_plugin.settings_models import (
+    Config,
     CrispSettings,
     DispatchSettings,
     EventsSettings,
@@ -39,12 +40,12 @@ from crisp_plugin.settings_models import (
     RtmSettings,
     RuntimeSettings,
     SandboxSettings,
-    Settings,
     StateSettings,
     WebhookSettings,
 )
 
 __all__ = [
+    "Config",
     "CrispSettings",
     "DispatchSettings",
     "EventsSettings",
@@ -54,7 +55,6 @@ __all__ = [
     "RtmSettings",
     "RuntimeSettings",
     "SandboxSettings",
-    "Settings",
     "StateSettings",
     "WebhookSettings",
     "configure_logging_for",
@@ -132,7 +132,7 @@ def interpolate(value: Any, env: Mapping[str, str], problems: list[str], where: 
     return value
 
 
-def configure_logging_for(settings: Settings, stream: IO[str] | None = None) -> None:
+def configure_logging_for(settings: Config, stream: IO[str] | None = None) -> None:
     """Logging as ``[log]`` says, with the settings' credentials and secrets redacted."""
     from crisp_plugin.log import configure_logging, register_credentials
 
@@ -142,7 +142,7 @@ def configure_logging_for(settings: Settings, stream: IO[str] | None = None) -> 
     )
 
 
-def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Settings:
+def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Config:
     """Read, interpolate and validate a plugin.toml; ``ConfigError`` lists every problem."""
     path = Path(path)
     try:
@@ -172,7 +172,7 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Setti
 
 def settings_from_dict(
     raw: Mapping[str, Any], env: Mapping[str, str] | None = None, *, base: Path | None = None
-) -> Settings:
+) -> Config:
     """Validate a parsed plugin.toml (after interpolation) like ``load_config`` does.
 
     A relative ``state.path`` is made absolute against ``base`` (``load_config`` passes
@@ -182,9 +182,9 @@ def settings_from_dict(
     problems: list[str] = []
     data = interpolate(dict(raw), os.environ if env is None else env, problems)
     env_keys = {line.split(":", 1)[0] for line in problems}
-    settings: Settings | None = None
+    settings: Config | None = None
     try:
-        settings = Settings.model_validate(data)
+        settings = Config.model_validate(data)
     except ValidationError as exc:
         problems.extend(explain_errors(exc))
     problems.extend(p for p in file_problems(data) if p.split(" ", 1)[0] not in env_keys)
@@ -197,7 +197,7 @@ def settings_from_dict(
     return settings
 
 
-def _resolve_state_path(settings: Settings, base: Path | None) -> tuple[Settings, list[str]]:
+def _resolve_state_path(settings: Config, base: Path | None) -> tuple[Config, list[str]]:
     """``state.path`` made absolute against ``base``, and whether SQLite can open it."""
     state = settings.state
     if state.path == ":memory:":
@@ -277,7 +277,7 @@ _INVALID: Any = object()
 
 _SECTIONS: dict[str, type[BaseModel]] = {
     name: field.annotation
-    for name, field in Settings.model_fields.items()
+    for name, field in Config.model_fields.items()
     if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)
 }
 
@@ -323,7 +323,7 @@ def explain_errors(
     """One problem line per pydantic error: the dotted key (after ``prefix``), the bad
     value (never a secret's), and the fix. ``root`` is the model validated (unknown
     keys are looked up in it for a "did you mean")."""
-    root = root if root is not None else Settings
+    root = root if root is not None else Config
     lead: tuple[int | str, ...] = (prefix,) if prefix else ()
     lines = []
     for err in exc.errors(include_url=False):
@@ -402,11 +402,11 @@ def _dotted(loc: tuple[int | str, ...]) -> str:
 def unknown_key_line(
     loc: tuple[int | str, ...], root: type[BaseModel] | None = None, prefix: str = ""
 ) -> str:
-    """The problem line of an unknown key at ``loc`` in ``root`` (default ``Settings``),
+    """The problem line of an unknown key at ``loc`` in ``root`` (default ``Config``),
     with the closest known key as a suggestion."""
     key = _dotted(((prefix,) if prefix else ()) + loc)
     *parents, last = loc
-    model: type[BaseModel] = root if root is not None else Settings
+    model: type[BaseModel] = root if root is not None else Config
     for part in parents:
         if isinstance(part, int):
             continue  # an item of a list: the list's model stays the one to look in

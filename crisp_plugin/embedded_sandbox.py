@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
 
-from crisp_plugin.config import Settings
+from crisp_plugin.config import Config
 from crisp_plugin.errors import CrispError
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ Say = Callable[[str], None]
 
 
 @asynccontextmanager
-async def embedded_sandbox(settings: Settings, say: Say) -> AsyncIterator[Sandbox]:
+async def embedded_sandbox(settings: Config, say: Say) -> AsyncIterator[Sandbox]:
     """The sandbox ``[sandbox]`` describes, running; ``say`` prints its address."""
     from crisp_plugin.sandbox import Sandbox
 
@@ -61,7 +61,7 @@ async def embedded_sandbox(settings: Settings, say: Say) -> AsyncIterator[Sandbo
         await sandbox.stop()
 
 
-def with_sandbox(settings: Settings, sandbox: Sandbox) -> Settings:
+def with_sandbox(settings: Config, sandbox: Sandbox) -> Config:
     """The settings with the sandbox's URL, token, hook secret and plugin id."""
     crisp = settings.crisp.model_copy(
         update={

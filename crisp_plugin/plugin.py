@@ -33,7 +33,7 @@ from pydantic import BaseModel
 from typing_extensions import TypeVar
 
 from crisp_plugin.actions import PluginBinding
-from crisp_plugin.config import Settings
+from crisp_plugin.config import Config
 from crisp_plugin.errors import ConfigError, HandlerError
 from crisp_plugin.events.base import Event
 from crisp_plugin.events.catalogue import EVENTS, expand, is_known
@@ -117,7 +117,7 @@ class _Runtime:
 
     def __init__(
         self,
-        config: Settings,
+        config: Config,
         rest: RestClient | None,
         state: StateStore,
         settings: Any,
@@ -174,12 +174,12 @@ class Plugin(Generic[SettingsT]):
 
     def __init__(
         self,
-        config: Settings | None = None,
+        config: Config | None = None,
         *,
         rest: RestClient | None = None,
         state: StateStore | None = None,
     ) -> None:
-        config = config if config is not None else Settings()
+        config = config if config is not None else Config()
         settings = validate_settings(type(self).settings_model, config.settings)
         log: Any = structlog.get_logger("crisp_plugin.plugin").bind(plugin=type(self).__name__)
         root = Router(type(self).__name__)
@@ -219,7 +219,7 @@ class Plugin(Generic[SettingsT]):
         return self._crisp.state
 
     @property
-    def config(self) -> Settings:
+    def config(self) -> Config:
         """Every section of plugin.toml, validated."""
         return self._crisp.config
 

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any, Self
 import structlog
 from aiohttp import web
 
-from crisp_plugin.config import Settings
+from crisp_plugin.config import Config
 from crisp_plugin.dispatch import Dispatcher
 from crisp_plugin.errors import ConfigError, CrispError
 from crisp_plugin.metrics import Metrics
@@ -66,7 +66,7 @@ class Runner:
 
     def __init__(
         self,
-        settings: Settings,
+        settings: Config,
         *,
         plugin_class: type[Plugin[Any]] | None = None,
         observers: Sequence[Observer] = (),
@@ -366,7 +366,7 @@ class Runner:
             log.info("drained", seconds=round(time.monotonic() - started, 3), left=left)
 
 
-def _register_secrets(settings: Settings) -> None:
+def _register_secrets(settings: Config) -> None:
     """Have the log redactor hide the token (and its Basic form) and hook secrets."""
     from crisp_plugin.log import register_credentials, register_secret
 

@@ -23,7 +23,7 @@ from typing import Any, TextIO
 import structlog
 
 from crisp_plugin import gc_tuning
-from crisp_plugin.config import Settings
+from crisp_plugin.config import Config
 from crisp_plugin.errors import ConfigError, CrispError
 from crisp_plugin.plugin import Plugin
 from crisp_plugin.runner import Runner
@@ -38,7 +38,7 @@ log = structlog.get_logger("crisp_plugin.runner")
 
 
 async def serve(
-    settings: Settings,
+    settings: Config,
     plugin_class: type[Plugin[Any]] | None = None,
     out: TextIO | None = None,
     *,

@@ -1,7 +1,7 @@
 """The plugin.toml sections as pydantic models, one class per ``[section]``.
 
 Each model checks its own keys' types and values (and forbids unknown keys);
-``Settings`` gathers them. Loading the file, ``${ENV}`` interpolation, the checks that
+``Config`` gathers them. Loading the file, ``${ENV}`` interpolation, the checks that
 need the whole file and the problem lines live in ``crisp_plugin.config``, which
 re-exports every class here.
 """
@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, fi
 from crisp_plugin.api_url import normalize_api_url
 
 __all__ = [
+    "Config",
     "CrispSettings",
     "DispatchSettings",
     "EventsSettings",
@@ -24,7 +25,6 @@ __all__ = [
     "RtmSettings",
     "RuntimeSettings",
     "SandboxSettings",
-    "Settings",
     "StateSettings",
     "WebhookSettings",
 ]
@@ -205,7 +205,7 @@ class MetricsSettings(_Section):
     port: int = Field(default=9090, ge=0, le=65535)
 
 
-class Settings(_Section):
+class Config(_Section):
     """Every section of plugin.toml; ``settings`` is the free ``[settings]`` table."""
 
     plugin: PluginSettings = Field(default_factory=PluginSettings)

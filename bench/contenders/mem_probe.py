@@ -22,7 +22,7 @@ from pathlib import Path
 
 from bench.payloads import WEBSITE_ID, message_send, session_id
 from crisp_plugin import gc_tuning
-from crisp_plugin.config import Settings
+from crisp_plugin.config import Config
 from crisp_plugin.dispatch import Dispatcher
 from crisp_plugin.runner import Runner
 
@@ -49,7 +49,7 @@ async def feed_all(d: Dispatcher, count: int, start: int, batch: int = 100) -> N
             await d.wait_idle()
 
 
-async def main(settings: Settings, count: int, settle: float) -> None:
+async def main(settings: Config, count: int, settle: float) -> None:
     runner = Runner(settings)
     await runner.start()
     if settings.runtime.gc_tuning:
@@ -76,5 +76,5 @@ async def main(settings: Settings, count: int, settle: float) -> None:
 
 
 if __name__ == "__main__":
-    config = Settings.model_validate(json.loads(Path(sys.argv[1]).read_text()))
+    config = Config.model_validate(json.loads(Path(sys.argv[1]).read_text()))
     asyncio.run(main(config, int(sys.argv[2]), float(sys.argv[3])))

@@ -15,12 +15,12 @@ import sys
 
 from bench import ours
 from bench.contenders import ours_runner
-from crisp_plugin.config import Settings
+from crisp_plugin.config import Config
 
 
 def main(port: int) -> None:
     data = ours.settings("NoopPlugin", api_url="http://127.0.0.1:9", hook_port=port, dedupe_ttl=5.0)
-    asyncio.run(ours_runner.main(Settings.model_validate(data), None))
+    asyncio.run(ours_runner.main(Config.model_validate(data), None))
 
 
 if __name__ == "__main__":

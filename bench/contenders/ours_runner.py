@@ -21,11 +21,11 @@ from pathlib import Path
 
 from bench.contenders.bots import Counter
 from crisp_plugin import gc_tuning
-from crisp_plugin.config import Settings, configure_logging_for
+from crisp_plugin.config import Config, configure_logging_for
 from crisp_plugin.runner import Runner
 
 
-async def main(settings: Settings, expect: int | None) -> None:
+async def main(settings: Config, expect: int | None) -> None:
     configure_logging_for(settings)
     if expect is not None:
         Counter.expect = expect
@@ -53,5 +53,5 @@ async def main(settings: Settings, expect: int | None) -> None:
 
 
 if __name__ == "__main__":
-    config = Settings.model_validate(json.loads(Path(sys.argv[1]).read_text()))
+    config = Config.model_validate(json.loads(Path(sys.argv[1]).read_text()))
     asyncio.run(main(config, int(sys.argv[2]) if len(sys.argv) > 2 else None))

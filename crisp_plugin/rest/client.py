@@ -46,7 +46,7 @@ from crisp_plugin.rest.models import (
 from crisp_plugin.rest.retry import RetryPolicy
 
 if TYPE_CHECKING:
-    from crisp_plugin.config import Settings
+    from crisp_plugin.config import Config
 
 __all__ = ["ConversationStateName", "RestClient"]
 
@@ -114,7 +114,7 @@ class RestClient(RestCore):
         self.media = MediaRoutes(self)
 
     @classmethod
-    def from_settings(cls, settings: Settings, observers: Sequence[Observer] = ()) -> RestClient:
+    def from_settings(cls, settings: Config, observers: Sequence[Observer] = ()) -> RestClient:
         """A client configured from a loaded ``plugin.toml`` (``[crisp]`` and ``[plugin]``)."""
         crisp = settings.crisp
         return cls(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from crisp_plugin import ConfigError, Settings, load_config
+from crisp_plugin import Config, ConfigError, load_config
 
 VALID = """
 [plugin]
@@ -114,12 +114,12 @@ def test_plain_http_to_a_remote_host_is_refused(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("url", ["http://127.0.0.1:8787", "http://localhost:1/", "http://[::1]:9"])
 def test_plain_http_to_loopback_is_fine(url: str) -> None:
-    settings = Settings.model_validate({"crisp": {"api_url": url}})
+    settings = Config.model_validate({"crisp": {"api_url": url}})
     assert settings.crisp.api_url == url.rstrip("/")
 
 
 def test_api_url_loses_a_trailing_v1() -> None:
-    settings = Settings.model_validate({"crisp": {"api_url": "https://api.crisp.chat/v1/"}})
+    settings = Config.model_validate({"crisp": {"api_url": "https://api.crisp.chat/v1/"}})
     assert settings.crisp.api_url == "https://api.crisp.chat"
 
 
@@ -157,7 +157,7 @@ def test_missing_file_and_bad_toml(tmp_path: Path) -> None:
 
 
 def test_settings_can_be_built_in_code() -> None:
-    settings = Settings.model_validate(
+    settings = Config.model_validate(
         {"plugin": {"class": "x:Y"}, "dispatch": {"concurrency": 5}, "settings": {"a": 1}}
     )
     assert settings.plugin.class_ == "x:Y"
@@ -290,7 +290,7 @@ def test_a_check_that_needs_a_wrong_value_is_left_to_that_values_own_line(
 def test_plain_http_to_any_loopback_is_accepted_by_the_settings_and_the_client(url: str) -> None:
     from crisp_plugin.rest import RestClient
 
-    assert Settings.model_validate({"crisp": {"api_url": url}}).crisp.api_url == url
+    assert Config.model_validate({"crisp": {"api_url": url}}).crisp.api_url == url
     assert RestClient("i", "k", api_url=url).api_url == url
 
 
@@ -311,7 +311,7 @@ def test_plain_http_elsewhere_is_refused_by_the_settings_and_the_client(url: str
     from crisp_plugin.rest import RestClient
 
     with pytest.raises(ValidationError) as by_settings:
-        Settings.model_validate({"crisp": {"api_url": url}})
+        Config.model_validate({"crisp": {"api_url": url}})
     with pytest.raises(ConfigError) as by_client:
         RestClient("i", "k", api_url=url)
     expected = (
@@ -335,7 +335,7 @@ def test_an_api_url_that_is_not_http_is_one_line_from_both(url: str) -> None:
         'api_url = "https://api.crisp.chat"'
     )
     with pytest.raises(ValidationError) as by_settings:
-        Settings.model_validate({"crisp": {"api_url": url}})
+        Config.model_validate({"crisp": {"api_url": url}})
     assert expected in str(by_settings.value)
     with pytest.raises(ConfigError) as by_client:
         RestClient("i", "k", api_url=url)

@@ -12,7 +12,7 @@ import pytest
 from core_helpers import message
 from structlog.testing import capture_logs
 
-from crisp_plugin import EventError, Plugin, Settings, on
+from crisp_plugin import Config, EventError, Plugin, on
 from crisp_plugin.dispatch import Dispatcher
 from crisp_plugin.events import Event, GenericEvent, MessageSend
 from crisp_plugin.observer import Observer
@@ -20,14 +20,14 @@ from crisp_plugin.rest import RestClient
 from crisp_plugin.sandbox import Sandbox
 
 
-def settings(**dispatch: Any) -> Settings:
-    return Settings.model_validate({"plugin": {"urn": "urn:test:bot:1"}, "dispatch": dispatch})
+def settings(**dispatch: Any) -> Config:
+    return Config.model_validate({"plugin": {"urn": "urn:test:bot:1"}, "dispatch": dispatch})
 
 
 class Recorder(Plugin):
     """Records (handler, session, fingerprint) in the order handlers finish."""
 
-    def __init__(self, config: Settings | None = None) -> None:
+    def __init__(self, config: Config | None = None) -> None:
         super().__init__(config or settings())
         self.done: list[tuple[str, str | None, int]] = []
         self.errors: list[tuple[Event, BaseException]] = []

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from core_helpers import message
 
-from crisp_plugin import ANY_STEP, NO_STEP, Plugin, Settings, on
+from crisp_plugin import ANY_STEP, NO_STEP, Config, Plugin, on
 from crisp_plugin.dispatch import Dispatcher
 from crisp_plugin.events import MessageSend
 from crisp_plugin.flows import FLOW_KEY, Flow
@@ -53,8 +53,8 @@ class Signup(Plugin):
         await event.flow.finish()
 
 
-def config(path: str = ":memory:") -> Settings:
-    return Settings.model_validate({"plugin": {"urn": "urn:test:bot:1"}})
+def config(path: str = ":memory:") -> Config:
+    return Config.model_validate({"plugin": {"urn": "urn:test:bot:1"}})
 
 
 async def say(plugin: Plugin[Any], *texts: str, session: str = "s", start: int = 1) -> None:

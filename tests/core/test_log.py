@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 import structlog
 
-from crisp_plugin import Settings
+from crisp_plugin import Config
 from crisp_plugin.config import configure_logging_for
 from crisp_plugin.log import (
     REDACTED,
@@ -37,8 +37,8 @@ def _reset_logging() -> Iterator[None]:
     root.setLevel(level)
 
 
-def settings() -> Settings:
-    return Settings.model_validate(
+def settings() -> Config:
+    return Config.model_validate(
         {
             "crisp": {"identifier": "ident", "key": KEY},
             "webhooks": {"secret": HOOK},
@@ -162,7 +162,7 @@ async def test_an_embedded_sandboxs_generated_secrets_never_reach_the_log() -> N
             self.log.info("careless", key_text=f"k={key}", header=f"Basic {basic}")
             self.log.info(f"hook secret {secret.get_secret_value()}")
 
-    config = Settings.model_validate(
+    config = Config.model_validate(
         {
             "plugin": {"class": "tests:Unused"},
             "events": {"transport": "webhooks"},

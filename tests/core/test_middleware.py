@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 from core_helpers import message
 
-from crisp_plugin import Event, Handler, HandlerError, Next, Plugin, Router, Settings, on
+from crisp_plugin import Config, Event, Handler, HandlerError, Next, Plugin, Router, on
 from crisp_plugin.dispatch import Dispatcher
 from crisp_plugin.events import MessageSend
 
 
-def config(**dispatch: Any) -> Settings:
-    return Settings.model_validate({"plugin": {"urn": "urn:test:bot:1"}, "dispatch": dispatch})
+def config(**dispatch: Any) -> Config:
+    return Config.model_validate({"plugin": {"urn": "urn:test:bot:1"}, "dispatch": dispatch})
 
 
 class Bot(Plugin):

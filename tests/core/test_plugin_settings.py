@@ -12,7 +12,7 @@ import pytest
 from core_helpers import run_cli
 from pydantic import BaseModel, ConfigDict, Field
 
-from crisp_plugin import ConfigError, Plugin, Settings
+from crisp_plugin import Config, ConfigError, Plugin
 
 
 class Answer(BaseModel):
@@ -40,8 +40,8 @@ class Free(Plugin):
     pass
 
 
-def config(**settings: Any) -> Settings:
-    return Settings.model_validate({"settings": settings})
+def config(**settings: Any) -> Config:
+    return Config.model_validate({"settings": settings})
 
 
 def test_settings_are_the_declared_model_with_its_defaults_and_types() -> None:

@@ -9,14 +9,14 @@ from typing import Any
 import pytest
 from core_helpers import message
 
-from crisp_plugin import HandlerError, Plugin, Router, Settings, on
+from crisp_plugin import Config, HandlerError, Plugin, Router, on
 from crisp_plugin.dispatch import Dispatcher
 from crisp_plugin.events import MessageSend, MessageUpdated
 from crisp_plugin.events.derived import FieldAnswer, PickerChoice
 
 
-def config(**settings: Any) -> Settings:
-    return Settings.model_validate({"plugin": {"urn": "urn:test:bot:1"}, "settings": settings})
+def config(**settings: Any) -> Config:
+    return Config.model_validate({"plugin": {"urn": "urn:test:bot:1"}, "settings": settings})
 
 
 def updated(session: str, content: dict[str, Any], fingerprint: int = 9) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from core_helpers import message
 
-from crisp_plugin import MemoryState, Plugin, Settings, SqliteState, StateStore
+from crisp_plugin import Config, MemoryState, Plugin, SqliteState, StateStore
 from crisp_plugin.events import parse_event
 from crisp_plugin.state import create_state
 
@@ -121,9 +121,7 @@ async def test_for_event_scopes_by_conversation() -> None:
 
 async def test_plugin_state_follows_the_config(tmp_path: Path) -> None:
     path = tmp_path / "cfg.sqlite3"
-    settings = Settings.model_validate(
-        {"state": {"backend": "sqlite", "path": str(path), "ttl": 60}}
-    )
+    settings = Config.model_validate({"state": {"backend": "sqlite", "path": str(path), "ttl": 60}})
     plugin = Plugin(settings)
     assert isinstance(plugin.state, SqliteState) and plugin.state.default_ttl == 60
     await plugin.state.close()

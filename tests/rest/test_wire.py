@@ -183,9 +183,9 @@ async def test_a_raw_website_route_in_its_namespace(stub: StubCrisp) -> None:
 
 
 async def test_from_settings_takes_crisp_and_plugin_sections(stub: StubCrisp) -> None:
-    from crisp_plugin.config import Settings
+    from crisp_plugin.config import Config
 
-    settings = Settings.model_validate(
+    settings = Config.model_validate(
         {
             "plugin": {"urn": "urn:acme:cfg:2"},
             "crisp": {

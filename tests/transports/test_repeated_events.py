@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 from transport_kit import eventually, settings_for
 
-from crisp_plugin import Plugin, Settings, on
+from crisp_plugin import Config, Plugin, on
 from crisp_plugin.events import Event
 from crisp_plugin.runner import Runner
 from crisp_plugin.sandbox import Sandbox
@@ -31,7 +31,7 @@ class States(Plugin):
         self.states.append(str(event.raw.get("state")))
 
 
-async def run(settings: Settings, sb: Sandbox) -> tuple[Runner, States]:
+async def run(settings: Config, sb: Sandbox) -> tuple[Runner, States]:
     runner = Runner(settings, plugin_class=States)
     await runner.start()
     if runner.webhooks is not None:

@@ -11,14 +11,14 @@ import aiohttp
 import pytest
 from transport_kit import Recorder, eventually, settings_for
 
-from crisp_plugin import Settings
+from crisp_plugin import Config
 from crisp_plugin.embedded_sandbox import embedded_sandbox, register_hooks, with_sandbox
 from crisp_plugin.runner import Runner
 from crisp_plugin.sandbox import Sandbox
 from crisp_plugin.serve import serve
 
 
-async def started(settings: Settings, sb: Sandbox | None = None) -> Runner:
+async def started(settings: Config, sb: Sandbox | None = None) -> Runner:
     runner = Runner(settings, plugin_class=Recorder)
     await runner.start()
     if sb is not None and runner.webhooks is not None:
@@ -157,7 +157,7 @@ async def test_handler_added_at_run_time_is_pushed_to_the_live_socket(
 
 
 async def test_embedded_sandbox_fills_credentials_and_registers_the_hook() -> None:
-    settings = Settings.model_validate(
+    settings = Config.model_validate(
         {
             "plugin": {"class": "tests:Unused"},
             "events": {"transport": "both"},
@@ -359,7 +359,7 @@ async def test_rtm_only_runner_serves_health_and_metrics_on_its_own_port(
 
 
 async def test_embedded_sandbox_prints_its_chat_page_url_which_serves_the_page() -> None:
-    settings = Settings.model_validate(
+    settings = Config.model_validate(
         {
             "plugin": {"class": "tests:Unused"},
             "events": {"transport": "webhooks"},

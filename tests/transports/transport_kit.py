@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from crisp_plugin import Plugin, Settings, on
+from crisp_plugin import Config, Plugin, on
 from crisp_plugin.events import Event
 from crisp_plugin.sandbox import Sandbox
 
@@ -36,8 +36,8 @@ class Recorder(Plugin):
                     return self.seen[-1][1]
 
 
-def settings_for(sb: Sandbox, transport: str = "rtm", **sections: dict[str, Any]) -> Settings:
-    """Settings of a plugin run against ``sb`` (an external sandbox), port 0 for hooks."""
+def settings_for(sb: Sandbox, transport: str = "rtm", **sections: dict[str, Any]) -> Config:
+    """Config of a plugin run against ``sb`` (an external sandbox), port 0 for hooks."""
     data: dict[str, Any] = {
         "plugin": {"class": "tests:Unused", "urn": "urn:crisp-plugin:test:1"},
         "crisp": {"identifier": sb.identifier, "key": sb.key, "api_url": sb.url},
@@ -48,7 +48,7 @@ def settings_for(sb: Sandbox, transport: str = "rtm", **sections: dict[str, Any]
     }
     for name, values in sections.items():
         data.setdefault(name, {}).update(values)
-    return Settings.model_validate(data)
+    return Config.model_validate(data)
 
 
 async def eventually(check: Callable[[], bool], timeout: float = 5.0) -> None:  # noqa: ASYNC109
