@@ -20,6 +20,7 @@ import sys
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
+from .. import gc_tuning
 from .server import Sandbox
 
 __all__ = ["add_parser", "hook_url", "main", "port_number", "serve", "snippet"]
@@ -176,5 +177,11 @@ def main(args: argparse.Namespace) -> Any:
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(serve(args))
+        # The process is the sandbox's own: tune the collector as `run` does (the
+        # sandbox keeps every message, and full collections would walk them all).
+        gc_tuning.tune()
+        try:
+            return asyncio.run(serve(args))
+        finally:
+            gc_tuning.restore()
     return serve(args)

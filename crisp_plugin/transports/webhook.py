@@ -43,7 +43,7 @@ import asyncio
 import hmac
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import structlog
@@ -391,19 +391,37 @@ class WebhookServer:
         connection = self.guard.served_by(request.protocol)
         if connection is not None:
             connection.body_read()
-        headers = request.headers
+        answer = await self.receive(
+            body, request.headers, key=request.query.get("key"), peer=request.remote
+        )
+        return self._respond(answer)
+
+    async def receive(
+        self,
+        body: bytes,
+        headers: Mapping[str, str],
+        *,
+        key: str | None = None,
+        peer: str | None = None,
+    ) -> Answer:
+        """One hook from any web framework: the raw ``body`` and the request
+        ``headers`` (``key``: the ``?key=`` of an unsigned website hook) checked,
+        dispatched and answered as this server answers, ``(status, JSON body, extra
+        headers)``. Enforcing ``body_limit`` before reading the body is the caller's."""
+        if len(body) > self._body_limit:
+            return _too_large(self._body_limit)
         refused, name, data = self._admit(
             headers.get("X-Crisp-Signature"),
             headers.get("X-Crisp-Request-Timestamp", ""),
-            request.query.get("key"),
+            key,
             body,
-            request.remote,
+            peer,
         )
         if refused is not None:
-            return self._respond(refused)
+            return refused
         try:
             redelivery = is_redelivery(headers.get("X-Delivery-Attempt-Count"))
             accepted: bool | EventError = self._sink.feed(name, data, "webhook", redelivery)
         except EventError as exc:
             accepted = exc
-        return self._respond(self._fed(name, accepted))
+        return self._fed(name, accepted)

@@ -4,16 +4,19 @@ socket; the application's lifespan starts and drains the plugin."""
 
 from __future__ import annotations
 
+import json
 import socket
 from pathlib import Path
 
 import aiohttp
 from aiohttp import web
-from transport_kit import eventually
+from transport_kit import eventually, settings_for
 
 from crisp_plugin import Plugin, on
 from crisp_plugin.events import MessageSend
+from crisp_plugin.runner import Runner
 from crisp_plugin.sandbox import Sandbox
+from crisp_plugin.signing import compact_json, sign
 from tests.test_readme import snippet_module
 
 RECIPE = snippet_module("embedding")
@@ -80,3 +83,39 @@ level = "warning"
     finally:
         await runner.cleanup()  # the application's shutdown drains and stops the plugin
     await eventually(lambda: crisp.state == "stopped")
+
+
+async def test_receive_answers_a_hook_handed_over_by_any_framework(sandbox: Sandbox) -> None:
+    """What a FastAPI or Starlette route would do: the raw body and headers in, the
+    status, JSON body and headers to answer with out."""
+    settings = settings_for(sandbox, "webhooks")
+    async with Runner(settings, plugin_class=Echo, listen=False) as runner:
+        assert runner.webhooks is not None
+        session = await sandbox.control.create_conversation()
+        payload = {
+            "website_id": sandbox.websites[0],
+            "event": "message:send",
+            "timestamp": 1700000000000,
+            "data": {
+                "website_id": sandbox.websites[0],
+                "session_id": session,
+                "type": "text",
+                "from": "user",
+                "origin": "chat",
+                "content": "via receive",
+                "fingerprint": 4242,
+            },
+        }
+        body = compact_json(payload)
+        headers = {
+            "X-Crisp-Request-Timestamp": "1700000000000",
+            "X-Crisp-Signature": sign(sandbox.secret, "1700000000000", body),
+        }
+        status, answer, extra = await runner.webhooks.receive(body, headers)
+        assert (status, json.loads(answer), extra) == (200, {"ok": True}, ())
+        reply = await sandbox.control.next_reply(None, session, timeout=5)
+        assert reply is not None and reply["content"] == "app says: via receive"
+        forged = {**headers, "X-Crisp-Signature": "0" * 64}
+        status, answer, _ = await runner.webhooks.receive(body, forged)
+        assert status == 403 and json.loads(answer)["error"] == "forbidden"
+        assert runner.health()["status"] == "ok"  # mounted counts as listening
