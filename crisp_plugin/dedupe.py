@@ -1,4 +1,5 @@
-"""Duplicates and echoes: ``TTLSet``, ``CrossCopies`` and the ``Deduplicate`` middleware.
+"""Duplicates and echoes: ``TTLSet``, ``CrossCopies``, the ``Deduplicate`` intake step
+and the ``DropEchoes`` outer middleware.
 
 ``TTLSet`` is a bounded set of recently seen keys that forget after a TTL.
 
@@ -28,10 +29,7 @@ from crisp_plugin.observer import Observer
 from crisp_plugin.settings_models import DispatchSettings
 from crisp_plugin.stats import DispatchStats
 
-__all__ = ["ARRIVAL", "CrossCopies", "Deduplicate", "TTLSet"]
-
-ARRIVAL = "_crisp_arrival"
-"""An event's ``__dict__`` key for ``(source, redelivery, monotonic time)`` of its arrival."""
+__all__ = ["CrossCopies", "Deduplicate", "DropEchoes", "TTLSet"]
 
 _FINGERPRINTED = frozenset({"message:send", "message:received"})
 
@@ -176,26 +174,58 @@ class CrossCopies:
         self._seen.clear()
 
 
-class Deduplicate(Observer):
-    """The built-in outer middleware, first in the pipeline: drops duplicates and echoes.
+class Deduplicate:
+    """The built-in intake step: a duplicate is dropped before it takes a place in the
+    queue (or the inbox), a worker or a line of the log.
 
     - ``message:send`` / ``message:received`` are keyed by website, session and
       fingerprint for ``dedupe_ttl`` seconds, whatever the source.
     - Other events carry no id; two equal payloads can be two real events, so a digest
       of the payload is a duplicate only when the earlier copy came from the other
       source (RTM and web hooks) or the delivery is a redelivery, within
-      ``dedupe_digest_ttl`` seconds of its arrival (:class:`CrossCopies`).
-    - Echoes (``drop_echoes``): a ``message:received`` whose origin is the plugin's URN
-      or whose fingerprint the REST client reported sending (as an
-      :class:`~crisp_plugin.observer.Observer`: ``message_sent``).
+      ``dedupe_digest_ttl`` seconds (:class:`CrossCopies`).
+    """
+
+    def __init__(self, settings: DispatchSettings, stats: DispatchStats) -> None:
+        self.stats = stats
+        self._dedupe = TTLSet(settings.dedupe_ttl, settings.dedupe_max)
+        self._digests = CrossCopies(settings.dedupe_digest_ttl, settings.dedupe_max)
+
+    def __len__(self) -> int:
+        return len(self._dedupe)
+
+    def duplicate(self, event: Event, source: str, redelivery: bool) -> bool:
+        """True (and counted) when ``event`` was already taken."""
+        name = event.name
+        if name in _FINGERPRINTED:
+            fingerprint = getattr(event, "fingerprint", None)
+            key: Hashable = (name, event.website_id, event.session_id, fingerprint)
+            seen = self._dedupe.add(key)
+        elif self._digests.ttl <= 0:
+            return False
+        else:
+            text = json.dumps(event.raw, sort_keys=True, separators=(",", ":"), default=str)
+            digest = hashlib.blake2b(text.encode(), digest_size=16).digest()
+            seen = self._digests.arrive((name, digest), source, redelivery)
+        if seen:
+            self.stats.count("duplicates", name)
+        return seen
+
+
+class DropEchoes(Observer):
+    """The built-in outer middleware, first in the worker: the plugin's own messages
+    coming back as ``message:received`` (``drop_echoes``) go no further.
+
+    An echo is a message whose origin is the plugin's URN, or whose fingerprint the
+    REST client reported sending (this is its :class:`~crisp_plugin.observer.Observer`:
+    ``message_sent``). Checked in the conversation's turn, after the handler that sent
+    it finished, so the fingerprint is known even when the echo raced the answer.
     """
 
     def __init__(self, settings: DispatchSettings, urn: str, stats: DispatchStats) -> None:
         self.urn = urn
         self.stats = stats
-        self.drop_echoes = settings.drop_echoes
-        self._dedupe = TTLSet(settings.dedupe_ttl, settings.dedupe_max)
-        self._digests = CrossCopies(settings.dedupe_digest_ttl, settings.dedupe_max)
+        self.enabled = settings.drop_echoes
         self._sent = TTLSet(max(settings.dedupe_ttl, 60.0), max(settings.dedupe_max, 1000))
 
     async def __call__(self, event: Event, call_next: Next) -> None:
@@ -206,30 +236,12 @@ class Deduplicate(Observer):
         self._sent.add((website_id, session_id, int(fingerprint)))
 
     def drops(self, event: Event) -> bool:
-        """True (and counted) when the event is a duplicate or the plugin's own echo."""
-        name = event.name
-        if self._is_duplicate(name, event):
-            self.stats.count("duplicates", name)
-            return True
-        if name == "message:received" and self.drop_echoes and self._is_echo(event):
-            self.stats.count("echoes", name)
-            return True
-        return False
-
-    def _is_duplicate(self, name: str, event: Event) -> bool:
-        if name in _FINGERPRINTED:
-            fingerprint = getattr(event, "fingerprint", None)
-            key: Hashable = (name, event.website_id, event.session_id, fingerprint)
-            return self._dedupe.add(key)
-        if self._digests.ttl <= 0:
+        """True (and counted) when ``event`` is the plugin's own message coming back."""
+        if not self.enabled or event.name != "message:received":
             return False
-        source, redelivery, arrived = event.__dict__.get(ARRIVAL, ("direct", False, None))
-        text = json.dumps(event.raw, sort_keys=True, separators=(",", ":"), default=str)
-        digest = hashlib.blake2b(text.encode(), digest_size=16).digest()
-        return self._digests.arrive((name, digest), source, redelivery, arrived)
-
-    def _is_echo(self, event: Event) -> bool:
-        if getattr(event, "origin", None) == self.urn:
-            return True
-        key = (event.website_id, event.session_id, getattr(event, "fingerprint", None))
-        return key in self._sent
+        if getattr(event, "origin", None) != self.urn:
+            key = (event.website_id, event.session_id, getattr(event, "fingerprint", None))
+            if key not in self._sent:
+                return False
+        self.stats.count("echoes", event.name)
+        return True

@@ -4,16 +4,17 @@
     accepted = dispatcher.feed("message:send", payload, source="webhook")
 
 ``feed`` is synchronous and never waits for handlers. It parses the payload
-(``EventError`` when it does not fit the typed model: a web hook answers 400) and queues
-the event behind the others of its conversation. It returns True when the event was
-accepted (duplicates and echoes too: they are dropped in the pipeline), False when the
-dispatcher is full (``queue_limit`` events waiting) or draining, so a transport can push
-back (a web hook answers 503 and Crisp delivers again later). An event no handler is
-declared for is counted as ignored and goes no further.
+(``EventError`` when it does not fit the typed model: a web hook answers 400), drops a
+duplicate (:class:`crisp_plugin.dedupe.Deduplicate`: before it takes queue room, a
+worker or storage) and queues the event behind the others of its conversation. It
+returns True when the event was accepted (a duplicate too: accepted, then dropped),
+False when the dispatcher is full (``queue_limit`` events waiting) or draining, so a
+transport can push back (a web hook answers 503 and Crisp delivers again later). An
+event no handler is declared for is counted as ignored and goes no further.
 
 Each event then runs through the pipeline of :mod:`crisp_plugin.middleware`: the
-built-in dedupe and echo drop (:class:`crisp_plugin.dedupe.Deduplicate`), the plugin's
-outer middleware, the handlers whose names and filters match (each under the built-in
+built-in echo drop (:class:`crisp_plugin.dedupe.DropEchoes`), the plugin's outer
+middleware, the handlers whose names and filters match (each under the built-in
 guard of :mod:`crisp_plugin.guard`: timeout, errors, log line), and for a
 ``message:updated`` carrying a picker choice or a field answer, the handlers of
 ``picker:choice`` / ``field:answer``. Conversation events are bound to the plugin first
@@ -40,7 +41,6 @@ echo registry to the REST client as an observer.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import deque
 from collections.abc import Sequence
 from typing import Any
@@ -49,7 +49,7 @@ import structlog
 
 from crisp_plugin.actions import FLOW_SLOT
 from crisp_plugin.config import DispatchSettings
-from crisp_plugin.dedupe import ARRIVAL, Deduplicate
+from crisp_plugin.dedupe import Deduplicate, DropEchoes
 from crisp_plugin.errors import EventError
 from crisp_plugin.events.base import Event, SessionEvent
 from crisp_plugin.events.derived import derive
@@ -84,7 +84,8 @@ class Dispatcher:
         # Configure logging (crisp_plugin.log.configure_logging) before this point.
         self.log: Any = structlog.get_logger("crisp_plugin.dispatch").bind()
         s = self.settings
-        self.dedupe = Deduplicate(s, plugin.urn, self.stats)
+        self.dedupe = Deduplicate(s, self.stats)
+        self.echoes = DropEchoes(s, plugin.urn, self.stats)
         self.guard = Guard(
             timeout=s.handler_timeout,
             on_error=plugin.on_error,
@@ -152,7 +153,11 @@ class Dispatcher:
         if not self.plugin.wants(name):
             stats.count("ignored", name)  # nothing would run: no dedupe key to keep
             return True
-        event.__dict__[ARRIVAL] = (source, redelivery, time.monotonic())
+        try:
+            if self.dedupe.duplicate(event, source, redelivery):
+                return True
+        except RecursionError:  # a payload too deep to digest (hooks refuse them earlier)
+            raise EventError(f"{name}: payload nested too deep to read") from None
         self._enqueue((event.website_id, event.session_id), event)
         return True
 
@@ -205,11 +210,7 @@ class Dispatcher:
     async def _process(self, event: Event) -> None:
         """The pipeline for one event, and its outcome counted."""
         name = event.name
-        try:
-            if self.dedupe.drops(event):
-                return
-        except Exception as exc:  # a payload the digest cannot take: reported, not fatal
-            await self.guard.failed(event, "dedupe", exc)
+        if self.echoes.drops(event):
             return
         outer = self.plugin.plan(name).outer
         try:

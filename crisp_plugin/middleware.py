@@ -1,6 +1,7 @@
 """Middleware: one explicit pipeline for every event.
 
-    event -> outer: dedupe, echo drop (built in) -> the plugin's outer middleware
+    intake: parse, dedupe (built in, before the event takes a place in the queue)
+    event -> outer: echo drop (built in) -> the plugin's outer middleware
           -> match handlers (names, filters, flow step) -> for each handler that matched:
              inner: timeout, error hook, log line, metrics (built in) -> the inner
              middleware of its routers, outermost first -> the handler

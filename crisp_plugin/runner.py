@@ -151,7 +151,7 @@ class Runner:
         self.plugin = plugin
         dispatcher = Dispatcher(plugin, s.dispatch, observers=observers)
         self.dispatcher = dispatcher
-        rest.add_observer(dispatcher.dedupe)  # the echoes of what the plugin sends
+        rest.add_observer(dispatcher.echoes)  # the fingerprints of what the plugin sends
         await plugin.on_startup()
         stack.push_async_callback(_quietly, "on_shutdown", plugin.on_shutdown)
 
