@@ -61,8 +61,10 @@ __all__ = [
     "TransportError",
     "Unauthorized",
     "__version__",
+    "inner_middleware",
     "load_config",
     "on",
+    "outer_middleware",
 ]
 
 _ERRORS = (
@@ -97,6 +99,8 @@ _WHERE: dict[str, str] = {
     "Handler": "crisp_plugin.routing",
     "Router": "crisp_plugin.routing",
     "on": "crisp_plugin.routing",
+    "inner_middleware": "crisp_plugin.routing",
+    "outer_middleware": "crisp_plugin.routing",
     "InnerMiddleware": "crisp_plugin.middleware",
     "Next": "crisp_plugin.middleware",
     "OuterMiddleware": "crisp_plugin.middleware",
@@ -156,6 +160,6 @@ if TYPE_CHECKING:
     from crisp_plugin.observer import Observer
     from crisp_plugin.plugin import Plugin
     from crisp_plugin.rest.client import RestClient
-    from crisp_plugin.routing import Handler, Router, on
+    from crisp_plugin.routing import Handler, Router, inner_middleware, on, outer_middleware
     from crisp_plugin.runner import Runner
     from crisp_plugin.state import MemoryState, ScopedState, SqliteState, StateStore

@@ -182,6 +182,7 @@ def _problems(path: str, problems: list[str], err: TextIO | None = None) -> int:
 def _load(path: str) -> tuple[Config, type[Plugin]]:
     """Config and plugin class; ``ConfigError`` with every problem found."""
     from crisp_plugin.plugin import load_plugin_class
+    from crisp_plugin.plugin_settings import validate_settings
 
     folder = Path(path).resolve().parent
     try:
@@ -197,6 +198,8 @@ def _load(path: str) -> tuple[Config, type[Plugin]]:
         raise
     assert settings.plugin.class_ is not None
     cls = load_plugin_class(settings.plugin.class_, search=[Path.cwd(), folder])
+    # [settings] against the plugin's model now, before anything starts or prints
+    validate_settings(cls.settings_model, settings.settings)
     return settings, cls
 
 

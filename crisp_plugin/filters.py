@@ -44,6 +44,17 @@ Predicate = Callable[[Any], bool | Awaitable[bool]]
 
 KEYWORDS = ("text", "type", "origin", "website", "step", "id", "value", "when")
 
+# Words people reach for that the spelling check cannot guess.
+_MEANT = {
+    "choice": "value",
+    "answer": "value",
+    "picker": "id",
+    "field": "id",
+    "regex": "text",
+    "match": "text",
+    "website_id": "website",
+}
+
 MESSAGE_TYPES = frozenset(
     {"text", "note", "file", "animation", "audio", "picker", "field", "carousel", "event"}
 )
@@ -165,7 +176,8 @@ def compile_filters(pattern: str, filters: dict[str, Any]) -> Filters:
     if unknown:
         bad = unknown[0]
         close = difflib.get_close_matches(bad, KEYWORDS, n=1, cutoff=0.5)
-        hint = f": did you mean {close[0]}=?" if close else ""
+        meant = _MEANT.get(bad) or (close[0] if close else None)
+        hint = f": did you mean {meant}=?" if meant else ""
         raise HandlerError(
             f"@on({pattern!r}) got an unknown keyword {bad}={hint} "
             f"(filters: {', '.join(k + '=' for k in KEYWORDS)})"

@@ -27,9 +27,11 @@ move the conversation on:
   (a day by default): with SQLite it survives a restart.
 - Steps are strings; a ``StrEnum`` works too. Data values are JSON.
 
-``event.flow.step`` and ``event.flow.data`` are read without ``await``: the dispatcher
-loads the flow before handlers run whenever the plugin declares any ``step=`` filter.
-A plugin that declares none can ``await event.flow.load()`` first.
+``event.flow.step`` and ``event.flow.data`` are read without ``await``: when the plugin
+declares any ``step=`` filter (in a method or any router), the dispatcher loads the
+flow of every conversation event before its handlers run. A plugin that declares none
+can ``await event.flow.load()`` first. Use a ``StrEnum`` for the steps: a misspelt step
+is then an ``AttributeError`` (and a mypy error), not a handler that never runs.
 """
 
 from __future__ import annotations
@@ -90,8 +92,8 @@ class Flow:
     def _need(self) -> None:
         if not self._loaded:
             raise RuntimeError(
-                "the flow is not loaded: await event.flow.load() first (done for you "
-                "when the plugin has a handler with step=...)"
+                "the flow is not loaded: this plugin declares no handler with step=..., "
+                "so await event.flow.load() first (with one, it is loaded for every event)"
             )
 
     @property

@@ -44,6 +44,7 @@ from crisp_plugin.plugin_settings import validate_settings
 from crisp_plugin.routing import (
     GENERATION,
     HANDLERS_ATTR,
+    MIDDLEWARE_ATTR,
     Handler,
     HandlerSpec,
     Router,
@@ -189,6 +190,12 @@ class Plugin(Generic[SettingsT]):
         for attr, spec in self._discover():
             runtime.methods[id(spec)] = getattr(self, attr)
             root.add(spec)
+        for attr, kind in self._discover_middleware():
+            bound = getattr(self, attr)
+            if kind == "outer":
+                root.middleware(bound)
+            else:
+                root.inner_middleware(bound)
         for router in type(self)._crisp_routers:
             root.include_router(router)
         runtime.binding = PluginBinding(lambda: self.rest, store, config.state.flow_ttl)
@@ -246,13 +253,13 @@ class Plugin(Generic[SettingsT]):
         root = self._crisp.root
         out = [self._bind(spec, "") for spec in root.specs]
 
-        def walk(router: Router) -> None:
-            out.extend(self._bind(spec, router.name) for spec in router.specs)
+        def walk(router: Router, path: str) -> None:
+            out.extend(self._bind(spec, path) for spec in router.specs)
             for child in router.routers:
-                walk(child)
+                walk(child, f"{path} > {child.name}")
 
         for child in root.routers:
-            walk(child)
+            walk(child, child.name)
         return out
 
     def bind_event(self, event: Event) -> None:
@@ -276,6 +283,18 @@ class Plugin(Generic[SettingsT]):
         return [
             (attr, spec) for attr, func in found.items() for spec in getattr(func, HANDLERS_ATTR)
         ]
+
+    def _discover_middleware(self) -> list[tuple[str, str]]:
+        found: dict[str, str] = {}
+        for klass in reversed(type(self).__mro__):
+            for attr, value in vars(klass).items():
+                kind = getattr(value, MIDDLEWARE_ATTR, None)
+                if isinstance(kind, str):
+                    found.pop(attr, None)
+                    found[attr] = kind
+                elif attr in found:
+                    del found[attr]
+        return list(found.items())
 
     def _bind(self, spec: HandlerSpec, router: str) -> Handler:
         method = self._crisp.methods.get(id(spec))
@@ -341,22 +360,24 @@ class Plugin(Generic[SettingsT]):
         found = runtime.plans.get(name)
         if found is None:
             root = runtime.root
-            steps = self._steps(root, name, root.inner)
-            needs_flow = any(u.handler.filters.steps is not None for u in _flat(steps))
+            steps = self._steps(root, name, root.inner, "")
+            # Flows are the plugin's, not one event name's: with any step= filter, every
+            # conversation event has its flow loaded, so any handler can read it.
+            needs_flow = any(spec.filters.steps is not None for spec in root.all_specs())
             found = Plan(root.outer, steps, needs_flow)
             if len(runtime.plans) < 4096:  # bounded: unknown names could be unbounded
                 runtime.plans[name] = found
         return found
 
     def _steps(
-        self, router: Router, name: str, inner: tuple[InnerMiddleware, ...]
+        self, router: Router, name: str, inner: tuple[InnerMiddleware, ...], path: str
     ) -> tuple[Unit | Group, ...]:
-        owner = "" if router is self._crisp.root else router.name
         steps: list[Unit | Group] = [
-            Unit(self._bind(spec, owner), inner) for spec in router.specs if spec.covers(name)
+            Unit(self._bind(spec, path), inner) for spec in router.specs if spec.covers(name)
         ]
         for child in router.routers:
-            sub = self._steps(child, name, inner + child.inner)
+            where = f"{path} > {child.name}" if path else child.name
+            sub = self._steps(child, name, inner + child.inner, where)
             if not sub:
                 continue
             if child.outer:
@@ -400,13 +421,6 @@ class Plugin(Generic[SettingsT]):
 
     if TYPE_CHECKING:
         _crisp: _Runtime
-
-
-def _flat(steps: tuple[Unit | Group, ...]) -> list[Unit]:
-    out: list[Unit] = []
-    for step in steps:
-        out.extend([step] if isinstance(step, Unit) else _flat(step.steps))
-    return out
 
 
 def _settings_model(cls: type) -> type[BaseModel] | None:

@@ -40,6 +40,7 @@ import difflib
 import inspect
 import itertools
 import re
+import typing
 import weakref
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -53,9 +54,20 @@ from crisp_plugin.filters import Filters, Predicate, compile_filters
 if TYPE_CHECKING:
     from crisp_plugin.middleware import InnerMiddleware, OuterMiddleware
 
-__all__ = ["HANDLERS_ATTR", "Handler", "HandlerSpec", "Router", "check_pattern", "on"]
+__all__ = [
+    "HANDLERS_ATTR",
+    "MIDDLEWARE_ATTR",
+    "Handler",
+    "HandlerSpec",
+    "Router",
+    "check_pattern",
+    "inner_middleware",
+    "on",
+    "outer_middleware",
+]
 
 HANDLERS_ATTR = "__crisp_handlers__"
+MIDDLEWARE_ATTR = "__crisp_middleware__"
 
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
 M = TypeVar("M", bound=Callable[..., Awaitable[None]])
@@ -95,9 +107,10 @@ class HandlerSpec:
 
 
 class Handler:
-    """A handler ready to run: its spec, the call taking the event, its router's name.
-
-    What inner middleware receives as ``handler`` (``handler.name``, ``.pattern``)."""
+    """A handler ready to run: its spec, the call taking the event, and where it was
+    declared (``router``: the path of routers, ``"desk > refund"``; empty for the
+    plugin's own). What inner middleware receives as ``handler`` (``handler.name``,
+    ``.pattern``, ``.router``)."""
 
     __slots__ = ("call", "filters", "name", "router", "spec")
 
@@ -161,6 +174,21 @@ def _qualname(func: Callable[..., Any]) -> str:
     return getattr(func, "__qualname__", repr(func)).rsplit("<locals>.", 1)[-1]
 
 
+_LIFECYCLE = frozenset({"on_startup", "on_shutdown", "on_error"})
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def _first_parameter(func: Callable[..., Any]) -> str | None:
+    try:
+        params = list(inspect.signature(func).parameters)
+    except (TypeError, ValueError):
+        return None
+    return params[0] if params else None
+
+
 def make_spec(
     pattern: str, func: Callable[..., Any], filters: dict[str, Any], *, method: bool
 ) -> HandlerSpec:
@@ -170,6 +198,10 @@ def make_spec(
     function taking ``(event)`` or ``(event, plugin)``."""
     check_pattern(pattern)
     name = _qualname(func)
+    if method and getattr(func, "__name__", "") in _LIFECYCLE:
+        raise HandlerError(
+            f"handler {name} hides the lifecycle hook Plugin.{func.__name__}: rename the method"
+        )
     if not inspect.iscoroutinefunction(func):
         raise HandlerError(
             f"handler {name} for {pattern!r} is not async: declare it with 'async def'"
@@ -177,16 +209,55 @@ def make_spec(
     count = _positional(func)
     takes_plugin = False
     if method:
+        if count == 1:
+            raise HandlerError(
+                f"handler {name} takes one parameter: @on marks Plugin methods (self, event); "
+                "for a function, use a Router (router.on) or plugin.on(...)"
+            )
         if count is not None and count != 2:
             raise HandlerError(f"handler method {name} must take (self, event), not {count}")
-    elif count is not None:
-        if count not in (1, 2):
+    else:
+        if _first_parameter(func) == "self":
+            raise HandlerError(
+                f"handler {name} takes self: in a Plugin class, declare methods with @on; "
+                "router.on and plugin.on take functions (event) or (event, plugin)"
+            )
+        if count is not None and count not in (1, 2):
             raise HandlerError(
                 f"handler {name} for {pattern!r} must take (event) or (event, plugin), "
-                f"not {count} positional parameters"
+                f"not {_plural(count, 'positional parameter')}"
             )
         takes_plugin = count == 2
+    _check_event_annotation(pattern, func, name, 1 if method else 0)
     return HandlerSpec(pattern, func, compile_filters(pattern, filters), name, takes_plugin)
+
+
+def _check_event_annotation(pattern: str, func: Callable[..., Any], name: str, at: int) -> None:
+    """A handler annotated with an event model no event of ``pattern`` can be is a bug
+    (``@on("picker:choice")`` taking ``MessageSend``): refuse it at declaration."""
+    from crisp_plugin.events.base import Event, GenericEvent
+    from crisp_plugin.events.derived import FieldAnswer, PickerChoice
+    from crisp_plugin.events.parse import MODELS
+    from crisp_plugin.filters import covered_names
+
+    try:
+        params = list(inspect.signature(func).parameters)
+        wanted = typing.get_type_hints(func).get(params[at]) if len(params) > at else None
+    except Exception:
+        return  # an annotation that does not resolve here: nothing to check
+    if not (isinstance(wanted, type) and issubclass(wanted, Event)):
+        return
+    derived: dict[str, type[Event]] = {"picker:choice": PickerChoice, "field:answer": FieldAnswer}
+    names = covered_names(pattern)
+    if not names:
+        return  # an event the catalogue does not know: it arrives as a GenericEvent
+    models = {derived.get(n) or MODELS.get(n, GenericEvent) for n in names}
+    if not any(issubclass(model, wanted) for model in models):
+        shown = ", ".join(sorted(m.__name__ for m in models)[:3])
+        raise HandlerError(
+            f"handler {name} takes {wanted.__name__}, but {pattern} events are {shown}: "
+            "annotate the event with the model of the name it handles"
+        )
 
 
 def _filters(**given: Any) -> dict[str, Any]:
@@ -249,8 +320,32 @@ def _check_middleware(func: Callable[..., Any], arity: int, kind: str) -> None:
         raise HandlerError(f"{kind} middleware {name} is not async: declare it with 'async def'")
     count = _positional(func)
     if count is not None and count != arity:
-        shape = "(event, call_next)" if arity == 2 else "(event, call_next, handler)"
-        raise HandlerError(f"{kind} middleware {name} must take {shape}, not {count} parameters")
+        shape = {
+            2: "(event, call_next)",
+            3: "(self, event, call_next)",
+            4: "(self, event, call_next, handler)",
+        }[arity]
+        if kind == "inner" and arity == 3:
+            shape = "(event, call_next, handler)"
+        raise HandlerError(
+            f"{kind} middleware {name} must take {shape}, not {_plural(count, 'parameter')}"
+        )
+
+
+def outer_middleware(func: M) -> M:
+    """Mark a Plugin method ``async def mw(self, event, call_next)`` as outer middleware
+    of the plugin: every event, before the filters, with ``self`` at hand."""
+    _check_middleware(func, 3, "outer")
+    setattr(func, MIDDLEWARE_ATTR, "outer")
+    return func
+
+
+def inner_middleware(func: M) -> M:
+    """Mark a Plugin method ``async def mw(self, event, call_next, handler)`` as inner
+    middleware of the plugin: around every handler run."""
+    _check_middleware(func, 4, "inner")
+    setattr(func, MIDDLEWARE_ATTR, "inner")
+    return func
 
 
 class Router:

@@ -1,4 +1,4 @@
-"""Test your plugin against a local Crisp: a pytest plugin with five fixtures.
+"""Test your plugin against a local Crisp: a pytest plugin with four fixtures.
 
 Installed with the package (entry point ``pytest11``), so in any project that has
 ``crisp_plugin`` and pytest-asyncio these fixtures are simply there::
@@ -28,8 +28,9 @@ Installed with the package (entry point ``pytest11``), so in any project that ha
   ``run_plugin(MyBot, allow_errors=True)`` opts out (the failures are in
   ``run_plugin.failures``).
 - ``visitor``: a new conversation on the sandbox's website, played from the
-  visitor's side: ``say``, ``expect_reply``, ``expect_no_reply``, ``choose`` (a
-  picker), ``answer_field`` (a field), ``resolve`` (as an operator), ``transcript``.
+  visitor's side: ``say``, ``expect_reply`` (what the visitor sees: notes are not
+  replies), ``expect_no_reply``, ``expect_note``, ``choose`` (a picker), ``answer_field``
+  (a field), ``resolve`` (as an operator), ``transcript``.
   More visitors: the ``new_visitor`` fixture, ``await new_visitor()``.
 - ``settle()`` (on ``run_plugin`` and each visitor) waits until the sandbox delivered
   every event (hooks answered, relay events received by the plugin) and every running
@@ -179,8 +180,32 @@ class Visitor:
         return await self.control.conversation(self.website_id, self.session_id)
 
     async def replies(self) -> list[TranscriptMessage]:
-        """The operator-side messages (the bot's and operators'), oldest first."""
-        return [m for m in await self.transcript() if m.from_ == "operator"]
+        """The operator-side messages the visitor sees (the bot's and operators'), oldest
+        first; private notes are not among them (see :meth:`notes`)."""
+        return [m for m in await self.transcript() if m.from_ == "operator" and m.type != "note"]
+
+    async def notes(self) -> list[TranscriptMessage]:
+        """The private notes of the conversation (operators see them, the visitor does
+        not), oldest first."""
+        return [m for m in await self.transcript() if m.type == "note"]
+
+    async def expect_note(
+        self,
+        match: Match = None,
+        *,
+        timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> TranscriptMessage:
+        """Wait for a private note (matching ``match``) once the plugin settled."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            found = [n for n in await self.notes() if n.matches(match)]
+            if found:
+                return found[-1]
+            if loop.time() >= deadline:
+                got = ", ".join(repr(n.text) for n in await self.notes()) or "none"
+                raise AssertionError(f"expected a note matching {match!r}, notes: {got}")
+            await asyncio.sleep(self.poll_interval)
 
     async def expect_reply(
         self,
@@ -377,7 +402,10 @@ class PluginRunner:
         )
         failures: list[HandlerFailure] = []
         runner = Runner(
-            settings_from_dict(data), plugin_class=plugin_class, observers=[_Failures(failures)]
+            # a relative state.path is the toml's folder's, as for `run`
+            settings_from_dict(data, base=_folder_of(config)),
+            plugin_class=plugin_class,
+            observers=[_Failures(failures)],
         )
         await runner.start()
         hooks = [runner.webhooks.url] if runner.webhooks is not None else []
@@ -388,6 +416,13 @@ class PluginRunner:
             plugin = runner.plugin
             assert isinstance(plugin, plugin_class)
             yield plugin
+        except BaseException as exc:
+            for failure in failures:  # the likely cause of a timed-out expectation
+                exc.add_note(
+                    f"meanwhile handler {failure.handler} failed on {failure.event}: "
+                    f"{type(failure.error).__name__}: {failure.error}"
+                )
+            raise
         finally:
             self._running.remove(runner)
             for url in hooks:
@@ -434,6 +469,11 @@ def new_visitor(sandbox: Sandbox, run_plugin: PluginRunner) -> NewVisitor:
         return await sandbox_visitor(sandbox, website_id, settle=run_plugin.settle)
 
     return make
+
+
+def _folder_of(config: str | Path | None) -> Path | None:
+    """The folder of a plugin.toml (what its relative paths are relative to)."""
+    return Path(config).resolve().parent if config is not None else None
 
 
 async def _received_everything(sandbox: Sandbox, rtm: RtmTransport) -> None:

@@ -39,6 +39,7 @@ COVERED = {
     "python -m crisp_plugin events": "test_events_lists_the_catalogue",
     "python -m crisp_plugin init NAME": "test_init_then_its_own_test_passes",
     "python -m crisp_plugin init mybot": "test_init_then_its_own_test_passes",
+    "python -m crisp_plugin init": "test_init_then_its_own_test_passes",
     "python -m crisp_plugin check plugin.toml": "test_check_on_the_quickstart_config",
     "python -m crisp_plugin check": "test_check_on_the_quickstart_config",
     "python -m crisp_plugin sandbox": "test_standalone_sandbox_prints_a_config",

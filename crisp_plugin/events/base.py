@@ -132,6 +132,7 @@ class SessionEvent(WebsiteEvent):
         """Answer in the conversation as the plugin (a ``text`` message, ``from:
         operator``, ``origin`` the plugin URN). ``fields`` adds body fields
         (``user``, ``mentions``...). Its echo is dropped as the plugin's own."""
+        _text_of("reply", text)
         return await self._binding().send(self, text, type="text", fields=fields)
 
     async def reply_picker(
@@ -142,8 +143,10 @@ class SessionEvent(WebsiteEvent):
         id: str = "picker",
         required: bool | None = None,
     ) -> SentMessage:
-        """Buttons: ``choices`` are ``(value, label)`` pairs (or choice objects). The
-        visitor's pick arrives as ``picker:choice`` with this ``id``."""
+        """Buttons: ``choices`` are ``(value, label)`` pairs, plain strings (the value is
+        the label) or choice objects. The visitor's pick arrives as ``picker:choice``
+        with this ``id``."""
+        _text_of("reply_picker", text)
         return await self._binding().picker(self, text, choices, id=id, required=required)
 
     async def reply_field(
@@ -171,6 +174,7 @@ class SessionEvent(WebsiteEvent):
 
     async def note(self, text: str, *, mentions: Sequence[str] | None = None) -> SentMessage:
         """A private note, seen by operators only (``mentions``: user ids to notify)."""
+        _text_of("note", text)
         fields = {"mentions": list(mentions)} if mentions is not None else None
         return await self._binding().send(self, text, type="note", fields=fields)
 
@@ -223,3 +227,9 @@ class SessionEvent(WebsiteEvent):
     def flow(self) -> Flow:
         """The conversation's flow: its current step and data (:mod:`crisp_plugin.flows`)."""
         return self._binding().flow(self)
+
+
+def _text_of(action: str, text: object) -> None:
+    """Refuse what Crisp would refuse, before a REST call (and its quota) is spent."""
+    if not isinstance(text, str):
+        raise TypeError(f"{action} takes the text to send, a str, not {type(text).__name__}")

@@ -19,8 +19,9 @@ if TYPE_CHECKING:
 
 __all__ = ["ChoiceSpec", "EventBinding", "Unbound"]
 
-ChoiceSpec = tuple[str, str] | Mapping[str, Any]
-"""A picker choice to send: ``(value, label)`` or a full choice object."""
+ChoiceSpec = str | tuple[str, str] | Mapping[str, Any]
+"""A picker choice to send: ``(value, label)``, a plain string (value and label), or a
+full choice object."""
 
 
 class Unbound(RuntimeError):

@@ -51,7 +51,7 @@ if TYPE_CHECKING:
 __all__ = ["ConversationStateName", "RestClient"]
 
 ConversationStateName = Literal["pending", "unresolved", "resolved"]
-Choice = tuple[str, str] | Mapping[str, Any]
+Choice = str | tuple[str, str] | Mapping[str, Any]
 
 
 def _conv(website_id: str, session_id: str) -> str:
@@ -215,18 +215,26 @@ class RestClient(RestCore):
         user: Mapping[str, Any] | None = None,
         origin: str | None = None,
     ) -> SentMessage:
-        """Buttons for the visitor. ``choices``: ``(value, label)`` pairs or full objects.
+        """Buttons for the visitor. ``choices``: ``(value, label)`` pairs, plain strings
+        (value and label) or full objects.
 
         The visitor's choice comes back as a ``message:updated`` event whose content has
         the chosen choice ``selected``.
         """
         items: list[dict[str, Any]] = []
         for choice in choices:
-            if isinstance(choice, tuple):
+            if isinstance(choice, str):
+                items.append({"value": choice, "label": choice, "selected": False})
+            elif isinstance(choice, tuple):
                 value, label = choice
                 items.append({"value": value, "label": label, "selected": False})
-            else:
+            elif isinstance(choice, Mapping):
                 items.append({"selected": False, **choice})
+            else:
+                raise TypeError(
+                    "a picker choice is a (value, label) pair, a string or a choice "
+                    f"object, not {type(choice).__name__}"
+                )
         content: dict[str, Any] = {"id": picker_id, "text": text, "choices": items}
         if required is not None:
             content["required"] = required

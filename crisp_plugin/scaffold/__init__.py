@@ -55,7 +55,7 @@ transport = "rtm"
 
 [sandbox]
 enabled = true
-port = 8787
+port = "${{CRISP_SANDBOX_PORT:-8787}}"
 
 [log]
 level = "info"
@@ -107,6 +107,10 @@ _PYTEST_INI = """\
 [pytest]
 asyncio_mode = auto
 asyncio_default_fixture_loop_scope = function
+# A forgotten `await` (event.reply(...) never sent) fails the test instead of a warning.
+filterwarnings =
+    error:coroutine .* was never awaited:RuntimeWarning
+    error::pytest.PytestUnraisableExceptionWarning
 """
 
 

@@ -131,6 +131,29 @@ async def test_update_merges_data_and_data_is_read_only() -> None:
         await flow.update(z=1)
 
 
+async def test_a_handler_without_a_step_filter_reads_the_flow_too() -> None:
+    """The flow is loaded for every conversation event of a plugin that uses flows,
+    not only for the event names that have a step= handler."""
+    got: list[str] = []
+
+    class Quiz(Plugin):
+        @on("message:send", step=NO_STEP)
+        async def start(self, event: MessageSend) -> None:
+            await event.flow.goto("asked", topic="quiz")
+
+        @on("session:set_nickname")  # no step= filter on this name at all
+        async def named(self, event: Any) -> None:
+            got.append(f"{event.flow.step}:{event.flow.data['topic']}")
+
+    plugin = Quiz(config(), state=MemoryState())
+    dispatcher = Dispatcher(plugin)
+    dispatcher.feed("message:send", message("s", 1, "hi"))
+    nickname = {"website_id": "website_1", "session_id": "s", "nickname": "Ada"}
+    dispatcher.feed("session:set_nickname", nickname)
+    await dispatcher.wait_idle()
+    assert got == ["asked:quiz"]
+
+
 async def test_reading_an_unloaded_flow_says_how_to_load_it() -> None:
     steps: list[str | None] = []
 

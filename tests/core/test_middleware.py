@@ -106,7 +106,7 @@ async def test_router_middleware_wraps_its_own_handlers_and_its_childrens_only()
 
     App.include_router(billing)
     await feed(App(config()), "x")
-    assert trail == ["own", "billing>", "[invoices:invoice]", "invoice"]
+    assert trail == ["own", "billing>", "[billing > invoices:invoice]", "invoice"]
 
 
 async def test_a_failing_middleware_is_reported_and_stops_only_its_event() -> None:

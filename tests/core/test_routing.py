@@ -9,7 +9,18 @@ from typing import Any
 import pytest
 from core_helpers import message
 
-from crisp_plugin import Config, HandlerError, Plugin, Router, on
+from crisp_plugin import (
+    Config,
+    Event,
+    Handler,
+    HandlerError,
+    Next,
+    Plugin,
+    Router,
+    inner_middleware,
+    on,
+    outer_middleware,
+)
 from crisp_plugin.dispatch import Dispatcher
 from crisp_plugin.events import MessageSend, MessageUpdated
 from crisp_plugin.events.derived import FieldAnswer, PickerChoice
@@ -90,7 +101,7 @@ async def test_routers_include_routers_depth_first_and_at_run_time() -> None:
     await dispatcher.wait_idle()
     assert order == ["outer", "inner", "outer", "inner", "late"]
     assert [h.name for h in plugin.handlers] == ["a", "b", "c"]
-    assert [h.router for h in plugin.handlers] == ["outer", "inner", "late"]
+    assert [h.router for h in plugin.handlers] == ["outer", "outer > inner", "late"]
     assert plugin.subscribed_events() == ["message:send"]
 
 
@@ -213,3 +224,77 @@ async def test_only_picker_choice_handlers_still_take_message_updated() -> None:
     dispatcher = await run(Bot(config()), ("message:updated", updated("s", picker("t", "tech"))))
     assert got == ["tech"]
     assert dispatcher.stats.handled == {"message:updated": 1}
+
+
+def test_a_method_given_to_router_on_or_a_function_given_to_on_is_refused_clearly() -> None:
+    router = Router()
+
+    async def method_like(self: Any, event: MessageSend) -> None: ...
+
+    with pytest.raises(
+        HandlerError, match=r"takes self: in a Plugin class, declare methods with @on"
+    ):
+        router.on("message:send")(method_like)
+
+    async def function(event: MessageSend) -> None: ...
+
+    with pytest.raises(HandlerError, match=r"@on marks Plugin methods .* use a Router"):
+        on("message:send")(function)
+
+
+def test_an_event_annotation_no_event_of_the_name_can_be_is_refused() -> None:
+    router = Router()
+
+    async def wrong(event: MessageSend) -> None: ...
+
+    with pytest.raises(HandlerError, match="takes MessageSend, but picker:choice events are"):
+        router.on("picker:choice")(wrong)
+
+    async def broad(event: MessageUpdated | MessageSend) -> None: ...
+
+    router.on("picker:choice")(broad)  # a union is not second-guessed
+
+    async def group(event: MessageSend) -> None: ...
+
+    router.on("message:*")(group)  # some message:* events are MessageSend: fine
+
+
+def test_filter_words_people_reach_for_get_the_right_keyword() -> None:
+    with pytest.raises(HandlerError, match="did you mean value="):
+        on("picker:choice", choice="billing")
+    with pytest.raises(HandlerError, match=r"hides the lifecycle hook Plugin\.on_startup"):
+
+        class Bot(Plugin):
+            @on("message:send")
+            async def on_startup(self) -> None: ...
+
+
+async def test_class_level_middleware_methods_have_the_plugin_at_hand() -> None:
+    trail: list[str] = []
+
+    class Bot(Plugin):
+        @on("message:send")
+        async def answer(self, event: MessageSend) -> None:
+            trail.append("answer")
+
+        @outer_middleware
+        async def only_allowed(self, event: Event, call_next: Next) -> None:
+            if event.website_id in self.settings.get("allowed", []):
+                await call_next(event)
+
+        @inner_middleware
+        async def around(self, event: Event, call_next: Next, handler: Handler) -> None:
+            trail.append(f"{type(self).__name__}:{handler.name}")
+            await call_next(event)
+
+    plugin = Bot(config(allowed=["website_1"]))
+    dispatcher = Dispatcher(plugin)
+    dispatcher.feed("message:send", message("s", 1))
+    dispatcher.feed("message:send", message("s", 2, website="other"))
+    await dispatcher.wait_idle()
+    assert trail == ["Bot:Bot.answer", "answer"]
+    assert dispatcher.stats.dropped == {"message:send": 1}
+    with pytest.raises(HandlerError, match=r"must take \(self, event, call_next\)"):
+
+        @outer_middleware
+        async def missing_self(event: Event, call_next: Next) -> None: ...

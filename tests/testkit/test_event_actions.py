@@ -95,3 +95,30 @@ async def test_an_event_outside_a_running_plugin_says_why_it_cannot_act() -> Non
     )
     with pytest.raises(Unbound, match="not being handled by a running plugin"):
         await event.reply("hi")  # type: ignore[attr-defined]
+
+
+class Careless(Plugin):
+    @on("message:send", text="^number$")
+    async def number(self, event: MessageSend) -> None:
+        await event.reply(42)  # type: ignore[arg-type]
+
+    @on("message:send", text="^menu$")
+    async def menu(self, event: MessageSend) -> None:
+        await event.reply_picker("Pick", ["Red", "Blue"], id="colour")  # plain strings
+
+
+async def test_a_reply_that_is_not_text_fails_before_any_rest_call(
+    run_plugin: PluginRunner, visitor: Visitor, sandbox: Sandbox
+) -> None:
+    async with run_plugin(Careless, allow_errors=True):
+        sent_before = len([r for r in sandbox.requests if r["method"] == "POST"])
+        await visitor.say("number")
+        await visitor.settle()
+        await visitor.say("menu")
+        picker = await visitor.expect_reply(match="Pick")
+    [failure] = run_plugin.failures
+    assert isinstance(failure.error, TypeError)
+    assert "reply takes the text to send, a str, not int" in str(failure.error)
+    posts = [r for r in sandbox.requests if r["method"] == "POST"]
+    assert len(posts) - sent_before == 1  # the picker only: the bad reply never left
+    assert [(c["value"], c["label"]) for c in picker.choices] == [("Red", "Red"), ("Blue", "Blue")]

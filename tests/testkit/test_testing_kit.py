@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 
@@ -174,3 +175,74 @@ def test_a_users_test_fails_and_shows_the_handlers_exception(pytester: pytest.Py
             "*handler Broken.answer failed on message:send*",
         ]
     )
+
+
+class Noter(Plugin):
+    @on("message:send")
+    async def note_then_reply(self, event: MessageSend) -> None:
+        await event.note("VIP customer")
+        await event.reply("Hello!")
+
+
+async def test_notes_are_not_replies_and_have_their_own_expectation(
+    run_plugin: PluginRunner, visitor: Visitor
+) -> None:
+    async with run_plugin(Noter):
+        await visitor.say("hi")
+        reply = await visitor.expect_reply()
+        assert reply.text == "Hello!"  # the note came first, but the visitor never sees it
+        note = await visitor.expect_note(match="VIP")
+        assert note.type == "note"
+        assert [m.text for m in await visitor.replies()] == ["Hello!"]
+
+
+async def test_a_failed_expectation_carries_the_handler_failures_that_explain_it(
+    run_plugin: PluginRunner, visitor: Visitor
+) -> None:
+    with pytest.raises(AssertionError) as caught:
+        async with run_plugin(Boom):
+            await visitor.say("hi")
+            await visitor.expect_reply(timeout=0.5)  # never comes: the handler raised
+    notes = "\n".join(getattr(caught.value, "__notes__", []))
+    assert "meanwhile handler Boom.crash failed on message:send" in notes
+    assert "the bot is broken" in notes
+
+
+async def test_a_relative_state_path_in_a_config_is_the_configs_folders(
+    run_plugin: PluginRunner, visitor: Visitor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "project"
+    folder.mkdir()
+    config = folder / "plugin.toml"
+    config.write_text('[state]\nbackend = "sqlite"\npath = "bot_state.sqlite3"\n')
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # tests often run from another folder
+    async with run_plugin(Echo, config=config) as plugin:
+        await visitor.say("hi")
+        await visitor.expect_reply()
+        assert plugin.config.state.path == str(folder / "bot_state.sqlite3")
+    assert (folder / "bot_state.sqlite3").is_file()
+    assert not (elsewhere / "bot_state.sqlite3").exists()
+
+
+def test_a_forgotten_await_fails_a_scaffolded_projects_test(
+    pytester: pytest.Pytester, tmp_path: Path
+) -> None:
+    from crisp_plugin.scaffold import scaffold
+
+    files = scaffold("careless", tmp_path / "careless")
+    folder = files[0].parent
+    module = folder / "careless.py"
+    module.write_text(
+        module.read_text().replace(
+            'await event.reply("Hi! How can I help you today?")',
+            'event.reply("Hi! How can I help you today?")  # forgot await',
+        )
+    )
+    pytester.chdir()
+    result = pytester.runpytest_subprocess(
+        "-q", "-p", "no:cacheprovider", "-c", str(folder / "pytest.ini"), str(folder)
+    )
+    assert result.ret != 0
+    result.stdout.fnmatch_lines(["*was never awaited*"])

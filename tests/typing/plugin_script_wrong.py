@@ -18,7 +18,7 @@ router = Router()
 @router.on("message:send")
 async def start(event: MessageSend, plugin: Plugin[BotSettings]) -> None:
     await event.reply(42)  # wrong
-    await event.reply_picker("Topic?", ["a", "b"])  # wrong
+    await event.reply_picker("Topic?", [1, 2])  # wrong
     await event.flow.goto(3)  # wrong
     count: int = plugin.settings.greeting  # wrong
     await event.set_state("done")  # wrong
