@@ -34,6 +34,7 @@ from crisp_plugin.settings_models import (
     CrispSettings,
     DispatchSettings,
     EventsSettings,
+    InboxSettings,
     LogSettings,
     MetricsSettings,
     PluginSettings,
@@ -49,6 +50,7 @@ __all__ = [
     "CrispSettings",
     "DispatchSettings",
     "EventsSettings",
+    "InboxSettings",
     "LogSettings",
     "MetricsSettings",
     "PluginSettings",
@@ -188,7 +190,7 @@ def settings_from_dict(
     except ValidationError as exc:
         problems.extend(explain_errors(exc))
     problems.extend(p for p in file_problems(data) if p.split(" ", 1)[0] not in env_keys)
-    if settings is not None and "state.path" not in env_keys:
+    if settings is not None and not {"state.path", "inbox.path"} & env_keys:
         settings, state_problems = _resolve_state_path(settings, base)
         problems.extend(state_problems)
     if problems:
@@ -198,21 +200,32 @@ def settings_from_dict(
 
 
 def _resolve_state_path(settings: Config, base: Path | None) -> tuple[Config, list[str]]:
-    """``state.path`` made absolute against ``base``, and whether SQLite can open it."""
-    state = settings.state
-    if state.path == ":memory:":
+    """``state.path`` and ``inbox.path`` made absolute against ``base``, and whether
+    SQLite can open them (when their backend is sqlite)."""
+    problems: list[str] = []
+    for section in ("state", "inbox"):
+        settings, found = _resolve_sqlite_path(settings, section, base)
+        problems.extend(found)
+    return settings, problems
+
+
+def _resolve_sqlite_path(
+    settings: Config, section: str, base: Path | None
+) -> tuple[Config, list[str]]:
+    part = getattr(settings, section)
+    if part.path == ":memory:":
         return settings, []
-    path = Path(state.path).expanduser()
+    path = Path(part.path).expanduser()
     if base is not None and not path.is_absolute():
         path = base / path
-        state = state.model_copy(update={"path": str(path)})
-        settings = settings.model_copy(update={"state": state})
-    if state.backend != "sqlite":
+        part = part.model_copy(update={"path": str(path)})
+        settings = settings.model_copy(update={section: part})
+    if part.backend != "sqlite":
         return settings, []
     folder = path.parent if str(path.parent) else Path(".")
-    shown = f'state.path = "{path}"'
+    shown = f'{section}.path = "{path}"'
     if path.is_dir():
-        return settings, [f"{shown} is a folder: name a file, e.g. {path / 'state.sqlite3'}"]
+        return settings, [f"{shown} is a folder: name a file, e.g. {path / 'crisp.sqlite3'}"]
     if not folder.is_dir():
         return settings, [f"{shown}: folder {folder} does not exist: create it or change the path"]
     if not os.access(folder, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):

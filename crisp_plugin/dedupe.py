@@ -21,9 +21,11 @@ import hashlib
 import json
 import time
 from collections import deque
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
+from typing import Any
 
 from crisp_plugin.events.base import Event
+from crisp_plugin.inbox.base import stable_key
 from crisp_plugin.middleware import Next
 from crisp_plugin.observer import Observer
 from crisp_plugin.settings_models import DispatchSettings
@@ -92,6 +94,10 @@ class TTLSet:
         if len(keys) > self.max_size:
             self._evict_oldest()
         return False
+
+    def discard(self, key: Hashable) -> None:
+        """Forget ``key`` now (its time bucket keeps a stale digest, which is harmless)."""
+        self._keys.discard(hash(key))
 
     def _evict_oldest(self) -> None:
         oldest = self._buckets[0][1]
@@ -179,37 +185,57 @@ class Deduplicate:
     queue (or the inbox), a worker or a line of the log.
 
     - ``message:send`` / ``message:received`` are keyed by website, session and
-      fingerprint for ``dedupe_ttl`` seconds, whatever the source.
+      fingerprint for ``dedupe_ttl`` seconds, whatever the source. With ``stable`` keys
+      (a durable inbox) the key is a digest every process computes alike, so the
+      inbox can keep it and a restart remembers it.
     - Other events carry no id; two equal payloads can be two real events, so a digest
       of the payload is a duplicate only when the earlier copy came from the other
       source (RTM and web hooks) or the delivery is a redelivery, within
       ``dedupe_digest_ttl`` seconds (:class:`CrossCopies`).
     """
 
-    def __init__(self, settings: DispatchSettings, stats: DispatchStats) -> None:
+    def __init__(
+        self, settings: DispatchSettings, stats: DispatchStats, *, stable: bool = False
+    ) -> None:
         self.stats = stats
+        self.stable = stable
         self._dedupe = TTLSet(settings.dedupe_ttl, settings.dedupe_max)
         self._digests = CrossCopies(settings.dedupe_digest_ttl, settings.dedupe_max)
 
     def __len__(self) -> int:
         return len(self._dedupe)
 
-    def duplicate(self, event: Event, source: str, redelivery: bool) -> bool:
-        """True (and counted) when ``event`` was already taken."""
+    def claim(self, event: Event, source: str, redelivery: bool) -> tuple[bool, Hashable | None]:
+        """``(duplicate, key)``: True (and counted) when ``event`` was already taken;
+        ``key`` is the message key now remembered (``None`` for other events)."""
         name = event.name
+        key: Hashable | None = None
         if name in _FINGERPRINTED:
             fingerprint = getattr(event, "fingerprint", None)
-            key: Hashable = (name, event.website_id, event.session_id, fingerprint)
+            key = (name, event.website_id, event.session_id, fingerprint)
+            if self.stable:
+                key = stable_key(key)
             seen = self._dedupe.add(key)
         elif self._digests.ttl <= 0:
-            return False
+            return False, None
         else:
             text = json.dumps(event.raw, sort_keys=True, separators=(",", ":"), default=str)
             digest = hashlib.blake2b(text.encode(), digest_size=16).digest()
             seen = self._digests.arrive((name, digest), source, redelivery)
         if seen:
             self.stats.count("duplicates", name)
-        return seen
+            return True, None
+        return False, key
+
+    def forget(self, key: Hashable | None) -> None:
+        """Undo a claim whose event could not be kept: its redelivery must get in."""
+        if key is not None:
+            self._dedupe.discard(key)
+
+    def restore(self, keys: Iterable[int]) -> None:
+        """Remember keys a durable inbox kept from the last run."""
+        for key in keys:
+            self._dedupe.add(key)
 
 
 class DropEchoes(Observer):
@@ -219,29 +245,52 @@ class DropEchoes(Observer):
     An echo is a message whose origin is the plugin's URN, or whose fingerprint the
     REST client reported sending (this is its :class:`~crisp_plugin.observer.Observer`:
     ``message_sent``). Checked in the conversation's turn, after the handler that sent
-    it finished, so the fingerprint is known even when the echo raced the answer.
+    it finished, so the fingerprint is known even when the echo raced the answer. With
+    ``remember`` (a durable inbox's ``sent``), each fingerprint is also kept on disk, by
+    a stable key, for the next run.
     """
 
-    def __init__(self, settings: DispatchSettings, urn: str, stats: DispatchStats) -> None:
+    def __init__(
+        self,
+        settings: DispatchSettings,
+        urn: str,
+        stats: DispatchStats,
+        *,
+        remember: Callable[[int], None] | None = None,
+    ) -> None:
         self.urn = urn
         self.stats = stats
         self.enabled = settings.drop_echoes
+        self._remember = remember
         self._sent = TTLSet(max(settings.dedupe_ttl, 60.0), max(settings.dedupe_max, 1000))
 
     async def __call__(self, event: Event, call_next: Next) -> None:
         if not self.drops(event):
             await call_next(event)
 
+    def _key(self, website_id: str | None, session_id: str | None, fingerprint: Any) -> Hashable:
+        key = (website_id, session_id, fingerprint)
+        return stable_key(key) if self._remember is not None else key
+
     def message_sent(self, website_id: str, session_id: str, fingerprint: int) -> None:
-        self._sent.add((website_id, session_id, int(fingerprint)))
+        key = self._key(website_id, session_id, int(fingerprint))
+        self._sent.add(key)
+        if self._remember is not None:
+            assert isinstance(key, int)
+            self._remember(key)
+
+    def restore(self, keys: Iterable[int]) -> None:
+        """Remember fingerprints a durable inbox kept from the last run."""
+        for key in keys:
+            self._sent.add(key)
 
     def drops(self, event: Event) -> bool:
         """True (and counted) when ``event`` is the plugin's own message coming back."""
         if not self.enabled or event.name != "message:received":
             return False
         if getattr(event, "origin", None) != self.urn:
-            key = (event.website_id, event.session_id, getattr(event, "fingerprint", None))
-            if key not in self._sent:
+            fingerprint = getattr(event, "fingerprint", None)
+            if self._key(event.website_id, event.session_id, fingerprint) not in self._sent:
                 return False
         self.stats.count("echoes", event.name)
         return True

@@ -41,13 +41,16 @@ echo registry to the REST client as an observer.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
+from functools import partial
 from typing import Any
 
 import structlog
 
 from crisp_plugin.actions import FLOW_SLOT
+from crisp_plugin.admission import Admission
 from crisp_plugin.config import DispatchSettings
 from crisp_plugin.dedupe import Deduplicate, DropEchoes
 from crisp_plugin.errors import EventError
@@ -55,6 +58,7 @@ from crisp_plugin.events.base import Event, SessionEvent
 from crisp_plugin.events.derived import derive
 from crisp_plugin.events.parse import parse_event
 from crisp_plugin.guard import FAILED, Guard
+from crisp_plugin.inbox import Entry, Inbox, InboxUnavailable, MemoryInbox
 from crisp_plugin.middleware import Plan, chain, run_steps
 from crisp_plugin.observer import Observer
 from crisp_plugin.plugin import Plugin
@@ -65,6 +69,12 @@ __all__ = ["Dispatcher"]
 ConversationKey = tuple[str | None, str | None]
 
 _REACHED = "_crisp_reached"  # in an event's __dict__: it got past the outer middleware
+_ENTRY = "_crisp_entry"  # its inbox entry
+_ACK = "_crisp_ack"  # the future a web hook waits on with webhooks.ack = "handled"
+_REDELIVERABLE = frozenset({"webhook"})  # sources that deliver again what they were refused
+
+Admitted = bool | asyncio.Future[bool]
+"""What ``feed`` returns: at once, or (a durable inbox, ack on handled) a future."""
 
 
 class Dispatcher:
@@ -76,6 +86,8 @@ class Dispatcher:
         settings: DispatchSettings | None = None,
         *,
         observers: Sequence[Observer] = (),
+        inbox: Inbox | None = None,
+        ack_handled: bool = False,
     ) -> None:
         self.plugin = plugin
         self.settings = settings if settings is not None else plugin.config.dispatch
@@ -84,8 +96,20 @@ class Dispatcher:
         # Configure logging (crisp_plugin.log.configure_logging) before this point.
         self.log: Any = structlog.get_logger("crisp_plugin.dispatch").bind()
         s = self.settings
-        self.dedupe = Deduplicate(s, self.stats)
-        self.echoes = DropEchoes(s, plugin.urn, self.stats)
+        self.inbox: Inbox = inbox if inbox is not None else MemoryInbox()
+        durable = self.inbox.durable
+        self.dedupe = Deduplicate(s, self.stats, stable=durable)
+        self.echoes = DropEchoes(
+            s, plugin.urn, self.stats, remember=self.inbox.sent if durable else None
+        )
+        self._ack_handled = ack_handled
+        self.admission: Admission | None = (
+            None
+            if durable
+            else Admission(
+                budget=s.drain_timeout, concurrency=s.concurrency, worst=s.handler_timeout
+            )
+        )
         self.guard = Guard(
             timeout=s.handler_timeout,
             on_error=plugin.on_error,
@@ -128,11 +152,29 @@ class Dispatcher:
 
     # --------------------------------------------------------------------- intake
 
+    async def recover(self) -> int:
+        """Open the inbox and queue what it kept from the last run, oldest first (do it
+        before the transports start); how many events."""
+        recovered = await self.inbox.open()
+        self.dedupe.restore(recovered.dedupe_keys)
+        self.echoes.restore(recovered.sent_keys)
+        for entry in recovered.pending:
+            try:
+                event = parse_event(entry.name, entry.payload)
+            except EventError as exc:
+                self.log.error("inbox: a kept event no longer parses", error=str(exc))
+                self.inbox.done(entry)
+                continue
+            event.__dict__[_ENTRY] = entry
+            self._enqueue((event.website_id, event.session_id), event)
+        return len(recovered.pending)
+
     def feed(
         self, name: str, payload: Any, source: str = "direct", redelivery: bool = False
-    ) -> bool:
+    ) -> Admitted:
         """Accept one event; see the module docstring for the return value. Never
-        blocks: it only parses, checks and queues.
+        blocks: it only parses, checks and queues (or hands the event to a durable
+        inbox and returns a future done once it is stored).
 
         ``redelivery`` is True when the transport knows this is a repeated delivery of
         an event it delivered before (a web hook's attempt 2 and later)."""
@@ -154,12 +196,72 @@ class Dispatcher:
             stats.count("ignored", name)  # nothing would run: no dedupe key to keep
             return True
         try:
-            if self.dedupe.duplicate(event, source, redelivery):
-                return True
+            duplicate, key = self.dedupe.claim(event, source, redelivery)
         except RecursionError:  # a payload too deep to digest (hooks refuse them earlier)
             raise EventError(f"{name}: payload nested too deep to read") from None
+        if duplicate:
+            return True
+        conversation = (event.website_id, event.session_id)
+        admission = self.admission
+        if admission is not None and source in _REDELIVERABLE:
+            queue = self._queues.get(conversation)
+            if not admission.allows(self._pending, len(queue) if queue else 0):
+                self.dedupe.forget(key)
+                stats.count("rejected", name)  # more than a drain could finish: 503
+                return False
+        entry = Entry(0, name, payload, source, redelivery)
+        try:
+            stored = self.inbox.put(entry, key if isinstance(key, int) else None)
+        except InboxUnavailable as exc:
+            return self._refused(event, key, exc)
+        event.__dict__[_ENTRY] = entry
+        if stored is None:
+            self._enqueue(conversation, event)
+            return self._ack_of(event) if self._ack_handled else True
+        self._reserve()  # counted in flight while it is being stored
+        answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        stored.add_done_callback(partial(self._stored, event, key, answer))
+        return answer
+
+    def _refused(self, event: Event, key: Hashable | None, exc: BaseException) -> bool:
+        self.dedupe.forget(key)
+        self.stats.count("rejected", event.name)
+        self.log.warning("inbox refused an event", event_name=event.name, error=str(exc))
+        return False
+
+    def _stored(
+        self,
+        event: Event,
+        key: Hashable | None,
+        answer: asyncio.Future[bool],
+        stored: asyncio.Future[None],
+    ) -> None:
+        self._release()
+        if answer.done():
+            return
+        error = stored.exception() if not stored.cancelled() else InboxUnavailable("cancelled")
+        if error is not None:
+            answer.set_result(self._refused(event, key, error))
+            return
         self._enqueue((event.website_id, event.session_id), event)
-        return True
+        if self._ack_handled:
+            self._ack_of(event).add_done_callback(partial(_pass_on, answer))
+        else:
+            answer.set_result(True)
+
+    def _ack_of(self, event: Event) -> asyncio.Future[bool]:
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        event.__dict__[_ACK] = future
+        return future
+
+    def _reserve(self) -> None:
+        self._pending += 1
+        self._idle.clear()
+
+    def _release(self) -> None:
+        self._pending -= 1
+        if self._pending == 0:
+            self._idle.set()
 
     def _enqueue(self, conversation: ConversationKey, event: Event) -> None:
         self._pending += 1
@@ -194,9 +296,10 @@ class Dispatcher:
                 await self._process(event)
             finally:
                 queue.popleft()
-                self._pending -= 1
-                if self._pending == 0:
-                    self._idle.set()
+                self._release()
+                ack = event.__dict__.get(_ACK)
+                if ack is not None and not ack.done():
+                    ack.set_result(False)  # cancelled (the drain deadline): not handled
             if not queue:
                 del queues[conversation]
                 if not ready:
@@ -208,7 +311,20 @@ class Dispatcher:
                 conversation = ready.popleft()
 
     async def _process(self, event: Event) -> None:
-        """The pipeline for one event, and its outcome counted."""
+        """The pipeline for one event, its outcome counted, its entry done."""
+        started = time.perf_counter()
+        await self._pipeline(event)
+        data = event.__dict__
+        entry = data.get(_ENTRY)
+        if entry is not None:
+            self.inbox.done(entry)
+        ack = data.get(_ACK)
+        if ack is not None and not ack.done():
+            ack.set_result(True)
+        if self.admission is not None:
+            self.admission.finished(time.perf_counter() - started)
+
+    async def _pipeline(self, event: Event) -> None:
         name = event.name
         if self.echoes.drops(event):
             return
@@ -279,6 +395,11 @@ class Dispatcher:
         for task in workers:
             task.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
+        for queue in self._queues.values():
+            for event in queue:  # with ack on handled, their hooks get 503: redelivered
+                ack = event.__dict__.get(_ACK)
+                if ack is not None and not ack.done():
+                    ack.set_result(False)
         self._queues.clear()
         self._ready.clear()
         self._pending = 0
@@ -292,3 +413,8 @@ class Dispatcher:
     def resume(self) -> None:
         """Accept events again after a drain (tests, reloads)."""
         self._accepting = True
+
+
+def _pass_on(answer: asyncio.Future[bool], done: asyncio.Future[bool]) -> None:
+    if not answer.done():
+        answer.set_result(done.result())

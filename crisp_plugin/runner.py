@@ -43,6 +43,7 @@ from aiohttp import web
 from crisp_plugin.config import Config
 from crisp_plugin.dispatch import Dispatcher
 from crisp_plugin.errors import ConfigError, CrispError
+from crisp_plugin.inbox import InboxUnavailable, create_inbox
 from crisp_plugin.metrics import Metrics
 from crisp_plugin.observer import Observer
 from crisp_plugin.plugin import Plugin, load_plugin_class
@@ -149,11 +150,25 @@ class Runner:
 
         plugin = self._build_plugin(rest, state)
         self.plugin = plugin
-        dispatcher = Dispatcher(plugin, s.dispatch, observers=observers)
+        inbox = create_inbox(s)
+        dispatcher = Dispatcher(
+            plugin,
+            s.dispatch,
+            observers=observers,
+            inbox=inbox,
+            ack_handled=s.webhooks.ack == "handled",
+        )
         self.dispatcher = dispatcher
         rest.add_observer(dispatcher.echoes)  # the fingerprints of what the plugin sends
         await plugin.on_startup()
         stack.push_async_callback(_quietly, "on_shutdown", plugin.on_shutdown)
+        try:
+            recovered = await dispatcher.recover()  # what the last run left, first
+        except (OSError, sqlite3.Error, InboxUnavailable) as exc:
+            raise ConfigError([f'inbox.path = "{s.inbox.path}": {exc}']) from None
+        stack.push_async_callback(_quietly, "inbox close", inbox.close)
+        if recovered:
+            log.info("handling the events the last run left", events=recovered)
 
         if s.metrics.enabled:
             status = StatusServer(

@@ -19,6 +19,7 @@ __all__ = [
     "CrispSettings",
     "DispatchSettings",
     "EventsSettings",
+    "InboxSettings",
     "LogSettings",
     "MetricsSettings",
     "PluginSettings",
@@ -104,6 +105,7 @@ class WebhookSettings(_Section):
     path: str = "/crisp/hooks"
     secret: SecretStr | None = None
     body_limit: int = Field(default=1_048_576, gt=0)
+    ack: Literal["stored", "handled"] = "stored"
     replay_window: float = Field(default=0.0, ge=0)
     unsigned: bool = False
     key: SecretStr | None = None
@@ -164,6 +166,18 @@ class StateSettings(_Section):
     flow_ttl: float | None = Field(default=86_400.0, gt=0)
 
 
+class InboxSettings(_Section):
+    """``[inbox]``: where accepted events are kept until handled.
+
+    ``memory``: at most once on a crash (the queues are the only copy). ``sqlite``: an
+    event is committed to ``path`` before its hook is answered 200 and replayed after a
+    crash; ``synchronous = "full"`` also survives a power loss (an fsync per commit)."""
+
+    backend: Literal["memory", "sqlite"] = "memory"
+    path: str = "crisp_inbox.sqlite3"
+    synchronous: Literal["normal", "full"] = "normal"
+
+
 class RuntimeSettings(_Section):
     """``[runtime]``: what ``run`` does to the process it owns (never when embedded).
 
@@ -219,6 +233,7 @@ class Config(_Section):
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     runtime: RuntimeSettings = Field(default_factory=RuntimeSettings)
+    inbox: InboxSettings = Field(default_factory=InboxSettings)
     settings: dict[str, Any] = Field(default_factory=dict)
 
     def secrets(self) -> list[str]:

@@ -20,7 +20,8 @@ Installed with the package (entry point ``pytest11``), so in any project that ha
   against that sandbox through the real runner (REST client, dispatcher, RTM
   socket and/or signed Web Hooks) and yields the plugin instance. ``settings`` is
   the plugin's own ``[settings]`` table (merged over the file's), ``state`` its
-  ``[state]`` (e.g. ``{"backend": "sqlite", "path": ...}``); ``config`` reads a
+  ``[state]`` (e.g. ``{"backend": "sqlite", "path": ...}``), ``inbox`` its ``[inbox]``,
+  ``webhooks`` keys of its ``[webhooks]`` (``{"ack": "handled"}``); ``config`` reads a
   plugin.toml for its ``[plugin]``, ``[settings]``, ``[dispatch]``, ``[state]`` and
   ``[log]`` tables (credentials, transports and the sandbox are the test's).
   A handler that raises (or times out) fails the test when the block ends, with the
@@ -90,7 +91,7 @@ P = TypeVar("P", bound="Plugin[Any]")
 
 # Sections of a plugin.toml a test keeps; the rest (credentials, transports, the
 # embedded sandbox) is set by the runner to point at the test's sandbox.
-_KEPT_SECTIONS = ("plugin", "dispatch", "state", "log", "settings")
+_KEPT_SECTIONS = ("plugin", "dispatch", "state", "inbox", "log", "settings")
 
 
 @dataclass(frozen=True)
@@ -342,6 +343,8 @@ class PluginRunner:
         settings: Mapping[str, Any] | None = None,
         config: str | Path | None = None,
         state: Mapping[str, Any] | None = None,
+        inbox: Mapping[str, Any] | None = None,
+        webhooks: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """The configuration (as plugin.toml would hold it) for a run against the sandbox."""
         data: dict[str, Any] = {}
@@ -376,6 +379,10 @@ class PluginRunner:
             data["settings"] = {**data.get("settings", {}), **settings}
         if state is not None:
             data["state"] = {**data.get("state", {}), **state}
+        if inbox is not None:
+            data["inbox"] = {**data.get("inbox", {}), **inbox}
+        if webhooks is not None:
+            data["webhooks"] = {**data["webhooks"], **webhooks}
         return data
 
     @asynccontextmanager
@@ -387,6 +394,8 @@ class PluginRunner:
         settings: Mapping[str, Any] | None = None,
         config: str | Path | None = None,
         state: Mapping[str, Any] | None = None,
+        inbox: Mapping[str, Any] | None = None,
+        webhooks: Mapping[str, Any] | None = None,
         allow_errors: bool = False,
     ) -> AsyncIterator[P]:
         """Start ``plugin_class`` on the sandbox, yield the running plugin, then stop it.
@@ -398,7 +407,13 @@ class PluginRunner:
         from crisp_plugin.runner import Runner
 
         data = self.settings_for(
-            plugin_class, transport=transport, settings=settings, config=config, state=state
+            plugin_class,
+            transport=transport,
+            settings=settings,
+            config=config,
+            state=state,
+            inbox=inbox,
+            webhooks=webhooks,
         )
         failures: list[HandlerFailure] = []
         runner = Runner(

@@ -8,6 +8,7 @@ stopped by the runner.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any, Protocol
 
 from crisp_plugin.errors import CrispError
@@ -21,14 +22,16 @@ class EventSink(Protocol):
     ``feed`` is synchronous and returns at once: ``True`` when the event was accepted
     (duplicates and echoes included: they are accepted, then dropped), ``False`` when
     the sink is full or draining, so the transport can push back (a web hook answers
-    503). A payload that does not fit its typed model raises
+    503); or a future of that answer when the sink acknowledges later (a durable inbox
+    once the event is stored, ``webhooks.ack = "handled"`` once it is handled): a web
+    hook is answered then. A payload that does not fit its typed model raises
     :class:`crisp_plugin.errors.EventError`. ``redelivery`` says the transport knows
     this delivery repeats an earlier one (a web hook's second attempt and later).
     """
 
     def feed(
         self, name: str, payload: dict[str, Any], source: str, redelivery: bool = False
-    ) -> bool: ...
+    ) -> bool | Awaitable[bool]: ...
 
 
 class Transport(Protocol):

@@ -31,6 +31,7 @@ closes idle keep-alive connections; a head or body that takes longer than the se
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Callable
 from typing import Protocol
 
@@ -73,7 +74,7 @@ class HookTarget(Protocol):
         body: bytes,
         peer: str | None,
         redelivery: bool = False,
-    ) -> Answer: ...
+    ) -> Answer | asyncio.Future[Answer]: ...
 
 
 class HookProtocol(asyncio.Protocol):
@@ -98,6 +99,7 @@ class HookProtocol(asyncio.Protocol):
         "_scanned",
         "_target",
         "_transport",
+        "_waiting",
         "active",
         "paused_since",
         "phase",
@@ -130,6 +132,9 @@ class HookProtocol(asyncio.Protocol):
         self._peer: str | None = None
         self._paused = False
         self._early = 0.0  # when bytes of the next request came while BUSY (aiohttp)
+        # Answers not written yet, in request order: an answer that waits (a durable
+        # inbox storing its event) holds back those of later pipelined requests.
+        self._waiting: deque[tuple[Answer | asyncio.Future[Answer], bool]] = deque()
         self.active = True
         self.phase = HEAD  # a new connection owes its first head
         self.since = clock()
@@ -247,11 +252,18 @@ class HookProtocol(asyncio.Protocol):
             transport = self._transport
             if transport is None:
                 return
-            before, after = rendered(answer, close)
-            transport.write(before + http_date() + after)
+            if isinstance(answer, tuple) and not self._waiting:
+                before, after = rendered(answer, close)
+                transport.write(before + http_date() + after)
+            else:
+                self._waiting.append((answer, close))
+                if not isinstance(answer, tuple):
+                    answer.add_done_callback(self._answered)
+                self._write_ready()
             if close:
                 pending.clear()
-                transport.close()
+                if not self._waiting:
+                    transport.close()
                 return
             if pos == len(buf):
                 self.phase = IDLE
@@ -266,6 +278,30 @@ class HookProtocol(asyncio.Protocol):
         if pos:
             self._scanned -= pos
             self._body_start -= pos
+
+    def _answered(self, _: asyncio.Future[Answer]) -> None:
+        self._write_ready()
+
+    def _write_ready(self) -> None:
+        """Write the waiting answers that are ready, in order (pipelined requests get
+        theirs in the order they came); close when the last asked for it."""
+        transport = self._transport
+        waiting = self._waiting
+        while waiting:
+            answer, close = waiting[0]
+            if not isinstance(answer, tuple):
+                if not answer.done():
+                    return
+                answer = answer.result() if answer.exception() is None else _INTERNAL_ERROR
+            waiting.popleft()
+            if transport is None or transport.is_closing():
+                continue
+            before, after = rendered(answer, close)
+            transport.write(before + http_date() + after)
+            if close:
+                transport.close()
+                waiting.clear()
+                return
 
     # -- connections served by aiohttp ---------------------------------------------
 

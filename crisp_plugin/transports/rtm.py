@@ -456,9 +456,25 @@ class RtmTransport:
         except Exception:
             log.exception("rtm event could not be dispatched", event_name=event)
             return
-        if not accepted:
-            self.dropped += 1
-            log.warning("rtm event refused: dispatcher full or draining", event_name=event)
+        if isinstance(accepted, bool):
+            if not accepted:
+                self._refused(event)
+            return
+
+        # A durable inbox stores it first: the relay has nothing to acknowledge, but a
+        # failure to store must be heard of.
+        def stored(done: asyncio.Future[bool]) -> None:
+            if done.cancelled() or done.exception() is not None or not done.result():
+                self._refused(event)
+
+        asyncio.ensure_future(accepted).add_done_callback(stored)
+
+    def _refused(self, event: str) -> None:
+        self.dropped += 1
+        log.warning(
+            "rtm event refused: dispatcher full, draining, or its inbox unavailable",
+            event_name=event,
+        )
 
     def _schedule_bind(self) -> None:
         if self._bind_task is not None and not self._bind_task.done():

@@ -346,8 +346,32 @@ class WebhookServer:
             log.warning("hook payload malformed", event_name=name, error=str(accepted))
             return _error(400, "malformed", str(accepted))
         if not accepted:
-            return _error(503, "busy", "dispatcher full or draining", _RETRY)
+            return _error(
+                503, "busy", "dispatcher full, draining, or its inbox unavailable", _RETRY
+            )
         return _OK
+
+    def _feed(
+        self, name: str, data: dict[str, Any], redelivery: bool
+    ) -> Answer | asyncio.Future[Answer]:
+        """Hand the event to the sink: the answer now, or a future of it when the sink
+        acknowledges later (a durable inbox once stored; ``ack = "handled"``)."""
+        try:
+            accepted = self._sink.feed(name, data, "webhook", redelivery)
+        except EventError as exc:
+            return self._fed(name, exc)
+        if isinstance(accepted, bool):
+            return self._fed(name, accepted)
+        answer: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
+
+        def settled(done: asyncio.Future[bool]) -> None:
+            if answer.done():
+                return
+            ok = not done.cancelled() and done.exception() is None and done.result()
+            answer.set_result(self._fed(name, bool(ok)))
+
+        asyncio.ensure_future(accepted).add_done_callback(settled)
+        return answer
 
     def answer_hook(
         self,
@@ -356,18 +380,17 @@ class WebhookServer:
         body: bytes,
         peer: str | None,
         redelivery: bool = False,
-    ) -> Answer:
-        """The fast path's whole job for one hook: checks, dispatch, the answer."""
+    ) -> Answer | asyncio.Future[Answer]:
+        """The fast path's whole job for one hook: checks, dispatch, the answer (or a
+        future of it, when the event is acknowledged once stored or handled)."""
         refused, name, data = self._admit(signature, timestamp, None, body, peer)
-        if refused is not None:
-            answer = refused
-        else:
-            try:
-                answer = self._fed(name, self._sink.feed(name, data, "webhook", redelivery))
-            except EventError as exc:
-                answer = self._fed(name, exc)
-        if self._on_answer is not None:
-            self._on_answer(answer[0])
+        answer = refused if refused is not None else self._feed(name, data, redelivery)
+        counted = self._on_answer
+        if counted is not None:
+            if isinstance(answer, tuple):
+                counted(answer[0])
+            else:
+                answer.add_done_callback(lambda done: counted(done.result()[0]))
         return answer
 
     def _respond(self, answer: Answer) -> web.Response:
@@ -419,9 +442,6 @@ class WebhookServer:
         )
         if refused is not None:
             return refused
-        try:
-            redelivery = is_redelivery(headers.get("X-Delivery-Attempt-Count"))
-            accepted: bool | EventError = self._sink.feed(name, data, "webhook", redelivery)
-        except EventError as exc:
-            accepted = exc
-        return self._fed(name, accepted)
+        redelivery = is_redelivery(headers.get("X-Delivery-Attempt-Count"))
+        answer = self._feed(name, data, redelivery)
+        return answer if isinstance(answer, tuple) else await answer

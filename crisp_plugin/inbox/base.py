@@ -1,0 +1,89 @@
+"""``Inbox``: where an accepted event is kept until its handlers finished.
+
+Between the transports and the dispatcher. ``put`` keeps an event (with its dedupe
+key); the dispatcher queues it once it is kept, and calls ``done`` when its handlers
+finished. A durable inbox (SQLite, Redis) keeps it across a crash: the web hook is
+answered 200 only once the event is stored, and on start-up ``open`` hands back what was
+pending, to be handled first, in order, with the dedupe keys and the fingerprints of
+the messages the plugin sent, so a restart neither re-runs what was done nor forgets
+its own echoes. The memory inbox keeps nothing: at most once on a crash.
+
+Keys are stable 64-bit digests (:func:`stable_key`), the same in every process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from abc import ABC, abstractmethod
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+__all__ = ["Entry", "Inbox", "InboxUnavailable", "Recovered", "stable_key"]
+
+
+class InboxUnavailable(Exception):
+    """The inbox could not keep an event (disk full, Redis down...): refuse it (503)."""
+
+
+def stable_key(key: Hashable) -> int:
+    """A 63-bit digest of ``key`` that every process computes alike (``hash()`` of a
+    string changes between runs)."""
+    digest = hashlib.blake2b(repr(key).encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") >> 1
+
+
+@dataclass(slots=True)
+class Entry:
+    """One kept event."""
+
+    id: int
+    name: str
+    payload: dict[str, Any]
+    source: str = "direct"
+    redelivery: bool = False
+
+
+@dataclass(slots=True)
+class Recovered:
+    """What a durable inbox hands back on opening."""
+
+    pending: list[Entry] = field(default_factory=list)
+    dedupe_keys: list[int] = field(default_factory=list)
+    sent_keys: list[int] = field(default_factory=list)
+
+
+class Inbox(ABC):
+    """Keeps accepted events until done. Subclass for a backend."""
+
+    durable: ClassVar[bool] = False
+    name: ClassVar[str] = "inbox"
+
+    async def open(self) -> Recovered:
+        """Open the storage; what was pending (and the keys to remember)."""
+        return Recovered()
+
+    @abstractmethod
+    def put(self, entry: Entry, dedupe_key: int | None) -> asyncio.Future[None] | None:
+        """Keep ``entry``; ``None`` when it is kept already (memory), else a future done
+        once it is stored (``InboxUnavailable`` when it could not be)."""
+
+    def done(self, entry: Entry) -> None:  # noqa: B027 (nothing to do when nothing is kept)
+        """The entry's handlers finished: it need not be kept any more."""
+
+    def sent(self, key: int) -> None:  # noqa: B027
+        """Remember the (stable) key of a message the plugin sent, for its echo."""
+
+    @property
+    def depth(self) -> int:
+        """Entries kept and not done."""
+        return 0
+
+    @property
+    def oldest_age(self) -> float:
+        """Seconds the oldest entry not done has waited (0 when none)."""
+        return 0.0
+
+    async def close(self) -> None:  # noqa: B027
+        """Write what is still buffered and release the storage. Idempotent."""
