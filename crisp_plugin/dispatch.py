@@ -192,6 +192,8 @@ class Dispatcher:
             received[name] += 1
         else:
             stats.count("received", name)
+        if redelivery:
+            stats.count("redelivered", name)
         if not self.plugin.wants(name):
             stats.count("ignored", name)  # nothing would run: no dedupe key to keep
             return True

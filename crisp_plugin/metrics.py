@@ -12,6 +12,7 @@ Names (all prefixed ``crisp_``):
   no answer came), fed by :meth:`Metrics.rest_answered`;
 - ``webhook_responses_total{status}``: answers of the hook endpoint;
 - ``dispatch_in_flight``: events queued or running now;
+- ``inbox_depth`` and ``inbox_oldest_age_seconds``: what the inbox keeps, not done;
 - ``transport_up{transport}``: 1 when the transport is connected or listening.
 
 Each runner owns one :class:`Metrics` (no global registry), so several plugins, or
@@ -60,6 +61,7 @@ _KINDS: dict[str, str] = {
     "echoes": "The plugin's own messages coming back, dropped.",
     "ignored": "Events no handler wanted.",
     "dropped": "Events an outer middleware did not pass on.",
+    "redelivered": "Deliveries that said they repeat an earlier one (hook attempt 2+).",
     "rejected": "Events refused because the dispatcher was full or draining.",
     "malformed": "Events whose payload did not fit the event's model.",
 }
@@ -78,6 +80,10 @@ class MetricsSource(Protocol):
 
     def transport_states(self) -> Mapping[str, str]:
         """``{transport name: state}``."""
+        ...
+
+    def inbox_state(self) -> tuple[int, float]:
+        """``(events kept and not done, seconds the oldest has waited)``."""
         ...
 
 
@@ -110,6 +116,15 @@ class _LiveCollector(Collector):
             for name, state in sorted(source.transport_states().items()):
                 up.add_metric([name], 1.0 if state in _UP_STATES else 0.0)
             yield up
+            depth, age = source.inbox_state()
+            yield GaugeMetricFamily(
+                "crisp_inbox_depth", "Events kept by the inbox, not done yet.", value=depth
+            )
+            yield GaugeMetricFamily(
+                "crisp_inbox_oldest_age_seconds",
+                "How long the oldest event not done has waited.",
+                value=age,
+            )
         handlers = HistogramMetricFamily(
             "crisp_handler_duration_seconds",
             "Time a handler took, by event name.",

@@ -288,13 +288,33 @@ class Runner:
     def health(self) -> dict[str, Any]:
         """What ``/healthz`` answers."""
         states = self.transport_states()
+        inbox = self.dispatcher.inbox if self.dispatcher is not None else None
         if self.state in ("stopping", "stopped", "failed"):
             status = "draining" if self.state == "stopping" else self.state
+        elif inbox is not None and not inbox.healthy:
+            status = "unavailable"  # events cannot be kept: hooks get 503
         elif all(v in ("connected", "listening") for v in states.values()):
             status = "ok"
         else:
             status = "degraded"
-        return {"status": status, "transports": states, "in_flight": self.in_flight()}
+        report: dict[str, Any] = {
+            "status": status,
+            "transports": states,
+            "in_flight": self.in_flight(),
+        }
+        if inbox is not None:
+            report["inbox"] = {
+                "backend": inbox.name,
+                "depth": inbox.depth,
+                "oldest_age_s": round(inbox.oldest_age, 3),
+            }
+        return report
+
+    def inbox_state(self) -> tuple[int, float]:
+        """``(events kept and not done, seconds the oldest has waited)``."""
+        if self.dispatcher is None:
+            return 0, 0.0
+        return self.dispatcher.inbox.depth, self.dispatcher.inbox.oldest_age
 
     async def wait_failed(self) -> CrispError:
         """Return the error of the first transport that gives up for good (a refused

@@ -3,7 +3,8 @@
 Kinds: ``received`` (parsed and accepted), ``handled`` (every matching handler
 succeeded), ``failed`` (a handler raised or timed out), ``timeouts``, ``duplicates``,
 ``echoes`` (the plugin's own messages), ``ignored`` (no handler for the name),
-``dropped`` (an outer middleware did not pass it on), ``rejected`` (queue full or
+``dropped`` (an outer middleware did not pass it on), ``redelivered`` (a delivery
+that said it repeats one: a hook's attempt 2 and later), ``rejected`` (queue full or
 draining), ``malformed`` (payload refused).
 """
 
@@ -22,6 +23,7 @@ KINDS = (
     "echoes",
     "ignored",
     "dropped",
+    "redelivered",
     "rejected",
     "malformed",
 )
@@ -44,6 +46,7 @@ class DispatchStats:
     echoes: dict[str, int]
     ignored: dict[str, int]
     dropped: dict[str, int]
+    redelivered: dict[str, int]
     rejected: dict[str, int]
     malformed: dict[str, int]
 

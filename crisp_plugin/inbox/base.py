@@ -85,5 +85,10 @@ class Inbox(ABC):
         """Seconds the oldest entry not done has waited (0 when none)."""
         return 0.0
 
+    @property
+    def healthy(self) -> bool:
+        """False while the storage refuses writes (the next success clears it)."""
+        return True
+
     async def close(self) -> None:  # noqa: B027
         """Write what is still buffered and release the storage. Idempotent."""

@@ -210,8 +210,14 @@ class SqliteInbox(Inbox):
             return 0.0
         return time.monotonic() - next(iter(self._pending.values()))
 
-    def _resolve(self, futures: list[asyncio.Future[None]], error: str | None) -> None:
-        for future in futures:
+    @property
+    def healthy(self) -> bool:
+        return self.failure is None and not self._closed
+
+    def _resolve(self, futures: list[tuple[int, asyncio.Future[None]]], error: str | None) -> None:
+        for entry_id, future in futures:
+            if error is not None:
+                self._pending.pop(entry_id, None)  # not kept: not pending either
             if future.done():
                 continue
             if error is None:
@@ -243,7 +249,7 @@ class SqliteInbox(Inbox):
         done = [(op[1],) for op in batch if op[0] == "done"]
         seen = [(op[7], _DEDUPE, now + self._dedupe_ttl) for op in puts if op[7] is not None]
         seen += [(op[1], _SENT, now + self._sent_ttl) for op in batch if op[0] == "sent"]
-        futures = [op[8] for op in puts]
+        futures = [(op[1], op[8]) for op in puts]
         error: str | None = None
         try:
             db.execute("BEGIN")

@@ -3,9 +3,11 @@
 
 ``/healthz`` answers JSON ``{"status", "transports": {name: state}, "in_flight"}``:
 ``status`` is ``ok`` when every transport is up, ``degraded`` when one is not (the RTM
-relay reconnecting, say), ``draining`` during shutdown. It is 200 except while
-draining or failed (503), so a load balancer stops sending work to a plugin on its way
-out. ``/metrics`` is the Prometheus text exposition.
+relay reconnecting, say), ``unavailable`` while the inbox cannot keep events (hooks get
+503 meanwhile), ``draining`` during shutdown. It is 200 except while draining, failed
+or unavailable (503), so a load balancer stops sending work to a plugin that cannot
+take it. ``inbox`` gives the inbox's backend, depth and the oldest event's age.
+``/metrics`` is the Prometheus text exposition.
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ def health_routes(
 
     async def healthz(request: web.Request) -> web.Response:
         report = health()
-        status = 503 if report.get("status") in ("draining", "failed", "stopped") else 200
+        closed = ("draining", "failed", "stopped", "unavailable")
+        status = 503 if report.get("status") in closed else 200
         return web.Response(
             status=status, body=json.dumps(report).encode(), content_type="application/json"
         )

@@ -204,6 +204,7 @@ async def test_healthz_and_metrics(sandbox: Sandbox, runners: list[Runner]) -> N
                 "status": "ok",
                 "transports": {"rtm": "connected", "webhooks": "listening"},
                 "in_flight": 0,
+                "inbox": {"backend": "memory", "depth": 0, "oldest_age_s": 0.0},
             }
         async with http.get(base + "/metrics") as resp:
             assert resp.status == 200
@@ -347,6 +348,7 @@ async def test_rtm_only_runner_serves_health_and_metrics_on_its_own_port(
                 "status": "ok",
                 "transports": {"rtm": "connected"},
                 "in_flight": 0,
+                "inbox": {"backend": "memory", "depth": 0, "oldest_age_s": 0.0},
             }
         async with http.get(base + "/metrics") as resp:
             assert resp.status == 200
