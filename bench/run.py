@@ -7,8 +7,8 @@
 
 Workloads (see each module's docstring): w1 hook ingest, w2 relay events, w3 auto-reply
 end to end, sbx the sandbox's own send-message capacity (the ceiling of w3 and w4), w4 REST,
-mem memory. Each contender runs in its own process(es); the figures of each round are
-collected and the median is printed.
+mem memory, w5 durable ingest (the inboxes). Each contender runs in its own process(es);
+the figures of each round are collected and the median is printed.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ MODULES = {
     "sbx": "sandbox_cap",
     "w4": "w4_rest",
     "mem": "mem",
+    "w5": "w5_durable",
 }
 RUN_TIMEOUT = 120.0  # seconds, one contender's run
 DISTURBED = 0.3  # cores used by other processes during a run that make it re-run
@@ -48,7 +49,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=int,
         help="rounds of every workload (default 3; 5 for w1 and w4, 2 for mem; quick 1)",
     )
-    p.add_argument("--only", default="", help="comma-separated workloads: w1,w2,w3,sbx,w4,mem")
+    p.add_argument("--only", default="", help="comma-separated workloads: w1,w2,w3,sbx,w4,mem,w5")
     p.add_argument("--contenders", default="", help="comma-separated contender keys to keep")
     p.add_argument("--duration", type=float, help="seconds of load per W1 run")
     p.add_argument(

@@ -1,11 +1,13 @@
-"""W1: our web hook transport, as ``crisp_plugin run`` runs it, with a no-op plugin.
+"""W1 and W5: our web hook transport, as ``crisp_plugin run`` runs it, with a no-op plugin.
 
-    python -m bench.contenders.ours_hooks PORT PATH
+    python -m bench.contenders.ours_hooks PORT PATH [INBOX [DEDUPE_TTL]]
 
 A Runner with ``events.transport = "webhooks"`` on PORT; REST is never called (the
-no-op handler sends nothing), so the API URL points at a closed loopback port.
-The dedupe TTL is cut to 5 s: wrk cycles through a pool of distinct events, and an
-event seen again after the TTL is handled again, as a fresh one would be.
+no-op handler sends nothing), so the API URL points at a closed loopback port. INBOX is
+``memory`` (the default) or ``sqlite`` (a file in a scratch folder). The dedupe TTL is
+5 s unless given: wrk cycles through a pool of distinct events, and an event seen again
+after the TTL is handled again, as a fresh one would be; W5 gives 0 (no dedupe), so
+every request is a new event that the inbox must keep.
 """
 
 from __future__ import annotations
@@ -15,13 +17,23 @@ import sys
 
 from bench import ours
 from bench.contenders import ours_runner
+from bench.procs import scratch_dir
 from crisp_plugin.config import Config
 
 
-def main(port: int) -> None:
-    data = ours.settings("NoopPlugin", api_url="http://127.0.0.1:9", hook_port=port, dedupe_ttl=5.0)
+def main(port: int, inbox: str = "memory", dedupe_ttl: float = 5.0) -> None:
+    data = ours.settings(
+        "NoopPlugin", api_url="http://127.0.0.1:9", hook_port=port, dedupe_ttl=dedupe_ttl
+    )
+    if inbox != "memory":
+        data["inbox"] = {"backend": inbox, "path": str(scratch_dir() / f"inbox-{port}.sqlite3")}
     asyncio.run(ours_runner.main(Config.model_validate(data), None))
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]))
+    args = sys.argv[1:]
+    main(
+        int(args[0]),
+        args[2] if len(args) > 2 else "memory",
+        float(args[3]) if len(args) > 3 else 5.0,
+    )
