@@ -91,7 +91,9 @@ P = TypeVar("P", bound="Plugin[Any]")
 
 # Sections of a plugin.toml a test keeps; the rest (credentials, transports, the
 # embedded sandbox) is set by the runner to point at the test's sandbox.
-_KEPT_SECTIONS = ("plugin", "dispatch", "state", "inbox", "log", "settings")
+# The [inbox] is not kept: a test's events must never land in the project's own inbox
+# file (a later `run` would replay them); pass inbox= to test a durable one.
+_KEPT_SECTIONS = ("plugin", "dispatch", "state", "log", "settings")
 
 
 @dataclass(frozen=True)

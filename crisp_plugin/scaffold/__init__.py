@@ -53,6 +53,10 @@ tier = "plugin"
 [events]
 transport = "rtm"
 
+[inbox]
+backend = "sqlite"             # events kept until handled: a crash or restart loses none
+path = "inbox.sqlite3"         # next to this file
+
 [sandbox]
 enabled = true
 port = "${{CRISP_SANDBOX_PORT:-8787}}"
@@ -114,6 +118,15 @@ filterwarnings =
 """
 
 
+_GITIGNORE = """\
+# the inbox and state files `run` keeps next to plugin.toml
+*.sqlite3
+*.sqlite3-*
+*.sqlite3.lock
+__pycache__/
+"""
+
+
 def names_for(name: str) -> tuple[str, str, str]:
     """``(module, Class, slug)`` for a plugin name, e.g. ``echo_bot, EchoBot, echo-bot``.
 
@@ -165,6 +178,7 @@ def scaffold(name: str, directory: str | Path | None = None) -> list[Path]:
         f"test_{module}.py": _TEST,
         "conftest.py": _CONFTEST,
         "pytest.ini": _PYTEST_INI,
+        ".gitignore": _GITIGNORE,
     }
     written = []
     for filename, template in files.items():

@@ -236,6 +236,7 @@ async def test_init_creates_a_plugin_whose_test_passes(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     folder = tmp_path / "echo-bot"
     assert sorted(p.name for p in folder.iterdir()) == [
+        ".gitignore",
         "conftest.py",
         "echo_bot.py",
         "plugin.toml",
