@@ -155,19 +155,24 @@ class Dispatcher:
     async def recover(self) -> int:
         """Open the inbox and queue what it kept from the last run, oldest first (do it
         before the transports start); how many events."""
-        recovered = await self.inbox.open()
+        recovered = await self.inbox.open(self.deliver)
         self.dedupe.restore(recovered.dedupe_keys)
         self.echoes.restore(recovered.sent_keys)
         for entry in recovered.pending:
-            try:
-                event = parse_event(entry.name, entry.payload)
-            except EventError as exc:
-                self.log.error("inbox: a kept event no longer parses", error=str(exc))
-                self.inbox.done(entry)
-                continue
-            event.__dict__[_ENTRY] = entry
-            self._enqueue((event.website_id, event.session_id), event)
+            self.deliver(entry)
         return len(recovered.pending)
+
+    def deliver(self, entry: Entry) -> None:
+        """Queue an event the inbox kept (a replay, or a routing inbox handing over what
+        another instance stored): no dedupe or admission, it passed them when put."""
+        try:
+            event = parse_event(entry.name, entry.payload)
+        except EventError as exc:
+            self.log.error("inbox: a kept event no longer parses", error=str(exc))
+            self.inbox.done(entry)
+            return
+        event.__dict__[_ENTRY] = entry
+        self._enqueue((event.website_id, event.session_id), event)
 
     def feed(
         self, name: str, payload: Any, source: str = "direct", redelivery: bool = False
@@ -244,6 +249,9 @@ class Dispatcher:
         error = stored.exception() if not stored.cancelled() else InboxUnavailable("cancelled")
         if error is not None:
             answer.set_result(self._refused(event, key, error))
+            return
+        if self.inbox.routes:  # its owner handles it, maybe another instance: stored is all
+            answer.set_result(True)
             return
         self._enqueue((event.website_id, event.session_id), event)
         if self._ack_handled:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from abc import ABC, abstractmethod
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -38,7 +38,7 @@ def stable_key(key: Hashable) -> int:
 class Entry:
     """One kept event."""
 
-    id: int
+    id: int | str  # the inbox's own id (a row id, a stream entry id)
     name: str
     payload: dict[str, Any]
     source: str = "direct"
@@ -58,10 +58,15 @@ class Inbox(ABC):
     """Keeps accepted events until done. Subclass for a backend."""
 
     durable: ClassVar[bool] = False
+    routes: ClassVar[bool] = False
+    """True when what is put comes back through ``deliver``, on whichever instance owns
+    its conversation (Redis); False when the instance that put it handles it (the
+    dispatcher queues it once stored)."""
     name: ClassVar[str] = "inbox"
 
-    async def open(self) -> Recovered:
-        """Open the storage; what was pending (and the keys to remember)."""
+    async def open(self, deliver: Callable[[Entry], None]) -> Recovered:
+        """Open the storage; what was pending (and the keys to remember). A routing
+        inbox hands its entries to ``deliver`` from then on."""
         return Recovered()
 
     @abstractmethod

@@ -99,7 +99,7 @@ class SqliteInbox(Inbox):
 
     # -- opening -------------------------------------------------------------------
 
-    async def open(self) -> Recovered:
+    async def open(self, deliver: Callable[[Entry], None] | None = None) -> Recovered:
         """Create or open the file; what was pending, oldest first."""
         self._loop = asyncio.get_running_loop()
         db = await asyncio.to_thread(self._connect)
@@ -107,7 +107,7 @@ class SqliteInbox(Inbox):
         self._next_id = last + 1
         now = time.monotonic()
         for entry in recovered.pending:
-            self._pending[entry.id] = now
+            self._pending[int(entry.id)] = now
         self._writer = threading.Thread(
             target=self._write_loop, args=(db,), name="crisp-inbox-writer", daemon=True
         )
@@ -172,15 +172,16 @@ class SqliteInbox(Inbox):
         loop = self._loop
         if loop is None or self._closed:
             raise InboxUnavailable("the inbox is not open")
-        entry.id = self._next_id
+        entry_id = self._next_id
+        entry.id = entry_id
         self._next_id += 1
         future: asyncio.Future[None] = loop.create_future()
-        self._pending[entry.id] = time.monotonic()
+        self._pending[entry_id] = time.monotonic()
         text = _dumps(entry.payload)
         self._ops.put(
             (
                 "put",
-                entry.id,
+                entry_id,
                 entry.name,
                 text,
                 entry.source,
@@ -193,8 +194,9 @@ class SqliteInbox(Inbox):
         return future
 
     def done(self, entry: Entry) -> None:
-        if self._pending.pop(entry.id, None) is not None and not self._closed:
-            self._ops.put(("done", entry.id))
+        entry_id = int(entry.id)
+        if self._pending.pop(entry_id, None) is not None and not self._closed:
+            self._ops.put(("done", entry_id))
 
     def sent(self, key: int) -> None:
         if not self._closed:
