@@ -43,8 +43,12 @@ GET    .../conversations/{s}/next_reply       long poll: ``?after=<fingerprint>&
 GET    .../conversations/{s}/events           server-sent events of this conversation
                                               (``event: <name>``, ``data: <json>``)
 GET    /_sandbox/events                       event log ``?event=&website_id=&session_id=``
-GET    /_sandbox/hooks                        hook URLs; POST ``{url}`` adds, DELETE
-                                              ``{url}`` removes
+GET    /_sandbox/hooks                        hook URLs and the retry budget; POST
+                                              ``{url}`` adds, DELETE ``{url}`` removes
+GET    /_sandbox/hooks/retries                ``{delays, attempt_limit, window}``
+                                              (window: seconds from first to last attempt)
+PUT    /_sandbox/hooks/retries                ``{delays?, attempt_limit?}``: delays alone
+                                              also set the limit to len(delays) + 1
 GET    /_sandbox/deliveries                   hook delivery log (``?wait=1`` waits idle)
 GET    /_sandbox/requests                     REST request log; DELETE clears it
 GET    /_sandbox/relay                        relay sockets and their subscriptions
@@ -391,7 +395,20 @@ class Control:
                 hooks.add_url(url)
             elif not hooks.remove_url(url):
                 raise _Problem(404, f"hook {url} is not registered")
-        return _json({"urls": hooks.urls})
+        return _json({"urls": hooks.urls, "retries": hooks.retries_json()})
+
+    async def retries(self, request: web.Request) -> web.Response:
+        hooks = self.sb.hooks
+        if request.method == "PUT":
+            body = await _body(request)
+            unknown = set(body) - {"delays", "attempt_limit"}
+            if unknown:
+                raise _Problem(400, f"unknown key(s): {', '.join(sorted(unknown))}")
+            try:
+                hooks.set_retries(body.get("delays"), body.get("attempt_limit"))
+            except ValueError as exc:
+                raise _Problem(400, str(exc)) from None
+        return _json(hooks.retries_json())
 
     async def deliveries(self, request: web.Request) -> web.Response:
         if request.query.get("wait") == "1":
@@ -462,6 +479,8 @@ def add_control_routes(app: web.Application, sb: Sandbox) -> None:
     r.add_get(conv + "/events", c.stream)
     r.add_get("/events", c.events)
     r.add_route("*", "/hooks", c.hooks)
+    r.add_get("/hooks/retries", c.retries)
+    r.add_put("/hooks/retries", c.retries)
     r.add_get("/deliveries", c.deliveries)
     r.add_route("*", "/requests", c.requests)
     r.add_get("/relay", c.relay)

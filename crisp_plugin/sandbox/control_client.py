@@ -257,6 +257,29 @@ class SandboxControl:
         result = await self.call("DELETE", "/hooks", {"url": url})
         return list(result["urls"])
 
+    async def hooks(self) -> JSON:
+        """Hook URLs and the retry budget: ``{urls, retries}``."""
+        result: JSON = await self.call("GET", "/hooks")
+        return result
+
+    async def hook_retries(self) -> JSON:
+        """The retry budget: ``{delays, attempt_limit, window}``."""
+        result: JSON = await self.call("GET", "/hooks/retries")
+        return result
+
+    async def set_hook_retries(
+        self, *, delays: list[float] | None = None, attempt_limit: int | None = None
+    ) -> JSON:
+        """Change the retry delays (seconds) and the attempt limit; delays alone also set
+        the limit to one more than their number. Returns the budget now in force."""
+        body: JSON = {}
+        if delays is not None:
+            body["delays"] = list(delays)
+        if attempt_limit is not None:
+            body["attempt_limit"] = attempt_limit
+        result: JSON = await self.call("PUT", "/hooks/retries", body)
+        return result
+
     async def relay(self) -> JSON:
         result: JSON = await self.call("GET", "/relay")
         return result

@@ -4,28 +4,54 @@ Each event becomes one POST per registered URL, body
 ``{"website_id", "event", "data", "timestamp"}`` as compact UTF-8 JSON, headers
 ``X-Crisp-Request-Timestamp`` (ms), ``X-Crisp-Signature`` (crisp_plugin.signing),
 ``X-Crisp-Hook-Origin``, ``X-Delivery-Attempt-Count``, ``X-Delivery-Attempt-Limit``
-and the deliverer's user agent. A non-2xx answer or a timeout is retried after the
-next delay of ``retry_delays`` until the attempt limit. Deliveries run in background
-workers (bounded queue), so a REST answer never waits for a hook. Every delivery is
-recorded in ``log`` (URL, event, each attempt's status, the final outcome).
+and the deliverer's user agent. A non-2xx answer, a timeout or a failed connection is
+retried after the next delay of ``retry_delays`` until ``attempt_limit`` attempts were
+made (by default one more than there are delays; past the last delay, the last one
+repeats). Deliveries run in background workers (bounded queue), so a REST answer never
+waits for a hook. Every delivery is recorded in ``log`` (URL, event, each attempt's
+status, the final outcome).
+
+The retry budget: with the default delays (0.5, 2, 5 s) the fourth and last attempt
+comes 7.5 s after the first, plus the time the attempts themselves took, so an event
+sent while every receiver is down is still delivered if one of them is back within
+7.5 s: a restart of a few seconds loses nothing. ``retry_window`` gives that figure for
+the delays and limit in force.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import math
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import aiohttp
 
 from ..signing import compact_json, sign
 from .store import JSON, now_ms
 
-__all__ = ["USER_AGENT", "HookDeliverer"]
+__all__ = ["DEFAULT_RETRY_DELAYS", "USER_AGENT", "HookDeliverer"]
 
 USER_AGENT = "Crisp-HooksDeliver 1.0 (+https://crisp.chat)"
+
+DEFAULT_RETRY_DELAYS = (0.5, 2.0, 5.0)
+"""Seconds between attempts: the last attempt 7.5 s after the first."""
+
+_MAX_DELAY = 3600.0
+_MAX_ATTEMPTS = 100
+
+
+def _seconds(value: Any, what: str, top: float) -> float:
+    """A JSON number from 0 to ``top`` (not a bool, not NaN), else a ValueError."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{what} should be a number of seconds")
+    number = float(value)
+    if not math.isfinite(number) or not 0 <= number <= top:
+        raise ValueError(f"{what} should be from 0 to {top:g} seconds")
+    return number
 
 
 @dataclass
@@ -45,7 +71,8 @@ class HookDeliverer:
         plugin_id: str,
         secret: str,
         *,
-        retry_delays: tuple[float, ...] = (0.5, 2.0, 5.0),
+        retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
+        attempt_limit: int | None = None,
         timeout: float = 5.0,
         workers: int = 8,
         queue_limit: int = 10_000,
@@ -54,7 +81,9 @@ class HookDeliverer:
     ) -> None:
         self.plugin_id = plugin_id
         self._secret = secret
-        self.retry_delays = tuple(retry_delays)
+        self.retry_delays: tuple[float, ...] = ()
+        self.attempt_limit = 1
+        self.set_retries(retry_delays, attempt_limit)
         self.timeout = timeout
         self.urls: list[str] = []
         self.log: deque[JSON] = deque(maxlen=log_size)
@@ -70,9 +99,53 @@ class HookDeliverer:
         self._session: aiohttp.ClientSession | None = None
         self._ids = itertools.count(1)
 
+    def set_retries(
+        self, delays: Sequence[float] | None = None, attempt_limit: int | None = None
+    ) -> None:
+        """Change the retry budget, all of it or none of it (ValueError, nothing changed).
+
+        ``delays`` alone also sets the limit to one attempt more than there are delays;
+        ``attempt_limit`` alone keeps the delays (the last repeats past its end). Both
+        apply to the attempts made from now on, those of deliveries under way included.
+        """
+        new_delays = self.retry_delays
+        if delays is not None:
+            if isinstance(delays, str | bytes) or not isinstance(delays, Sequence):
+                raise ValueError("retry delays should be a list of seconds")
+            if len(delays) >= _MAX_ATTEMPTS:
+                raise ValueError(f"retry delays should be fewer than {_MAX_ATTEMPTS}")
+            new_delays = tuple(_seconds(d, "a retry delay", _MAX_DELAY) for d in delays)
+        if attempt_limit is not None:
+            if isinstance(attempt_limit, bool) or not isinstance(attempt_limit, int):
+                raise ValueError("attempt_limit should be a whole number")
+            if not 1 <= attempt_limit <= _MAX_ATTEMPTS:
+                raise ValueError(f"attempt_limit should be from 1 to {_MAX_ATTEMPTS}")
+            limit = attempt_limit
+        elif delays is not None:
+            limit = len(new_delays) + 1
+        else:
+            limit = self.attempt_limit
+        if limit > 1 and not new_delays:
+            raise ValueError("an attempt limit above 1 needs at least one retry delay")
+        self.retry_delays = new_delays
+        self.attempt_limit = limit
+
+    def retry_delay(self, attempt: int) -> float:
+        """Seconds to wait after the failed attempt number ``attempt`` (from 1)."""
+        return self.retry_delays[min(attempt, len(self.retry_delays)) - 1]
+
     @property
-    def attempt_limit(self) -> int:
-        return len(self.retry_delays) + 1
+    def retry_window(self) -> float:
+        """Seconds from the first attempt to the last (to the millisecond), not counting
+        the attempts' own time: how long every receiver may be down without a loss."""
+        return round(sum(self.retry_delay(k) for k in range(1, self.attempt_limit)), 3)
+
+    def retries_json(self) -> JSON:
+        return {
+            "delays": list(self.retry_delays),
+            "attempt_limit": self.attempt_limit,
+            "window": self.retry_window,
+        }
 
     async def start(self) -> None:
         self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout))
@@ -194,7 +267,7 @@ class HookDeliverer:
             job.record["status"] = "failed"
             self._done()
             return
-        delay = self.retry_delays[job.attempt - 1]
+        delay = self.retry_delay(job.attempt)
         loop = asyncio.get_running_loop()
         timer: asyncio.TimerHandle | None = None
 

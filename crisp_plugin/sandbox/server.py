@@ -14,8 +14,11 @@ Use it as an async context manager::
         await sb.control.visitor_says(sb.websites[0], session_id, "hello")
 
 Credentials and website ids are generated unless given. ``hook_retry_delays`` sets the
-waits between hook delivery attempts (short in tests). ``body_limit`` (bytes, 1 MiB by
-default) caps request bodies: a REST call over it answers 413 ``request_too_large``.
+waits between hook delivery attempts (short in tests; 0.5, 2, 5 s by default) and
+``hook_attempt_limit`` how many attempts a delivery gets (one more than there are
+delays unless given); the control API changes both at run time. ``body_limit`` (bytes,
+1 MiB by default) caps request bodies: a REST call over it answers 413
+``request_too_large``.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from .bus import EventBus
 from .control import add_control_routes
 from .control_client import SandboxControl
 from .faults import Faults
-from .hooks import HookDeliverer
+from .hooks import DEFAULT_RETRY_DELAYS, HookDeliverer
 from .relay import RELAY_PATH, Relay
 from .rest_api import RestApi
 from .store import Store
@@ -60,7 +63,8 @@ class Sandbox:
         urn: str | None = None,
         websites: Sequence[str] | None = None,
         hook_urls: Iterable[str] = (),
-        hook_retry_delays: Sequence[float] = (0.5, 2.0, 5.0),
+        hook_retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
+        hook_attempt_limit: int | None = None,
         hook_timeout: float = 5.0,
         public_host: str | None = None,
         body_limit: int = 1_048_576,
@@ -82,7 +86,8 @@ class Sandbox:
         self.hooks = HookDeliverer(
             self.plugin_id,
             self.secret,
-            retry_delays=tuple(hook_retry_delays),
+            retry_delays=hook_retry_delays,
+            attempt_limit=hook_attempt_limit,
             timeout=hook_timeout,
             duplicate=lambda: self.faults.duplicate_hooks,
         )
