@@ -155,7 +155,9 @@ async def test_the_hook_retry_budget_is_set_from_the_command_line() -> None:
             aiohttp.ClientSession() as http,
             http.get(url.group(1) + "/_sandbox/hooks/retries") as resp,
         ):
-            assert await resp.json() == {"delays": [0.1, 0.2], "attempt_limit": 5, "window": 0.7}
+            budget = await resp.json()
+        assert budget["delays"] == [0.1, 0.2] and budget["attempt_limit"] == 5
+        assert budget["window"] == 0.7
     finally:
         await stop(proc)
 
