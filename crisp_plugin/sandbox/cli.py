@@ -1,7 +1,8 @@
 """``python -m crisp_plugin sandbox``: run the local Crisp standalone.
 
     python -m crisp_plugin sandbox [--host H] [--port P] [--hook URL]...
-        [--hook-retry-delays S,S,...] [--hook-attempt-limit N]
+        [--hook-group [NAME=]URL,URL,...]... [--hook-retry-delays S,S,...]
+        [--hook-attempt-limit N]
         [--identifier ID --key KEY --secret SECRET --plugin-id ID --urn URN]
         [--website ID]...
 
@@ -28,6 +29,7 @@ from .server import Sandbox
 __all__ = [
     "add_parser",
     "attempt_limit",
+    "hook_group",
     "hook_url",
     "main",
     "port_number",
@@ -62,6 +64,20 @@ def port_number(value: str) -> int:
             f"{value!r} is not a port (a number from 0 to 65535; 0 picks a free one)"
         )
     return port
+
+
+def hook_group(value: str) -> tuple[str | None, list[str]]:
+    """argparse type of ``--hook-group``: ``[NAME=]URL,URL,...`` -> (name, instance URLs)."""
+    name: str | None = None
+    head, sep, tail = value.partition("=")
+    if sep and "://" not in head:
+        name, value = head, tail
+    urls = [u.strip() for u in value.split(",") if u.strip()]
+    if not urls:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a hook group (expected [NAME=]URL,URL,...)"
+        )
+    return name, [hook_url(u) for u in urls]
 
 
 def retry_delays(value: str) -> tuple[float, ...]:
@@ -111,6 +127,18 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         type=hook_url,
         metavar="URL",
         help="web hook URL to deliver signed events to (http or https; repeatable)",
+    )
+    p.add_argument(
+        "--hook-group",
+        dest="hook_group",
+        action="append",
+        default=[],
+        type=hook_group,
+        metavar="[NAME=]URL,URL",
+        help=(
+            "instance URLs behind one hook subscription: each event goes to one of them "
+            "in turn, and is retried on the others (repeatable)"
+        ),
     )
     p.add_argument(
         "--hook-retry-delays",
@@ -196,7 +224,9 @@ async def serve(
             hook_urls=args.hook,
             **retries,
         )
-    except ValueError as exc:  # a retry budget that does not hold together
+        for name, urls in args.hook_group:
+            sb.hooks.add_group(urls, name)
+    except ValueError as exc:  # a retry budget that does not hold together, a group name
         print(f"sandbox: {exc}", file=sys.stderr)
         return 2
     try:
@@ -221,7 +251,9 @@ async def serve(
         print(f"  chat page    {sb.url}/", file=out)
         for url in args.hook:
             print(f"  web hook     {url}", file=out)
-        if args.hook or retries:
+        for group in sb.hooks.groups.values():
+            print(f"  hook group   {group.name}: {', '.join(group.urls)}", file=out)
+        if args.hook or args.hook_group or retries:
             print(f"  hook retries {_budget(sb)}", file=out)
         print("\n# plugin.toml\n" + snippet(sb, args) + "\n", file=out)
         print("Press Ctrl+C to stop.", file=out, flush=True)

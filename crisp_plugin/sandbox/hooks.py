@@ -193,7 +193,8 @@ class HookGroup:
             i.attempts = i.delivered = i.failed = i.refused = 0
             i.last_status = None
 
-    def to_json(self, now: float) -> JSON:
+    def to_json(self, now: float | None = None) -> JSON:
+        now = time.monotonic() if now is None else now
         return {"name": self.name, "instances": [i.to_json(now) for i in self.instances]}
 
 

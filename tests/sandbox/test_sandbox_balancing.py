@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 from sbtools import Instance
 
-from crisp_plugin.sandbox import Sandbox
+from crisp_plugin.sandbox import Sandbox, SandboxControlError
 from crisp_plugin.sandbox.hooks import HookGroup
 from crisp_plugin.sandbox.store import JSON
 
@@ -284,3 +284,83 @@ def test_the_rotation_prefers_untried_then_live_instances() -> None:
     assert group.pick(1.0, tried=[a]) is c  # all skipped: back soonest, a being the last
     assert group.pick(1.0, tried=[c]) is a
     assert HookGroup("empty").pick(0.0) is None
+
+
+async def test_groups_and_instances_through_the_control_api(
+    lb: Sandbox, instances: MakeInstances
+) -> None:
+    a, b, c, solo = await instances(4)
+    control = lb.control
+    await control.set_hook_retries(refused_pause=60)
+    group = await control.add_hook_group([a.url, b.url], name="bot")
+    assert group["name"] == "bot" and [i["url"] for i in group["instances"]] == [a.url, b.url]
+    assert all(i["healthy"] and i["attempts"] == 0 for i in group["instances"])
+    assert await control.add_hook(solo.url) == [solo.url]  # the one-URL form still works
+    listing = await control.hooks()
+    assert listing["urls"] == [solo.url] and [g["name"] for g in listing["groups"]] == ["bot"]
+    assert listing["retries"]["refused_pause"] == 60
+
+    session = await say(lb, 2)
+    await control.add_hook_instance("bot", c.url)  # an instance joins while running
+    await say(lb, 3, session)
+    [delivery, *_] = await control.deliveries(wait=True)
+    assert (len(a.received), len(b.received), len(c.received), len(solo.received)) == (2, 2, 1, 5)
+    assert delivery["group"] in ("bot", None) and "url" in delivery["attempts"][0]
+
+    await b.kill()
+    await say(lb, 3, session)
+    await lb.wait_hooks()
+    health = {i["url"]: i for i in (await control.hook_group("bot"))["instances"]}
+    assert health[b.url]["healthy"] is False and health[b.url]["refused"] == 1
+    assert health[b.url]["last_status"] == "error: refused" and health[b.url]["skipped_for"] > 0
+    assert health[a.url]["delivered"] + health[c.url]["delivered"] == 6
+
+    group = await control.remove_hook_instance("bot", b.url)  # the dead one leaves
+    assert [i["url"] for i in group["instances"]] == [a.url, c.url]
+    unnamed = await control.add_hook_group([b.url])
+    assert unnamed["name"] == "group-2"
+    listing = await control.remove_hook_group("bot")
+    assert [g["name"] for g in listing["groups"]] == ["group-2"]
+    listing = await control.call("DELETE", "/hooks", {"group": "group-2"})
+    assert listing["groups"] == [] and listing["urls"] == [solo.url]
+
+
+async def test_the_control_api_refuses_bad_group_calls(lb: Sandbox) -> None:
+    control = lb.control
+    await control.add_hook_group(["http://127.0.0.1:9/hooks"], name="bot")
+    url = "http://127.0.0.1:9/other"
+    bad: list[tuple[str, str, JSON, int, str]] = [
+        ("POST", "/hooks", {"urls": [url], "group": "bot"}, 409, "hook group bot exists"),
+        ("POST", "/hooks", {"urls": "http://x"}, 400, "urls should be a list"),
+        ("POST", "/hooks", {"urls": ["ftp://x"]}, 400, "urls should be a list"),
+        ("POST", "/hooks", {"urls": [url], "url": url}, 400, "not both"),
+        ("POST", "/hooks", {"urls": [url], "group": "a/b"}, 400, "a group name should be"),
+        ("POST", "/hooks", {"urls": [url], "group": 7}, 400, "a group name should be"),
+        ("DELETE", "/hooks", {"group": "nope"}, 404, "hook group nope does not exist"),
+        ("PUT", "/hooks", {"url": url}, 405, "use GET, POST or DELETE"),
+        ("GET", "/hooks/groups/nope", {}, 404, "hook group nope does not exist"),
+        ("POST", "/hooks/groups/nope/instances", {"url": url}, 404, "does not exist"),
+        ("POST", "/hooks/groups/bot/instances", {"url": "x"}, 400, "url should be"),
+        ("DELETE", "/hooks/groups/bot/instances", {"url": url}, 404, "not an instance"),
+        ("PUT", "/hooks/retries", {"refused_pause": -1}, 400, "refused_pause should be"),
+    ]
+    for method, path, body, status, message in bad:
+        with pytest.raises(SandboxControlError) as info:
+            await control.call(method, path, body)
+        problem = info.value
+        assert problem.status == status and message in problem.message, (method, path, problem)
+    assert [g["name"] for g in (await control.hooks())["groups"]] == ["bot"]
+
+
+async def test_reset_keeps_groups_and_zeroes_their_counts(
+    lb: Sandbox, instances: MakeInstances
+) -> None:
+    [one] = await instances(1)
+    await lb.control.add_hook_group([one.url], name="bot")
+    await say(lb, 2)
+    await lb.wait_hooks()
+    assert (await lb.control.hook_group("bot"))["instances"][0]["delivered"] == 2
+    await lb.control.reset()
+    [instance] = (await lb.control.hook_group("bot"))["instances"]
+    assert instance["url"] == one.url and instance["attempts"] == instance["delivered"] == 0
+    assert await lb.control.deliveries() == []
