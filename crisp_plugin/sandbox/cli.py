@@ -69,10 +69,11 @@ def port_number(value: str) -> int:
 def hook_group(value: str) -> tuple[str | None, list[str]]:
     """argparse type of ``--hook-group``: ``[NAME=]URL,URL,...`` -> (name, instance URLs)."""
     name: str | None = None
+    listed = value
     head, sep, tail = value.partition("=")
     if sep and "://" not in head:
-        name, value = head, tail
-    urls = [u.strip() for u in value.split(",") if u.strip()]
+        name, listed = head, tail
+    urls = [u.strip() for u in listed.split(",") if u.strip()]
     if not urls:
         raise argparse.ArgumentTypeError(
             f"{value!r} is not a hook group (expected [NAME=]URL,URL,...)"

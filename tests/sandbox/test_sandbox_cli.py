@@ -211,7 +211,7 @@ async def test_a_bad_hook_group_is_refused_at_the_command_line() -> None:
     code, out, err = await run_to_exit("--port", "0", "--hook-group", "bot=ftp://x")
     assert code == 2 and "argument --hook-group: 'ftp://x' is not a web hook URL" in err
     code, out, err = await run_to_exit("--port", "0", "--hook-group", "bot=")
-    assert code == 2 and "argument --hook-group: '' is not a hook group" in err
+    assert code == 2 and "argument --hook-group: 'bot=' is not a hook group" in err
     code, out, err = await run_to_exit(
         "--port", "0", "--hook-group", "a=http://h/1", "--hook-group", "a=http://h/2"
     )
