@@ -1,6 +1,8 @@
 """``python -m crisp_plugin sandbox``: run the local Crisp standalone.
 
     python -m crisp_plugin sandbox [--host H] [--port P] [--hook URL]...
+        [--hook-group [NAME=]URL,URL,...]... [--hook-retry-delays S,S,...]
+        [--hook-attempt-limit N]
         [--identifier ID --key KEY --secret SECRET --plugin-id ID --urn URN]
         [--website ID]...
 
@@ -15,6 +17,7 @@ import argparse
 import asyncio
 import contextlib
 import errno
+import math
 import signal
 import sys
 from typing import Any, TextIO
@@ -23,7 +26,17 @@ from urllib.parse import urlsplit
 from .. import gc_tuning
 from .server import Sandbox
 
-__all__ = ["add_parser", "hook_url", "main", "port_number", "serve", "snippet"]
+__all__ = [
+    "add_parser",
+    "attempt_limit",
+    "hook_group",
+    "hook_url",
+    "main",
+    "port_number",
+    "retry_delays",
+    "serve",
+    "snippet",
+]
 
 
 def hook_url(value: str) -> str:
@@ -53,6 +66,49 @@ def port_number(value: str) -> int:
     return port
 
 
+def hook_group(value: str) -> tuple[str | None, list[str]]:
+    """argparse type of ``--hook-group``: ``[NAME=]URL,URL,...`` -> (name, instance URLs)."""
+    name: str | None = None
+    listed = value
+    head, sep, tail = value.partition("=")
+    if sep and "://" not in head:
+        name, listed = head, tail
+    urls = [u.strip() for u in listed.split(",") if u.strip()]
+    if not urls:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a hook group (expected [NAME=]URL,URL,...)"
+        )
+    return name, [hook_url(u) for u in urls]
+
+
+def retry_delays(value: str) -> tuple[float, ...]:
+    """argparse type of ``--hook-retry-delays``: seconds, comma-separated ("" for none)."""
+    delays: list[float] = []
+    for part in filter(None, (p.strip() for p in value.split(","))):
+        try:
+            seconds = float(part)
+        except ValueError:
+            seconds = -1.0
+        if not math.isfinite(seconds) or not 0 <= seconds <= 3600:
+            raise argparse.ArgumentTypeError(
+                f"{value!r} is not a list of delays (seconds from 0 to 3600, "
+                "comma-separated, e.g. 0.5,2,5)"
+            )
+        delays.append(seconds)
+    return tuple(delays)
+
+
+def attempt_limit(value: str) -> int:
+    """argparse type of ``--hook-attempt-limit``: 1..100 (else exit 2, one line)."""
+    try:
+        limit = int(value)
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= 100:
+        raise argparse.ArgumentTypeError(f"{value!r} is not an attempt limit (1 to 100)")
+    return limit
+
+
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add the ``sandbox`` sub-command to the CLI's sub-parsers."""
     p: argparse.ArgumentParser = subparsers.add_parser(
@@ -72,6 +128,34 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         type=hook_url,
         metavar="URL",
         help="web hook URL to deliver signed events to (http or https; repeatable)",
+    )
+    p.add_argument(
+        "--hook-group",
+        dest="hook_group",
+        action="append",
+        default=[],
+        type=hook_group,
+        metavar="[NAME=]URL,URL",
+        help=(
+            "instance URLs behind one hook subscription: each event goes to one of them "
+            "in turn, and is retried on the others (repeatable)"
+        ),
+    )
+    p.add_argument(
+        "--hook-retry-delays",
+        dest="hook_retry_delays",
+        type=retry_delays,
+        default=None,
+        metavar="S,S,...",
+        help="seconds between hook delivery attempts (0.5,2,5)",
+    )
+    p.add_argument(
+        "--hook-attempt-limit",
+        dest="hook_attempt_limit",
+        type=attempt_limit,
+        default=None,
+        metavar="N",
+        help="attempts per hook delivery (one more than the delays)",
     )
     p.add_argument("--identifier", help="plugin token identifier (generated if absent)")
     p.add_argument("--key", help="plugin token key (generated if absent)")
@@ -123,17 +207,29 @@ async def serve(
 ) -> int:
     """Run the sandbox until SIGINT/SIGTERM (or ``stop`` is set); the exit code."""
     out = out or sys.stdout
-    sb = Sandbox(
-        host=args.host,
-        port=args.port,
-        identifier=args.identifier,
-        key=args.key,
-        secret=args.secret,
-        plugin_id=args.plugin_id,
-        urn=args.urn,
-        websites=args.website or None,
-        hook_urls=args.hook,
-    )
+    retries: dict[str, Any] = {}
+    if args.hook_retry_delays is not None:
+        retries["hook_retry_delays"] = args.hook_retry_delays
+    if args.hook_attempt_limit is not None:
+        retries["hook_attempt_limit"] = args.hook_attempt_limit
+    try:
+        sb = Sandbox(
+            host=args.host,
+            port=args.port,
+            identifier=args.identifier,
+            key=args.key,
+            secret=args.secret,
+            plugin_id=args.plugin_id,
+            urn=args.urn,
+            websites=args.website or None,
+            hook_urls=args.hook,
+            **retries,
+        )
+        for name, urls in args.hook_group:
+            sb.hooks.add_group(urls, name)
+    except ValueError as exc:  # a retry budget that does not hold together, a group name
+        print(f"sandbox: {exc}", file=sys.stderr)
+        return 2
     try:
         await sb.start()
     except OSError as exc:
@@ -156,6 +252,10 @@ async def serve(
         print(f"  chat page    {sb.url}/", file=out)
         for url in args.hook:
             print(f"  web hook     {url}", file=out)
+        for group in sb.hooks.groups.values():
+            print(f"  hook group   {group.name}: {', '.join(group.urls)}", file=out)
+        if args.hook or args.hook_group or retries:
+            print(f"  hook retries {_budget(sb)}", file=out)
         print("\n# plugin.toml\n" + snippet(sb, args) + "\n", file=out)
         print("Press Ctrl+C to stop.", file=out, flush=True)
         await stop.wait()
@@ -165,6 +265,15 @@ async def serve(
         await sb.stop()
     print("sandbox stopped", file=out, flush=True)
     return 0
+
+
+def _budget(sb: Sandbox) -> str:
+    hooks = sb.hooks
+    delays = ", ".join(f"{d:g}" for d in hooks.retry_delays) or "none"
+    return (
+        f"after {delays} s; {hooks.attempt_limit} attempts, the last "
+        f"{hooks.retry_window:g} s after the first"
+    )
 
 
 def main(args: argparse.Namespace) -> Any:

@@ -43,9 +43,29 @@ GET    .../conversations/{s}/next_reply       long poll: ``?after=<fingerprint>&
 GET    .../conversations/{s}/events           server-sent events of this conversation
                                               (``event: <name>``, ``data: <json>``)
 GET    /_sandbox/events                       event log ``?event=&website_id=&session_id=``
-GET    /_sandbox/hooks                        hook URLs; POST ``{url}`` adds, DELETE
-                                              ``{url}`` removes
-GET    /_sandbox/deliveries                   hook delivery log (``?wait=1`` waits idle)
+GET    /_sandbox/hooks                        ``{urls, groups, retries}``: hook URLs,
+                                              groups with their instances' health, the
+                                              retry budget
+POST   /_sandbox/hooks                        ``{url}`` adds a hook URL (-> as GET);
+                                              ``{urls: [...], group?}`` adds a group: one
+                                              subscription spread round-robin over those
+                                              instance URLs (name made up if absent; 409
+                                              if taken) -> the group
+DELETE /_sandbox/hooks                        ``{url}`` or ``{group}`` removes it (-> as GET)
+GET    /_sandbox/hooks/groups/{g}             ``{name, instances: [{url, healthy,
+                                              skipped_for, attempts, delivered, failed,
+                                              refused, last_status}]}``; DELETE removes it
+POST   /_sandbox/hooks/groups/{g}/instances   ``{url}``: an instance joins (-> the group);
+                                              DELETE ``{url}``: it leaves
+GET    /_sandbox/hooks/retries                ``{delays, attempt_limit, window,
+                                              refused_pause}`` (window: seconds from the
+                                              first attempt to the last)
+PUT    /_sandbox/hooks/retries                ``{delays?, attempt_limit?, refused_pause?}``:
+                                              delays alone also set the limit to
+                                              len(delays) + 1
+GET    /_sandbox/deliveries                   hook delivery log: url, group, status,
+                                              attempts ``[{attempt, url, status, at}]``
+                                              (``?wait=1`` waits idle)
 GET    /_sandbox/requests                     REST request log; DELETE clears it
 GET    /_sandbox/relay                        relay sockets and their subscriptions
 GET    /_sandbox/faults                       faults in force; PUT/POST sets some (keys of
@@ -58,12 +78,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from aiohttp import web
 
 from . import actions, validate
 from .envelope import dumps
+from .hooks import HookGroup
 from .store import JSON, Conversation, Website
 
 if TYPE_CHECKING:
@@ -97,6 +118,10 @@ async def _body(request: web.Request) -> JSON:
     if not isinstance(data, dict):
         raise _Problem(400, "body should be a JSON object")
     return data
+
+
+def _is_url(value: Any) -> TypeGuard[str]:
+    return isinstance(value, str) and value.startswith(("http://", "https://"))
 
 
 class Control:
@@ -380,18 +405,86 @@ class Control:
         }
         return _json(self.sb.bus.events(**match))
 
+    def _hooks_json(self) -> web.Response:
+        hooks = self.sb.hooks
+        return _json(
+            {"urls": hooks.urls, "groups": hooks.groups_json(), "retries": hooks.retries_json()}
+        )
+
+    def _group(self, request: web.Request) -> HookGroup:
+        name = request.match_info["g"]
+        group = self.sb.hooks.groups.get(name)
+        if group is None:
+            raise _Problem(404, f"hook group {name} does not exist")
+        return group
+
     async def hooks(self, request: web.Request) -> web.Response:
         hooks = self.sb.hooks
-        if request.method != "GET":
+        if request.method == "GET":
+            return self._hooks_json()
+        if request.method not in ("POST", "DELETE"):
+            raise _Problem(405, "use GET, POST or DELETE")
+        body = await _body(request)
+        if request.method == "POST" and "urls" in body:
+            if "url" in body:
+                raise _Problem(400, "give url (a hook URL) or urls (a group), not both")
+            urls = body["urls"]
+            if not isinstance(urls, list) or not all(_is_url(u) for u in urls):
+                raise _Problem(400, "urls should be a list of http(s) URLs")
+            name = body.get("group")
+            if name is not None and name in hooks.groups:
+                raise _Problem(409, f"hook group {name} exists")
+            try:
+                group = hooks.add_group(urls, name)
+            except ValueError as exc:
+                raise _Problem(400, str(exc)) from None
+            return _json(group.to_json())
+        if request.method == "DELETE" and "group" in body and "url" not in body:
+            name = body["group"]
+            if not isinstance(name, str) or not hooks.remove_group(name):
+                raise _Problem(404, f"hook group {name} does not exist")
+            return self._hooks_json()
+        url = body.get("url")
+        if not _is_url(url):
+            raise _Problem(400, "url should be an http(s) URL")
+        if request.method == "POST":
+            hooks.add_url(url)
+        elif not hooks.remove_url(url):
+            raise _Problem(404, f"hook {url} is not registered")
+        return self._hooks_json()
+
+    async def group(self, request: web.Request) -> web.Response:
+        group = self._group(request)
+        if request.method == "DELETE":
+            self.sb.hooks.remove_group(group.name)
+            return self._hooks_json()
+        return _json(group.to_json())
+
+    async def instances(self, request: web.Request) -> web.Response:
+        group = self._group(request)
+        url = (await _body(request)).get("url")
+        if not _is_url(url):
+            raise _Problem(400, "url should be an http(s) URL")
+        if request.method == "POST":
+            group.add(url)
+        elif not group.remove(url):
+            raise _Problem(404, f"{url} is not an instance of hook group {group.name}")
+        return _json(group.to_json())
+
+    async def retries(self, request: web.Request) -> web.Response:
+        hooks = self.sb.hooks
+        if request.method == "PUT":
             body = await _body(request)
-            url = body.get("url")
-            if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-                raise _Problem(400, "url should be an http(s) URL")
-            if request.method == "POST":
-                hooks.add_url(url)
-            elif not hooks.remove_url(url):
-                raise _Problem(404, f"hook {url} is not registered")
-        return _json({"urls": hooks.urls})
+            unknown = set(body) - {"delays", "attempt_limit", "refused_pause"}
+            if unknown:
+                raise _Problem(400, f"unknown key(s): {', '.join(sorted(unknown))}")
+            try:
+                hooks.set_retries(
+                    body.get("delays"), body.get("attempt_limit"), body.get("refused_pause")
+                )
+            except ValueError as exc:
+                raise _Problem(400, str(exc)) from None
+        return _json(hooks.retries_json())
 
     async def deliveries(self, request: web.Request) -> web.Response:
         if request.query.get("wait") == "1":
@@ -462,6 +555,12 @@ def add_control_routes(app: web.Application, sb: Sandbox) -> None:
     r.add_get(conv + "/events", c.stream)
     r.add_get("/events", c.events)
     r.add_route("*", "/hooks", c.hooks)
+    r.add_get("/hooks/retries", c.retries)
+    r.add_put("/hooks/retries", c.retries)
+    r.add_get("/hooks/groups/{g}", c.group)
+    r.add_delete("/hooks/groups/{g}", c.group)
+    r.add_post("/hooks/groups/{g}/instances", c.instances)
+    r.add_delete("/hooks/groups/{g}/instances", c.instances)
     r.add_get("/deliveries", c.deliveries)
     r.add_route("*", "/requests", c.requests)
     r.add_get("/relay", c.relay)

@@ -14,6 +14,7 @@ Tests and demos play the visitor with it::
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 
@@ -256,6 +257,70 @@ class SandboxControl:
     async def remove_hook(self, url: str) -> list[str]:
         result = await self.call("DELETE", "/hooks", {"url": url})
         return list(result["urls"])
+
+    async def hooks(self) -> JSON:
+        """Hook URLs, groups (their instances' health) and the retry budget:
+        ``{urls, groups, retries}``."""
+        result: JSON = await self.call("GET", "/hooks")
+        return result
+
+    async def add_hook_group(self, urls: list[str], *, name: str | None = None) -> JSON:
+        """A group of instance URLs: one hook subscription, each event delivered to one
+        instance in turn and retried on the others. Returns the group (its ``name``
+        made up if none was given)."""
+        body: JSON = {"urls": list(urls)}
+        if name is not None:
+            body["group"] = name
+        result: JSON = await self.call("POST", "/hooks", body)
+        return result
+
+    async def remove_hook_group(self, name: str) -> JSON:
+        """Forget the group; returns what ``hooks()`` returns."""
+        result: JSON = await self.call("DELETE", f"/hooks/groups/{quote(name, safe='')}")
+        return result
+
+    async def hook_group(self, name: str) -> JSON:
+        """``{name, instances: [{url, healthy, skipped_for, attempts, delivered, failed,
+        refused, last_status}]}``."""
+        result: JSON = await self.call("GET", f"/hooks/groups/{quote(name, safe='')}")
+        return result
+
+    async def add_hook_instance(self, name: str, url: str) -> JSON:
+        """An instance joins the group (last in the rotation); returns the group."""
+        path = f"/hooks/groups/{quote(name, safe='')}/instances"
+        result: JSON = await self.call("POST", path, {"url": url})
+        return result
+
+    async def remove_hook_instance(self, name: str, url: str) -> JSON:
+        """An instance leaves the group; returns the group."""
+        path = f"/hooks/groups/{quote(name, safe='')}/instances"
+        result: JSON = await self.call("DELETE", path, {"url": url})
+        return result
+
+    async def hook_retries(self) -> JSON:
+        """The retry budget: ``{delays, attempt_limit, window, refused_pause}``."""
+        result: JSON = await self.call("GET", "/hooks/retries")
+        return result
+
+    async def set_hook_retries(
+        self,
+        *,
+        delays: list[float] | None = None,
+        attempt_limit: int | None = None,
+        refused_pause: float | None = None,
+    ) -> JSON:
+        """Change the retry delays (seconds) and the attempt limit (delays alone also set
+        it to one more than their number), and how long a group's instance that refused a
+        connection is skipped. Returns the budget now in force."""
+        body: JSON = {}
+        if delays is not None:
+            body["delays"] = list(delays)
+        if attempt_limit is not None:
+            body["attempt_limit"] = attempt_limit
+        if refused_pause is not None:
+            body["refused_pause"] = refused_pause
+        result: JSON = await self.call("PUT", "/hooks/retries", body)
+        return result
 
     async def relay(self) -> JSON:
         result: JSON = await self.call("GET", "/relay")

@@ -14,8 +14,14 @@ Use it as an async context manager::
         await sb.control.visitor_says(sb.websites[0], session_id, "hello")
 
 Credentials and website ids are generated unless given. ``hook_retry_delays`` sets the
-waits between hook delivery attempts (short in tests). ``body_limit`` (bytes, 1 MiB by
-default) caps request bodies: a REST call over it answers 413 ``request_too_large``.
+waits between hook delivery attempts (short in tests; 0.5, 2, 5 s by default) and
+``hook_attempt_limit`` how many attempts a delivery gets (one more than there are
+delays unless given); the control API changes both at run time. ``hook_groups`` maps
+group names to instance URLs: each group is one hook subscription spread round-robin
+over its instances, as a load balancer would (see hooks.py); ``hook_refused_pause`` is
+how long an instance that refused a connection is skipped. ``body_limit`` (bytes,
+1 MiB by default) caps request bodies: a REST call over it answers 413
+``request_too_large``.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
@@ -35,7 +41,7 @@ from .bus import EventBus
 from .control import add_control_routes
 from .control_client import SandboxControl
 from .faults import Faults
-from .hooks import HookDeliverer
+from .hooks import DEFAULT_RETRY_DELAYS, REFUSED_PAUSE, HookDeliverer
 from .relay import RELAY_PATH, Relay
 from .rest_api import RestApi
 from .store import Store
@@ -60,7 +66,10 @@ class Sandbox:
         urn: str | None = None,
         websites: Sequence[str] | None = None,
         hook_urls: Iterable[str] = (),
-        hook_retry_delays: Sequence[float] = (0.5, 2.0, 5.0),
+        hook_groups: Mapping[str, Iterable[str]] | None = None,
+        hook_retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
+        hook_attempt_limit: int | None = None,
+        hook_refused_pause: float = REFUSED_PAUSE,
         hook_timeout: float = 5.0,
         public_host: str | None = None,
         body_limit: int = 1_048_576,
@@ -82,12 +91,16 @@ class Sandbox:
         self.hooks = HookDeliverer(
             self.plugin_id,
             self.secret,
-            retry_delays=tuple(hook_retry_delays),
+            retry_delays=hook_retry_delays,
+            attempt_limit=hook_attempt_limit,
+            refused_pause=hook_refused_pause,
             timeout=hook_timeout,
             duplicate=lambda: self.faults.duplicate_hooks,
         )
         for url in hook_urls:
             self.hooks.add_url(url)
+        for name, urls in (hook_groups or {}).items():
+            self.hooks.add_group(urls, name)
         self.bus = EventBus(self.store, self.relay, self.hooks)
         self.rest = RestApi(self)
         self._runner: web.AppRunner | None = None
@@ -226,13 +239,14 @@ class Sandbox:
         await self.stop()
 
     def reset(self) -> None:
-        """Forget conversations, people, logs and faults; keep websites, hooks, sockets."""
+        """Forget conversations, people, logs and faults; keep websites, hooks, sockets
+        (and hook groups, their instances' counts zeroed)."""
         self.store.clear()
         for site in self.store.websites.values():
             site.subscribed = True
             site.settings = {}
         self.rest.requests.clear()
-        self.hooks.log.clear()
+        self.hooks.clear_log()
         self.bus.log.clear()
         self.faults.clear()
 

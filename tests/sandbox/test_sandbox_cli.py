@@ -136,3 +136,83 @@ async def test_a_port_out_of_range_is_refused_at_the_command_line() -> None:
             "(a number from 0 to 65535; 0 picks a free one)"
         )
         assert "Traceback" not in err and "listening" not in out
+
+
+async def test_the_hook_retry_budget_is_set_from_the_command_line() -> None:
+    proc, banner = await start(
+        "--hook",
+        "http://127.0.0.1:9/h",
+        "--hook-retry-delays",
+        "0.1,0.2",
+        "--hook-attempt-limit",
+        "5",
+    )
+    try:
+        assert "hook retries after 0.1, 0.2 s; 5 attempts, the last 0.7 s after the first" in banner
+        url = re.search(r"listening on (\S+)", banner)
+        assert url is not None
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(url.group(1) + "/_sandbox/hooks/retries") as resp,
+        ):
+            budget = await resp.json()
+        assert budget["delays"] == [0.1, 0.2] and budget["attempt_limit"] == 5
+        assert budget["window"] == 0.7
+    finally:
+        await stop(proc)
+
+
+async def test_a_bad_retry_budget_is_refused_at_the_command_line() -> None:
+    for flag, bad in (
+        ("--hook-retry-delays", "0.5,x"),
+        ("--hook-retry-delays", "-1"),
+        ("--hook-retry-delays", "nan"),
+        ("--hook-attempt-limit", "0"),
+        ("--hook-attempt-limit", "two"),
+    ):
+        code, out, err = await run_to_exit("--port", "0", flag, bad)
+        assert code == 2, (flag, bad, out, err)
+        assert f"argument {flag}: {bad!r} is not" in err
+        assert "Traceback" not in err and "listening" not in out
+    code, out, err = await run_to_exit(
+        "--port", "0", "--hook-retry-delays", "", "--hook-attempt-limit", "3"
+    )
+    assert code == 2 and "listening" not in out
+    assert err == "sandbox: an attempt limit above 1 needs at least one retry delay\n"
+
+
+async def test_hook_groups_from_the_command_line() -> None:
+    proc, banner = await start(
+        "--hook-group",
+        "bot=http://127.0.0.1:9/a,http://127.0.0.1:9/b",
+        "--hook-group",
+        "http://127.0.0.1:9/c",
+    )
+    try:
+        assert "hook group   bot: http://127.0.0.1:9/a, http://127.0.0.1:9/b" in banner
+        assert "hook group   group-2: http://127.0.0.1:9/c" in banner
+        url = re.search(r"listening on (\S+)", banner)
+        assert url is not None
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(url.group(1) + "/_sandbox/hooks") as resp,
+        ):
+            listing = await resp.json()
+        assert [g["name"] for g in listing["groups"]] == ["bot", "group-2"]
+        assert [i["url"] for i in listing["groups"][0]["instances"]] == [
+            "http://127.0.0.1:9/a",
+            "http://127.0.0.1:9/b",
+        ]
+    finally:
+        await stop(proc)
+
+
+async def test_a_bad_hook_group_is_refused_at_the_command_line() -> None:
+    code, out, err = await run_to_exit("--port", "0", "--hook-group", "bot=ftp://x")
+    assert code == 2 and "argument --hook-group: 'ftp://x' is not a web hook URL" in err
+    code, out, err = await run_to_exit("--port", "0", "--hook-group", "bot=")
+    assert code == 2 and "argument --hook-group: 'bot=' is not a hook group" in err
+    code, out, err = await run_to_exit(
+        "--port", "0", "--hook-group", "a=http://h/1", "--hook-group", "a=http://h/2"
+    )
+    assert code == 2 and err == "sandbox: hook group a exists\n" and "listening" not in out

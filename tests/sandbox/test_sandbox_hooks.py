@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import time
+from typing import Any
 
 import aiohttp
+import pytest
 from sbtools import HookReceiver, auth_headers
 
-from crisp_plugin.sandbox import Sandbox
+from crisp_plugin.sandbox import Sandbox, SandboxControlError
 from crisp_plugin.sandbox.hooks import USER_AGENT
 from crisp_plugin.signing import verify
 
@@ -114,3 +117,64 @@ async def test_hook_urls_can_be_removed(sb: Sandbox, hook: HookReceiver) -> None
     await sb.control.visitor_says(None, session, "no hook")
     await sb.wait_hooks()
     assert hook.received == []
+
+
+async def test_attempt_limit_past_the_delays_repeats_the_last_delay(hook: HookReceiver) -> None:
+    hook.statuses = [500, 500, 500]
+    async with Sandbox(hook_retry_delays=(0.01, 0.02), hook_attempt_limit=4) as sb:
+        assert sb.hooks.retry_window == 0.05
+        await sb.control.add_hook(hook.url)
+        session = await sb.control.create_conversation()
+        await sb.control.visitor_says(None, session, "four tries")
+        [delivery] = await sb.control.deliveries(wait=True)
+    assert [a["status"] for a in delivery["attempts"]] == [500, 500, 500, 200]
+    assert [h["X-Delivery-Attempt-Limit"] for h, _ in hook.received] == ["4"] * 4
+    gaps = [b["at"] - a["at"] for a, b in itertools.pairwise(delivery["attempts"])]
+    assert gaps[2] >= 15  # the third wait is the last delay again (20 ms)
+
+
+async def test_the_default_budget_outlasts_a_restart_of_a_few_seconds() -> None:
+    async with Sandbox() as sb:
+        retries = await sb.control.hook_retries()
+    assert retries == {
+        "delays": [0.5, 2.0, 5.0],
+        "attempt_limit": 4,
+        "window": 7.5,
+        "refused_pause": 1.0,
+    }
+
+
+async def test_retry_budget_changes_at_run_time(sb: Sandbox, hook: HookReceiver) -> None:
+    assert (await sb.control.hooks())["retries"]["attempt_limit"] == 3
+    budget = await sb.control.set_hook_retries(delays=[0.01, 0.01, 0.01])
+    assert budget["delays"] == [0.01, 0.01, 0.01]
+    assert budget["attempt_limit"] == 4 and budget["window"] == 0.03
+    budget = await sb.control.set_hook_retries(attempt_limit=1)
+    assert budget["delays"] == [0.01, 0.01, 0.01] and budget["window"] == 0
+    hook.statuses = [503]
+    await sb.control.add_hook(hook.url)
+    session = await sb.control.create_conversation()
+    await sb.control.visitor_says(None, session, "one try only")
+    [delivery] = await sb.control.deliveries(wait=True)
+    assert delivery["status"] == "failed" and len(delivery["attempts"]) == 1
+    assert hook.received[0][0]["X-Delivery-Attempt-Limit"] == "1"
+
+
+async def test_a_bad_retry_budget_is_refused_whole(sb: Sandbox) -> None:
+    before = await sb.control.hook_retries()
+    bad: list[dict[str, Any]] = [
+        {"delays": [0.1, "2"]},
+        {"delays": [-1]},
+        {"delays": [float("inf")]},
+        {"delays": "0.5,2"},
+        {"attempt_limit": 0},
+        {"attempt_limit": True},
+        {"attempt_limit": 2.5},
+        {"delays": [], "attempt_limit": 3},
+        {"delays": [0.1], "attempts": 3},
+    ]
+    for body in bad:
+        with pytest.raises(SandboxControlError) as info:
+            await sb.control.call("PUT", "/hooks/retries", body)
+        assert info.value.status == 400, body
+    assert await sb.control.hook_retries() == before
