@@ -22,6 +22,12 @@ connected to (refused: nothing listens there, its process died or is restarting)
 skipped for ``refused_pause`` seconds, then tried again; ``REFUSED_PAUSE`` says why one
 second. Each attempt in the log names the URL it went to.
 
+Order: the events of one conversation are delivered to a target one after the other,
+in the order they happened; a later one waits while an earlier one is retried (a lane
+per target and conversation). Crisp documents no order for its hooks; the sandbox keeps
+this one so that what a plugin receives is in order even across retries, and a test can
+tell whether the plugin kept it. Conversations do not wait for each other.
+
 The retry budget: with the default delays (0.5, 2, 5 s) the fourth and last attempt
 comes 7.5 s after the first, plus the time the attempts themselves took, so an event
 sent while every receiver is down is still delivered if one of them is back within
@@ -207,6 +213,8 @@ class _Job:
     group: HookGroup | None = None
     tried: list[HookInstance] = field(default_factory=list)
     """The group's instances this delivery went to, the latest last (each once)."""
+    lane: tuple[str, Any, Any] = ("", None, None)
+    """(target, website, session): deliveries of one lane go one after the other."""
 
 
 class HookDeliverer:
@@ -247,6 +255,7 @@ class HookDeliverer:
         self._idle.set()
         self._session: aiohttp.ClientSession | None = None
         self._ids = itertools.count(1)
+        self._lanes: dict[tuple[str, Any, Any], deque[_Job]] = {}
 
     def set_retries(
         self,
@@ -383,6 +392,7 @@ class HookDeliverer:
         targets: list[tuple[str, HookGroup | None]] = [(url, None) for url in self.urls]
         targets += [("", group) for group in self.groups.values()]
         for url, group in targets:
+            target = url or f"group:{group.name if group is not None else ''}"
             for _ in range(copies):
                 record: JSON = {
                     "id": next(self._ids),
@@ -395,7 +405,17 @@ class HookDeliverer:
                     "attempts": [],
                     "body": text,
                 }
-                self._put(_Job(record, url, body, group=group))
+                lane = (target, payload.get("website_id"), payload.get("session_id"))
+                job = _Job(record, url, body, group=group, lane=lane)
+                self.log.append(record)
+                self._pending += 1
+                self._idle.clear()
+                waiting = self._lanes.get(lane)
+                if waiting:
+                    waiting.append(job)  # behind an earlier event of its conversation
+                else:
+                    self._lanes[lane] = deque((job,))
+                    self._put(job)
 
     def _put(self, job: _Job) -> None:
         try:
@@ -403,14 +423,17 @@ class HookDeliverer:
         except asyncio.QueueFull:
             self.dropped += 1
             job.record["status"] = "dropped"
-            self.log.append(job.record)
-            return
-        if job.attempt == 0:
-            self.log.append(job.record)
-        self._pending += 1
-        self._idle.clear()
+            self._done(job)
 
-    def _done(self) -> None:
+    def _done(self, job: _Job) -> None:
+        """The delivery is over (delivered, failed or dropped): the next of its lane."""
+        lane = self._lanes.get(job.lane)
+        if lane and lane[0] is job:
+            lane.popleft()
+            if lane:
+                self._put(lane[0])
+            else:
+                del self._lanes[job.lane]
         self._pending -= 1
         if self._pending <= 0:
             self._pending = 0
@@ -460,11 +483,11 @@ class HookDeliverer:
         )
         if isinstance(status, int) and 200 <= status < 300:
             job.record["status"] = "delivered"
-            self._done()
+            self._done(job)
             return
         if job.attempt >= self.attempt_limit:
             job.record["status"] = "failed"
-            self._done()
+            self._done(job)
             return
         delay = self.retry_delay(job.attempt)
         timer: asyncio.TimerHandle | None = None
@@ -472,12 +495,7 @@ class HookDeliverer:
         def again() -> None:
             if timer is not None:
                 self._timers.discard(timer)
-            try:
-                self._queue.put_nowait(job)
-            except asyncio.QueueFull:
-                self.dropped += 1
-                job.record["status"] = "dropped"
-                self._done()
+            self._put(job)
 
         timer = asyncio.get_running_loop().call_later(delay, again)
         self._timers.add(timer)
