@@ -274,6 +274,7 @@ def redis_link(config: Config) -> RedisLink:
         socket_connect_timeout=settings.connect_timeout,
         socket_timeout=settings.socket_timeout,
         retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
+        retry_on_error=[RedisConnectionError],  # redis-py 5 retries only what this lists
     )
     prefix = settings.prefix or default_prefix(config.plugin.urn)
     return RedisLink(
