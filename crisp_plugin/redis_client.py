@@ -267,13 +267,15 @@ def redis_link(config: Config) -> RedisLink:
     from crisp_plugin.log import register_secret
 
     register_secret(redis_password(url))
+    # redis-py 5 does not type NoBackoff
+    no_backoff = NoBackoff()  # type: ignore[no-untyped-call,unused-ignore]
     client = aio.Redis.from_url(
         url,
         decode_responses=True,
         protocol=2,
         socket_connect_timeout=settings.connect_timeout,
         socket_timeout=settings.socket_timeout,
-        retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
+        retry=Retry(no_backoff, 1, supported_errors=(RedisConnectionError,)),
         retry_on_error=[RedisConnectionError],  # redis-py 5 retries only what this lists
     )
     prefix = settings.prefix or default_prefix(config.plugin.urn)
