@@ -287,3 +287,46 @@ def test_check_reports_the_missing_url_and_exits_2(tmp_path: Path) -> None:
         'e.g. url = "redis://127.0.0.1:6379/0" (a password from the environment: '
         '"redis://:${REDIS_PASSWORD}@host:6379/0")'
     ]
+
+
+def run_check(tmp_path: Path, redis_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    path = tmp_path / "plugin.toml"
+    path.write_text(
+        BASE + '[state]\nbackend = "redis"\n[crisp]\nlimits_backend = "redis"\ndaily_quota = 10\n'
+        f'[redis]\nurl = "{redis_url}"\n'
+    )
+    (tmp_path / "bot.py").write_text(
+        "from crisp_plugin import Plugin\n\nclass Bot(Plugin):\n    pass\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "crisp_plugin", "check", str(path), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "REDIS_PASSWORD": PASSWORD},
+    )
+
+
+def test_check_pings_redis_as_run_would(tmp_path: Path) -> None:
+    server = RedisServer(tmp_path / "auth", password=PASSWORD)
+    server.start()
+    url = f"redis://:${{REDIS_PASSWORD}}@127.0.0.1:{server.port}/0"
+    try:
+        done = run_check(tmp_path, url)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert (
+            f"redis: answers at redis://***@127.0.0.1:{server.port}/0 "
+            "(keys under crisp:{urn:crisp-plugin:bot:1})"
+        ) in done.stdout.splitlines()
+        offline = run_check(tmp_path, url, "--offline")
+        assert "redis: not checked (--offline)" in offline.stdout.splitlines()
+    finally:
+        server.stop()
+    done = run_check(tmp_path, url)  # Redis gone
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.splitlines() == [
+        f'redis: Redis cannot be reached at redis.url = "redis://***@127.0.0.1:{server.port}/0" '
+        "(Connection refused): start it or fix redis.url"
+    ]
+    assert PASSWORD not in done.stdout + done.stderr
