@@ -250,7 +250,8 @@ def cmd_check(path: str, *, offline: bool = False, out: TextIO | None = None) ->
     except ConfigError as exc:
         return _problems(path, exc.problems)
     try:
-        plugin = cls(settings)
+        # check touches no state: a Redis store is not opened for it (Redis is tested below)
+        plugin = cls(settings, state=_memory_state() if settings.state.backend == "redis" else None)
     except ConfigError as exc:  # [settings] that do not fit the plugin's model
         return _problems(path, exc.problems)
     except sqlite3.Error as exc:
@@ -271,20 +272,54 @@ def cmd_check(path: str, *, offline: bool = False, out: TextIO | None = None) ->
     subscribed = plugin.subscribed_events(tier)
     print(f"events ({tier} tier, {len(subscribed)}): {', '.join(subscribed) or '-'}", file=out)
     print(f"transport: {settings.events.transport}", file=out)
+    code = EXIT_OK
     if settings.sandbox.enabled:
         print("token: not checked (the embedded sandbox provides it)", file=out)
-        return EXIT_OK
-    if offline:
+    elif offline:
         print("token: not checked (--offline)", file=out)
-        return EXIT_OK
-    return asyncio.run(_check_token(settings, out))
+    else:
+        code = asyncio.run(_check_token(settings, out))
+    if code == EXIT_OK and _wants_redis(settings):
+        if offline:
+            print("redis: not checked (--offline)", file=out)
+        else:
+            code = asyncio.run(_check_redis(settings, out))
+    return code
+
+
+def _memory_state() -> Any:
+    from crisp_plugin.state import MemoryState
+
+    return MemoryState()
+
+
+def _wants_redis(settings: Config) -> bool:
+    from crisp_plugin.redis_client import wants_redis
+
+    return bool(wants_redis(settings))
+
+
+async def _check_redis(settings: Config, out: TextIO) -> int:
+    """PING ``[redis]`` as ``run`` would at start-up: one line either way."""
+    from crisp_plugin.redis_client import open_redis
+
+    try:
+        link = await open_redis(settings)
+    except CrispError as exc:
+        print(f"redis: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    await link.close()
+    print(f"redis: answers at {link.url} (keys under {link.prefix})", file=out)
+    return EXIT_OK
 
 
 async def _check_token(settings: Config, out: TextIO) -> int:
     from crisp_plugin.rest import RestClient
 
+    # one HEAD to test the token: the shared limits (on Redis) are not needed for it
+    crisp = settings.crisp.model_copy(update={"limits_backend": "memory"})
     try:
-        async with RestClient.from_settings(settings) as rest:
+        async with RestClient.from_settings(settings.model_copy(update={"crisp": crisp})) as rest:
             valid = await rest.check_session()
     except CrispError as exc:
         print(f"token: could not reach {settings.crisp.api_url}: {exc}", file=sys.stderr)

@@ -9,9 +9,10 @@ problems too (typo protection, with a "did you mean").
 
 ``Config.model_validate({...})`` builds settings in code (tests do); it checks types
 and values, while ``load_config`` adds the checks that need the whole file: credentials
-present unless the embedded sandbox fills them, a hook secret for signed web hooks, and
-the plugin class named. The section models themselves live in
-``crisp_plugin.settings_models`` and are re-exported here.
+present unless the embedded sandbox fills them, a hook secret for signed web hooks,
+``[redis] url`` (and redis-py) when a backend says redis, and the plugin class named.
+The section models themselves live in ``crisp_plugin.settings_models`` and are
+re-exported here.
 """
 
 from __future__ import annotations
@@ -22,13 +23,14 @@ import os
 import re
 import tomllib
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, Any
 
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from crisp_plugin.errors import ConfigError
+from crisp_plugin.redis_client import redis_available
 from crisp_plugin.settings_models import (
     Config,
     CrispSettings,
@@ -38,6 +40,7 @@ from crisp_plugin.settings_models import (
     LogSettings,
     MetricsSettings,
     PluginSettings,
+    RedisSettings,
     RtmSettings,
     RuntimeSettings,
     SandboxSettings,
@@ -54,6 +57,7 @@ __all__ = [
     "LogSettings",
     "MetricsSettings",
     "PluginSettings",
+    "RedisSettings",
     "RtmSettings",
     "RuntimeSettings",
     "SandboxSettings",
@@ -70,7 +74,9 @@ __all__ = [
 ]
 
 # Keys whose values are never printed, in problems or anywhere else.
-SECRET_KEYS: frozenset[str] = frozenset({"crisp.key", "webhooks.secret", "webhooks.key"})
+SECRET_KEYS: frozenset[str] = frozenset(
+    {"crisp.key", "webhooks.secret", "webhooks.key", "redis.url"}
+)
 
 # The environment variable a problem line suggests for a key, when one is natural.
 _ENV_HINTS: dict[str, str] = {
@@ -237,7 +243,8 @@ def file_problems(raw: Mapping[str, Any]) -> list[str]:
     """Checks across sections for a file about to be run (on the interpolated dict).
 
     The plugin class must be named; without the embedded sandbox the credentials must be
-    set, and signed web hooks need their secret. Each value is read as its section's
+    set, and signed web hooks need their secret; a backend that says redis needs
+    ``[redis] url`` and the redis library. Each value is read as its section's
     model validates it (``enabled = "${SANDBOX:-true}"`` is true here as at run time,
     ``port = "8080"`` is the number 8080); a check that needs a value the model refuses
     is not made, since that value already has a problem line of its own.
@@ -268,6 +275,7 @@ def file_problems(raw: Mapping[str, Any]) -> list[str]:
             f"metrics.port = {metrics_port} is the web hook port: the hook server already "
             "serves /healthz and /metrics; choose another port or leave metrics.enabled off"
         )
+    problems.extend(_redis_problems(value))
     sandbox = value("sandbox", "enabled")
     if sandbox is not False:  # on, or not known: the sandbox may fill the credentials
         return problems
@@ -282,6 +290,29 @@ def file_problems(raw: Mapping[str, Any]) -> list[str]:
             'secret = "${CRISP_HOOK_SECRET}", or set webhooks.unsigned = true '
             "for unsigned website hooks"
         )
+    return problems
+
+
+def _redis_problems(value: Callable[[str, str], Any]) -> list[str]:
+    """A backend that says redis needs ``[redis] url``, and redis-py installed."""
+    asked = [
+        f'{section}.{key} = "redis"'
+        for section, key in (("state", "backend"), ("crisp", "limits_backend"))
+        if value(section, key) == "redis"
+    ]
+    if not asked:
+        return []
+    why = " and ".join(asked)
+    problems = []
+    url = value("redis", "url")
+    if url is not _INVALID and not _secret_text(url):
+        problems.append(
+            f"redis.url is missing: {why} needs it: write it in [redis], e.g. "
+            'url = "redis://127.0.0.1:6379/0" (a password from the environment: '
+            '"redis://:${REDIS_PASSWORD}@host:6379/0")'
+        )
+    if not redis_available():
+        problems.append(f"{why} needs the redis library: pip install 'crisp-plugin[redis]'")
     return problems
 
 

@@ -10,6 +10,7 @@
     ├── RtmError                    the RTM relay could not be used
     │   └── RtmUnauthorized         the relay refused the credentials
     ├── QuotaExceeded               the client-side daily quota is used up
+    ├── RedisUnavailable            Redis ([redis] url) could not be reached or used
     └── APIError                    Crisp answered with an error envelope
         ├── InvalidData             400 invalid_data
         ├── NotFound                404 not_found
@@ -21,7 +22,8 @@
         ├── ServerError             5xx, or a body that is not Crisp JSON
         └── NotEmulated             the sandbox does not emulate this route
 
-Messages never include secrets (token key, hook secret): they name keys, not values.
+Messages never include secrets (token key, hook secret, Redis password): they name
+keys, not values.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ __all__ = [
     "NotSubscribed",
     "QuotaExceeded",
     "RateLimited",
+    "RedisUnavailable",
     "RequestTimeout",
     "RestrictedRouteTier",
     "RtmError",
@@ -98,6 +101,14 @@ class RtmUnauthorized(RtmError):
 
 class QuotaExceeded(CrispError):
     """The client-side daily request quota is used up; no request was sent."""
+
+
+class RedisUnavailable(CrispError):
+    """Redis (``[redis] url``) could not be reached, timed out or refused a command.
+
+    The message names ``redis.url`` with its password masked and what was being done
+    (``state get``, ``rest quota``...); nothing was stored or counted by that call.
+    """
 
 
 class APIError(CrispError):

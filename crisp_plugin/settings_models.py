@@ -9,10 +9,12 @@ re-exports every class here.
 from __future__ import annotations
 
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
 
 from crisp_plugin.api_url import normalize_api_url
+from crisp_plugin.redis_client import REDIS_SCHEMES, redis_password, shown_url
 
 __all__ = [
     "Config",
@@ -23,6 +25,7 @@ __all__ = [
     "LogSettings",
     "MetricsSettings",
     "PluginSettings",
+    "RedisSettings",
     "RtmSettings",
     "RuntimeSettings",
     "SandboxSettings",
@@ -78,6 +81,9 @@ class CrispSettings(_Section):
     max_retries: int = Field(default=3, ge=0)
     rate_limit: float | None = Field(default=None, gt=0)
     daily_quota: int | None = Field(default=None, gt=0)
+    # Where rate_limit and daily_quota are counted: in this process, or on Redis
+    # ([redis]) for every instance of the plugin together.
+    limits_backend: Literal["memory", "redis"] = "memory"
 
     @field_validator("api_url")
     @classmethod
@@ -160,7 +166,7 @@ class StateSettings(_Section):
     """``[state]``: where ``self.state`` keeps per-conversation values, and flows their
     steps (``flow_ttl``: seconds a flow lives after its last change)."""
 
-    backend: Literal["memory", "sqlite"] = "memory"
+    backend: Literal["memory", "sqlite", "redis"] = "memory"
     path: str = "crisp_state.sqlite3"
     ttl: float | None = Field(default=None, gt=0)
     flow_ttl: float | None = Field(default=86_400.0, gt=0)
@@ -176,6 +182,60 @@ class InboxSettings(_Section):
     backend: Literal["memory", "sqlite"] = "memory"
     path: str = "crisp_inbox.sqlite3"
     synchronous: Literal["normal", "full"] = "normal"
+
+
+class RedisSettings(_Section):
+    """``[redis]``: the Redis server that the instances of one plugin share, for
+    ``state.backend = "redis"`` and ``crisp.limits_backend = "redis"``.
+
+    ``url`` is ``redis://[user:password@]host[:port][/db]`` (``rediss://`` for TLS), a
+    password taken from the environment (``"redis://:${REDIS_PASSWORD}@host:6379/0"``);
+    it is a secret: never shown whole in a problem line, a log line or a repr.
+    ``prefix`` starts every key (default ``crisp:{<plugin.urn>}``: two plugins on one
+    Redis never share a key). The timeouts are seconds."""
+
+    url: SecretStr | None = None
+    prefix: str | None = None
+    connect_timeout: float = Field(default=5.0, gt=0)
+    socket_timeout: float = Field(default=5.0, gt=0)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return value
+        text = value.get_secret_value()
+        shown = shown_url(text)
+        try:
+            parts = urlsplit(text)
+            _ = parts.port  # a port that is not a number raises ValueError
+        except ValueError as exc:
+            raise ValueError(
+                f'redis.url = "{shown}" is not a Redis URL ({exc}): write e.g. '
+                'url = "redis://127.0.0.1:6379/0"'
+            ) from None
+        if parts.scheme not in REDIS_SCHEMES or not parts.hostname:
+            raise ValueError(
+                f'redis.url = "{shown}" is not a Redis URL: write redis://host:6379/0 '
+                '(rediss:// for TLS), e.g. url = "redis://:${REDIS_PASSWORD}@127.0.0.1:6379/0"'
+            )
+        database = parts.path.strip("/")
+        if database and not database.isdigit():
+            raise ValueError(
+                f'redis.url = "{shown}": the path after the host is a database number '
+                "(/0, /1...), not a name"
+            )
+        return value
+
+    @field_validator("prefix")
+    @classmethod
+    def _prefix(cls, value: str | None) -> str | None:
+        if value is not None and (not value or value != value.strip()):
+            raise ValueError(
+                f"redis.prefix = {value!r} is empty or starts or ends with a space: "
+                "leave it out (the default comes from plugin.urn) or write a word"
+            )
+        return value
 
 
 class RuntimeSettings(_Section):
@@ -234,6 +294,7 @@ class Config(_Section):
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     runtime: RuntimeSettings = Field(default_factory=RuntimeSettings)
     inbox: InboxSettings = Field(default_factory=InboxSettings)
+    redis: RedisSettings = Field(default_factory=RedisSettings)
     settings: dict[str, Any] = Field(default_factory=dict)
 
     def secrets(self) -> list[str]:
@@ -242,4 +303,6 @@ class Config(_Section):
         for secret in (self.webhooks.secret, self.webhooks.key):
             if secret is not None:
                 out.append(secret.get_secret_value())
+        if self.redis.url is not None:
+            out.append(redis_password(self.redis.url.get_secret_value()) or "")
         return [s for s in out if s]

@@ -3,10 +3,13 @@
     python scripts/floors.py > floors.txt
     pip install --constraint floors.txt -e '.[dev]'
 
-Every entry of ``[project] dependencies`` must have a ``>=`` floor; it comes out as
-``name==floor`` (extras dropped: a constraint names a distribution). A dependency with
-no floor, or with two, stops the script with one line on stderr and exit 2, so a new
-dependency cannot slip past the floors run of scripts/test.sh.
+Every entry of ``[project] dependencies``, and of each optional extra but ``dev`` (the
+runtime extras, such as ``redis``: the suite installs them through ``dev``), must have
+a ``>=`` floor; it comes out as ``name==floor`` (extras dropped: a constraint names a
+distribution). An extra's entry naming this project itself (``dev`` pulling in
+``crisp-plugin[redis]``) is no dependency of its own. A dependency with no floor, or
+with two, stops the script with one line on stderr and exit 2, so a new dependency
+cannot slip past the floors run of scripts/test.sh.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import re
 import sys
 import tomllib
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,10 +45,29 @@ def floor_pins(dependencies: list[str]) -> list[str]:
     return pins
 
 
+def runtime_requirements(project: dict[str, Any]) -> list[str]:
+    """``[project] dependencies``, then each runtime extra's (every extra but ``dev``),
+    leaving out an entry that names the project itself."""
+    own = _normalized(project["name"])
+    out = list(project["dependencies"])
+    for extra, requirements in project.get("optional-dependencies", {}).items():
+        if extra == "dev":
+            continue
+        for requirement in requirements:
+            match = _REQUIREMENT.fullmatch(requirement)
+            if match is None or _normalized(match.group(1)) != own:
+                out.append(requirement)
+    return out
+
+
+def _normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
 def main() -> int:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     try:
-        pins = floor_pins(list(project["dependencies"]))
+        pins = floor_pins(runtime_requirements(project))
     except ValueError as exc:
         print(f"floors: pyproject.toml dependency {exc}", file=sys.stderr)
         return 2

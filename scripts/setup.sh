@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up everything the demo and the tests need on a fresh machine, then stays quiet
 # on later runs: a virtual environment with the package and its dev tools, the official
-# Node client for the conformance tests, and Chromium for the chat-page browser test.
+# Node client for the conformance tests, Redis for the Redis tests, and Chromium for the
+# chat-page browser test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,6 +27,17 @@ if [ "${1:-}" = "--with-test-deps" ]; then
   if [ -f tests/conformance/node/package-lock.json ] && [ ! -d tests/conformance/node/node_modules ]; then
     echo "setup: installing the official Node client (npm ci)"
     (cd tests/conformance/node && npm ci --silent --no-audit --no-fund)
+  fi
+  # Debian's Redis for tests/redis and the redis state backend's share of the state
+  # tests: each test starts its own redis-server on a free loopback port.
+  if ! command -v redis-server >/dev/null 2>&1; then
+    if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+      echo "setup: installing redis-server (apt-get)"
+      DEBIAN_FRONTEND=noninteractive apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+    else
+      echo "setup: redis-server is missing; install Debian's 'redis-server' package (the Redis tests need it)" >&2
+    fi
   fi
   # Debian's Chromium for the browser test of the chat page.
   if ! command -v chromium >/dev/null 2>&1; then

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from crisp_plugin.rest.client import ConversationStateName, RestClient
 from crisp_plugin.rest.core import Body, Query, RestCore, Tier
-from crisp_plugin.rest.limits import DailyQuota, TokenBucket
+from crisp_plugin.rest.limits import DailyQuota, RequestLimiter, RequestQuota, TokenBucket
 from crisp_plugin.rest.models import (
     ConnectAccount,
     ConnectEndpoints,
@@ -48,6 +48,8 @@ __all__ = [
     "MessageUser",
     "PeopleProfile",
     "Query",
+    "RequestLimiter",
+    "RequestQuota",
     "RestClient",
     "RestCore",
     "RetryPolicy",

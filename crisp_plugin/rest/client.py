@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
+from crisp_plugin.errors import ConfigError
 from crisp_plugin.observer import Observer
 from crisp_plugin.rest.core import RestCore, Tier, quote_segment
 from crisp_plugin.rest.generated import (
@@ -32,6 +33,7 @@ from crisp_plugin.rest.generated import (
     PluginRoutes,
     WebsiteRoutes,
 )
+from crisp_plugin.rest.limits import RequestLimiter, RequestQuota
 from crisp_plugin.rest.models import (
     ConnectAccount,
     ConnectEndpoints,
@@ -47,6 +49,7 @@ from crisp_plugin.rest.retry import RetryPolicy
 
 if TYPE_CHECKING:
     from crisp_plugin.config import Config
+    from crisp_plugin.redis_client import RedisLink
 
 __all__ = ["ConversationStateName", "RestClient"]
 
@@ -88,6 +91,8 @@ class RestClient(RestCore):
         allow_insecure_http: bool = False,
         pool_size: int = 100,
         observers: Sequence[Observer] = (),
+        quota: RequestQuota | None = None,
+        limiter: RequestLimiter | None = None,
     ) -> None:
         super().__init__(
             identifier,
@@ -104,6 +109,8 @@ class RestClient(RestCore):
             allow_insecure_http=allow_insecure_http,
             pool_size=pool_size,
             observers=observers,
+            quota=quota,
+            limiter=limiter,
         )
         self.urn = urn
         self.plugin_id = plugin_id
@@ -114,9 +121,33 @@ class RestClient(RestCore):
         self.media = MediaRoutes(self)
 
     @classmethod
-    def from_settings(cls, settings: Config, observers: Sequence[Observer] = ()) -> RestClient:
-        """A client configured from a loaded ``plugin.toml`` (``[crisp]`` and ``[plugin]``)."""
+    def from_settings(
+        cls,
+        settings: Config,
+        observers: Sequence[Observer] = (),
+        *,
+        link: RedisLink | None = None,
+    ) -> RestClient:
+        """A client configured from a loaded ``plugin.toml`` (``[crisp]`` and ``[plugin]``).
+
+        With ``crisp.limits_backend = "redis"`` the daily quota and the rate limit are
+        counted on ``link`` (from ``open_redis(settings)``) for every instance of the
+        plugin; the client does not close the link. Without a link that is a
+        ``ConfigError``."""
         crisp = settings.crisp
+        quota: RequestQuota | None = None
+        limiter: RequestLimiter | None = None
+        if crisp.limits_backend == "redis":
+            if link is None:
+                raise ConfigError(
+                    [
+                        'crisp.limits_backend = "redis" needs a Redis link: '
+                        "RestClient.from_settings(config, link=await open_redis(config))"
+                    ]
+                )
+            from crisp_plugin.rest.redis_limits import redis_limits
+
+            quota, limiter = redis_limits(settings, link)
         return cls(
             crisp.identifier,
             crisp.key.get_secret_value(),
@@ -130,6 +161,8 @@ class RestClient(RestCore):
             daily_quota=crisp.daily_quota,
             allow_insecure_http=crisp.allow_insecure_http,
             observers=observers,
+            quota=quota,
+            limiter=limiter,
         )
 
     @property

@@ -12,6 +12,12 @@ that are objects or lists sent as JSON text, booleans as ``1`` / ``0``.
 Errors become typed exceptions from :mod:`crisp_plugin.errors` carrying status, reason,
 message, method and path; the token key never appears in reprs, logs or messages.
 
+Before each attempt the quota counts it (``await quota.take()``, which may refuse
+with ``QuotaExceeded``: nothing is sent) and the limiter paces it (``await
+limiter.acquire()``): in-process by default (``daily_quota=``, ``rate_limit=``), or any
+``RequestQuota`` / ``RequestLimiter`` given as ``quota=`` / ``limiter=`` (the Redis
+ones of :mod:`crisp_plugin.rest.redis_limits` count for every instance together).
+
 Observers (:class:`crisp_plugin.observer.Observer`, given as ``observers=`` or with
 ``add_observer``) hear of every HTTP attempt, retries included (``rest_answered(method,
 status, seconds)``, ``status`` ``None`` when no answer came), and of every message sent
@@ -45,7 +51,7 @@ from crisp_plugin.errors import (
 )
 from crisp_plugin.log import register_credentials
 from crisp_plugin.observer import Observer
-from crisp_plugin.rest.limits import DailyQuota, TokenBucket
+from crisp_plugin.rest.limits import DailyQuota, RequestLimiter, RequestQuota, TokenBucket
 from crisp_plugin.rest.retry import IDEMPOTENT_METHODS, RetryPolicy, parse_retry_after
 from crisp_plugin.version import __version__
 
@@ -112,6 +118,8 @@ class RestCore:
         allow_insecure_http: bool = False,
         pool_size: int = 100,
         observers: Sequence[Observer] = (),
+        quota: RequestQuota | None = None,
+        limiter: RequestLimiter | None = None,
     ) -> None:
         if not identifier or not key:
             raise ConfigError(["crisp.identifier and crisp.key are both required"])
@@ -126,8 +134,18 @@ class RestCore:
         self.api_url = api_url
         self.timeout = timeout
         self.retry = retry if retry is not None else RetryPolicy(max_retries=max_retries)
-        self.limiter = TokenBucket(rate_limit, burst) if rate_limit else None
-        self.quota = DailyQuota(daily_quota, warn_ratio=quota_warn_ratio) if daily_quota else None
+        # quota= / limiter= (shared ones, on Redis) take the place of the in-process
+        # DailyQuota and TokenBucket that daily_quota= and rate_limit= build
+        self.limiter: RequestLimiter | None = (
+            limiter
+            if limiter is not None
+            else (TokenBucket(rate_limit, burst) if rate_limit else None)
+        )
+        self.quota: RequestQuota | None = (
+            quota
+            if quota is not None
+            else (DailyQuota(daily_quota, warn_ratio=quota_warn_ratio) if daily_quota else None)
+        )
         self._pool_size = pool_size
         register_credentials(identifier, key)  # logs never show the key or Basic token
         token = base64.b64encode(f"{identifier}:{key}".encode()).decode("ascii")
@@ -269,7 +287,7 @@ class RestCore:
         retries = 0
         while True:
             if self.quota is not None:
-                self.quota.take()
+                await self.quota.take()
             if self.limiter is not None:
                 await self.limiter.acquire()
             session = self._session

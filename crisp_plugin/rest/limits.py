@@ -6,7 +6,11 @@ requests out (``rate`` per second, ``burst`` at once); ``DailyQuota`` counts req
 UTC day, warns once when ``warn_ratio`` of the quota is used and refuses to send
 (``QuotaExceeded``) once it is all used, so a plugin never burns its quota unawares.
 Every attempt counts, retries included: each one reaches Crisp and counts there too.
-The counter lives in the process; it starts at zero when the plugin starts.
+These counters live in the process; they start at zero when the plugin starts.
+
+``RestCore`` takes any ``RequestQuota`` (``async take()``) and ``RequestLimiter``
+(``async acquire()``): :mod:`crisp_plugin.rest.redis_limits` has the ones that count
+once for every instance of a plugin, on Redis (``crisp.limits_backend = "redis"``).
 """
 
 from __future__ import annotations
@@ -15,14 +19,41 @@ import asyncio
 import datetime as dt
 import time
 from collections.abc import Callable
+from typing import Protocol, runtime_checkable
 
 import structlog
 
 from crisp_plugin.errors import QuotaExceeded
 
-__all__ = ["DailyQuota", "TokenBucket"]
+__all__ = ["DailyQuota", "RequestLimiter", "RequestQuota", "TokenBucket", "quota_exceeded"]
 
 _log = structlog.get_logger("crisp_plugin.rest")
+
+
+@runtime_checkable
+class RequestQuota(Protocol):
+    """Counts the requests ``RestCore`` is about to send."""
+
+    async def take(self) -> None:
+        """Count one request, or raise ``QuotaExceeded``: the request is then not sent."""
+        ...
+
+
+@runtime_checkable
+class RequestLimiter(Protocol):
+    """Spaces out the requests ``RestCore`` sends."""
+
+    async def acquire(self) -> None:
+        """Return when one more request may be sent."""
+        ...
+
+
+def quota_exceeded(limit: int, day: dt.date, where: str = "") -> QuotaExceeded:
+    """The error of a used-up quota (``where``: how it is counted, e.g. across instances)."""
+    return QuotaExceeded(
+        f"daily request quota of {limit} used up for {day.isoformat()} (UTC){where}; "
+        "raise crisp.daily_quota or wait for the next day"
+    )
 
 
 class TokenBucket:
@@ -97,14 +128,11 @@ class DailyQuota:
             self.used = 0
             self._warned = False
 
-    def take(self) -> None:
+    async def take(self) -> None:
         """Count one request, or raise QuotaExceeded (nothing is sent then)."""
         self._roll()
         if self.used >= self.limit:
-            raise QuotaExceeded(
-                f"daily request quota of {self.limit} used up for {self._day.isoformat()} "
-                "(UTC); raise crisp.daily_quota or wait for the next day"
-            )
+            raise quota_exceeded(self.limit, self._day)
         self.used += 1
         if not self._warned and self.used >= self.limit * self.warn_ratio:
             self._warned = True

@@ -1,8 +1,9 @@
-"""self.state: memory and SQLite behave the same; TTL expires; SQLite survives a restart."""
+"""self.state: memory, SQLite and Redis behave the same; TTL expires; SQLite survives a
+restart. The Redis backend runs on a real redis-server of the test's own."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,11 @@ from core_helpers import message
 
 from crisp_plugin import Config, MemoryState, Plugin, SqliteState, StateStore
 from crisp_plugin.events import parse_event
-from crisp_plugin.state import create_state
+from crisp_plugin.redis_client import redis_link
+from crisp_plugin.state import RedisState, create_state
+from tests.redis_server import RedisServer
+
+BACKENDS = ["memory", "sqlite", "redis"]
 
 
 class Clock:
@@ -21,18 +26,41 @@ class Clock:
         return self.now
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-async def store_and_clock(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> AsyncIterator[tuple[StateStore, Clock]]:
+StoreFactory = Callable[..., StateStore]
+
+
+@pytest.fixture(params=BACKENDS)
+async def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[StoreFactory]:
+    """``open_store(clock=..., default_ttl=...)``: a new store of the test's backend."""
+    backend: str = request.param
+    server: RedisServer | None = (
+        request.getfixturevalue("redis_server") if backend == "redis" else None
+    )
+    opened: list[StateStore] = []
+
+    def open_one(*, clock: Clock, default_ttl: float | None = None) -> StateStore:
+        store: StateStore
+        if backend == "memory":
+            store = MemoryState(default_ttl=default_ttl, clock=clock)
+        elif backend == "sqlite":
+            path = tmp_path / f"state{len(opened)}.sqlite3"
+            store = SqliteState(path, default_ttl=default_ttl, clock=clock)
+        else:
+            assert server is not None
+            link = redis_link(Config.model_validate({"redis": {"url": server.url}}))
+            store = RedisState(link, default_ttl=default_ttl, clock=clock, owns_link=True)
+        opened.append(store)
+        return store
+
+    yield open_one
+    for store in opened:
+        await store.close()
+
+
+@pytest.fixture
+def store_and_clock(open_store: StoreFactory) -> tuple[StateStore, Clock]:
     clock = Clock()
-    store: StateStore
-    if request.param == "memory":
-        store = MemoryState(clock=clock)
-    else:
-        store = SqliteState(tmp_path / "state.sqlite3", clock=clock)
-    yield store, clock
-    await store.close()
+    return open_store(clock=clock), clock
 
 
 async def test_get_set_delete_items_clear(store_and_clock: tuple[StateStore, Clock]) -> None:
@@ -78,17 +106,42 @@ async def test_ttl_expires_values(store_and_clock: tuple[StateStore, Clock]) -> 
     assert await store.delete("s", "short") is False
 
 
-async def test_store_default_ttl(tmp_path: Path) -> None:
+async def test_store_default_ttl(open_store: StoreFactory) -> None:
     clock = Clock()
-    for store in (
-        MemoryState(default_ttl=5, clock=clock),
-        SqliteState(tmp_path / "d.sqlite3", default_ttl=5, clock=clock),
-    ):
-        await store.set("s", "k", "v")
-        await store.set("s", "long", "v", ttl=100)
-        clock.now += 6
-        assert await store.items("s") == {"long": "v"}
-        await store.close()
+    store = open_store(clock=clock, default_ttl=5)
+    await store.set("s", "k", "v")
+    await store.set("s", "long", "v", ttl=100)
+    clock.now += 6
+    assert await store.items("s") == {"long": "v"}
+    assert await store.get("s", "k", "gone") == "gone"
+
+
+async def test_a_value_set_again_takes_its_new_ttl(
+    store_and_clock: tuple[StateStore, Clock],
+) -> None:
+    store, clock = store_and_clock
+    await store.set("s", "k", "first", ttl=5)
+    await store.set("s", "k", "second")  # no TTL now: it stays
+    await store.set("s", "short", 1, ttl=100)
+    await store.set("s", "short", 2, ttl=1)  # a shorter TTL replaces the longer one
+    clock.now += 10
+    assert await store.items("s") == {"k": "second"}
+    assert await store.delete("s", "k") is True
+    assert await store.items("s") == {}
+
+
+async def test_keys_and_scopes_with_colons_stay_apart(
+    store_and_clock: tuple[StateStore, Clock],
+) -> None:
+    store, _ = store_and_clock
+    await store.set("a:b", "c", 1)
+    await store.set("a", "b:c", 2)
+    await store.set("a", "b", 3)
+    assert await store.items("a:b") == {"c": 1}
+    assert await store.items("a") == {"b:c": 2, "b": 3}
+    await store.clear("a")
+    assert await store.get("a:b", "c") == 1
+    assert await store.get("a", "b:c") is None
 
 
 async def test_sqlite_survives_a_restart(tmp_path: Path) -> None:
@@ -126,3 +179,20 @@ async def test_plugin_state_follows_the_config(tmp_path: Path) -> None:
     assert isinstance(plugin.state, SqliteState) and plugin.state.default_ttl == 60
     await plugin.state.close()
     assert isinstance(create_state(), MemoryState)
+
+
+async def test_create_state_builds_the_redis_backend(redis_server: RedisServer) -> None:
+    config = Config.model_validate(
+        {"state": {"backend": "redis", "ttl": 60}, "redis": {"url": redis_server.url}}
+    )
+    store = create_state(config)  # its own link, closed with it
+    assert isinstance(store, RedisState) and store.default_ttl == 60
+    await store.conversation("w", "s").set("step", "one")
+    shared = redis_link(config)
+    other = create_state(config, shared)  # a link shared with other parts stays open
+    assert await other.conversation("w", "s").get("step") == "one"
+    await other.close()
+    await store.close()
+    assert store.link.closed and not shared.closed
+    assert await shared.client.ping() is True
+    await shared.close()

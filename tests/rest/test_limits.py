@@ -10,7 +10,7 @@ import pytest
 import structlog
 
 from crisp_plugin.errors import QuotaExceeded
-from crisp_plugin.rest import DailyQuota, RestClient, TokenBucket
+from crisp_plugin.rest import DailyQuota, RequestLimiter, RequestQuota, RestClient, TokenBucket
 from tests.rest.conftest import StubCrisp
 
 
@@ -39,17 +39,52 @@ async def test_quota_warns_at_80_percent_and_refuses_at_limit(stub: StubCrisp) -
     assert len(stub.seen) == 5  # the refused call never reached the server
 
 
-def test_quota_resets_on_a_new_utc_day() -> None:
+async def test_quota_resets_on_a_new_utc_day() -> None:
     day = [dt.date(2026, 1, 1)]
     quota = DailyQuota(2, warn_ratio=0.5, today=lambda: day[0])
-    quota.take()
-    quota.take()
+    await quota.take()
+    await quota.take()
     with pytest.raises(QuotaExceeded):
-        quota.take()
+        await quota.take()
     day[0] = dt.date(2026, 1, 2)
     assert quota.remaining == 2
-    quota.take()
+    await quota.take()
     assert quota.used == 1
+
+
+class CountingLimiter:
+    def __init__(self) -> None:
+        self.acquired = 0
+
+    async def acquire(self) -> None:
+        self.acquired += 1
+
+
+class RefusingQuota:
+    """Lets ``allowed`` requests through, then refuses."""
+
+    def __init__(self, allowed: int) -> None:
+        self.allowed = allowed
+
+    async def take(self) -> None:
+        if self.allowed <= 0:
+            raise QuotaExceeded("no more today")
+        self.allowed -= 1
+
+
+async def test_any_quota_and_limiter_plug_into_the_client(stub: StubCrisp) -> None:
+    assert isinstance(DailyQuota(1), RequestQuota) and isinstance(TokenBucket(1), RequestLimiter)
+    quota, limiter = RefusingQuota(2), CountingLimiter()
+    assert isinstance(quota, RequestQuota) and isinstance(limiter, RequestLimiter)
+    async with RestClient(
+        "i", "k", api_url=stub.url, quota=quota, limiter=limiter, daily_quota=100, rate_limit=1
+    ) as rest:
+        assert rest.quota is quota and rest.limiter is limiter  # in place of the built-in ones
+        await rest.check_session()
+        await rest.check_session()
+        with pytest.raises(QuotaExceeded, match="no more today"):
+            await rest.check_session()
+    assert limiter.acquired == 2 and len(stub.seen) == 2  # the refused call was not sent
 
 
 def test_bucket_rejects_bad_settings() -> None:
