@@ -184,7 +184,7 @@ class Plugin(Generic[SettingsT]):
         settings = validate_settings(type(self).settings_model, config.settings)
         log: Any = structlog.get_logger("crisp_plugin.plugin").bind(plugin=type(self).__name__)
         root = Router(type(self).__name__)
-        store = state if state is not None else create_state(config.state)
+        store = state if state is not None else create_state(config)
         runtime = _Runtime(config, rest, store, settings, root, log)
         object.__setattr__(self, "_crisp", runtime)
         for attr, spec in self._discover():

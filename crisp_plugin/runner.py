@@ -47,6 +47,7 @@ from crisp_plugin.inbox import InboxUnavailable, create_inbox
 from crisp_plugin.metrics import Metrics
 from crisp_plugin.observer import Observer
 from crisp_plugin.plugin import Plugin, load_plugin_class
+from crisp_plugin.redis_client import wants_redis
 from crisp_plugin.state import create_state
 from crisp_plugin.transports.base import Transport
 from crisp_plugin.transports.endpoints import discover_endpoints
@@ -54,6 +55,7 @@ from crisp_plugin.transports.http_extras import StatusServer, health_routes
 from crisp_plugin.transports.webhook import WebhookServer
 
 if TYPE_CHECKING:
+    from crisp_plugin.redis_client import RedisLink
     from crisp_plugin.rest import RestClient
     from crisp_plugin.transports.rtm import RtmTransport
 
@@ -79,6 +81,7 @@ class Runner:
         self._listen = listen
         self.metrics = Metrics(source=self)
         self.rest: RestClient | None = None
+        self.redis: RedisLink | None = None
         self.plugin: Plugin[Any] | None = None
         self.dispatcher: Dispatcher | None = None
         self.rtm: RtmTransport | None = None
@@ -137,13 +140,20 @@ class Runner:
 
         s = self.settings
         observers = (self.metrics, *self._observers)
-        rest = RestClient.from_settings(s, observers=observers)
+        link = None
+        if wants_redis(s):  # one pool for the state, the limits and the inbox
+            from crisp_plugin.redis_client import open_redis
+
+            link = await open_redis(s)  # one RedisUnavailable line when it cannot
+            stack.push_async_callback(_quietly, "redis close", link.close)
+        self.redis = link
+        rest = RestClient.from_settings(s, observers=observers, link=link)
         await stack.enter_async_context(rest)
         self.rest = rest
         await self._check_token(rest)
 
         try:
-            state = create_state(s.state)
+            state = create_state(s, link)
         except sqlite3.Error as exc:  # the file exists but is no database, or is locked
             raise ConfigError([f'state.path = "{s.state.path}": SQLite says {exc}']) from None
         stack.push_async_callback(_quietly, "state close", state.close)
