@@ -3,9 +3,11 @@ SIGKILL (or stopped with SIGTERM) while 2,000 hooks pour in, then started again.
 
 The sandbox delivers every visitor message as a signed hook, and retries what is
 refused or unanswered (the plugin down), as Crisp does. Each message gets a reply
-naming it; afterwards every message must have one, and the only messages answered
-twice are ones whose handler was running at the kill (their reply went out, their done
-mark did not): at most `dispatch.concurrency`.
+naming it; afterwards every message must have one, per-conversation order must hold
+(the sandbox delivers a conversation's events in order, a later one waiting while an
+earlier one is retried), and the only messages answered twice are ones whose handler
+was running at the kill (their reply went out, their done mark did not): at most
+`dispatch.concurrency`.
 """
 
 from __future__ import annotations
@@ -157,6 +159,8 @@ async def test_a_stopped_plugin_loses_no_acknowledged_hook(tmp_path: Path, stop:
         counts = Counter(texts)
         assert set(counts) == {f"re:m{i}" for i in range(MESSAGES)}, session  # none lost
         twice += sum(n - 1 for n in counts.values())
+        firsts = list(dict.fromkeys(texts))  # order of first replies = order of messages
+        assert firsts == [f"re:m{i}" for i in range(MESSAGES)], (session, texts)
     print(f"\n{stop}: {total} hooks, {twice} answered twice (handlers running at the stop)")
     if stop == "term":
         assert twice == 0  # a drain finishes them: exactly one reply each
