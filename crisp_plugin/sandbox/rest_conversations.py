@@ -12,10 +12,13 @@ emitted. What Crisp answers then is not documented (PROTOCOL.md is silent); refu
 is the sandbox's choice, because a message id must stay unique in its conversation and
 a client that sends again after a lost answer must not get a second copy. The REST
 client does not rely on the status or reason: it checks the conversation instead.
+After the message is stored, the ``*_after_store`` faults (faults.py) may lose its
+answer.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -43,6 +46,13 @@ async def _send_message(api: RestApi, call: Call) -> web.Response:
         raise Refused(fail(409, "conflict", taken))
     assert call.site is not None
     message = await actions.post_message(api.sb.bus, call.site, conv, call.body, api.sb.plugin_id)
+    faults = api.sb.faults
+    lost = faults.after_store()
+    if lost == "error":
+        return fail(500, "error", "injected fault: internal error after the message was stored")
+    if lost == "hang":
+        with api.sb.lingering():
+            await asyncio.sleep(faults.hang_ms / 1000)
     return ok({"fingerprint": message["fingerprint"]}, reason="dispatched", status=202)
 
 
