@@ -77,6 +77,7 @@ class CrispSettings(_Section):
     max_retries: int = Field(default=3, ge=0)
     rate_limit: float | None = Field(default=None, gt=0)
     daily_quota: int | None = Field(default=None, gt=0)
+    verify_sends: bool = True
 
     @field_validator("api_url")
     @classmethod

@@ -94,12 +94,20 @@ async def test_post_retried_when_connection_never_opened(fast_retry: RetryPolicy
     assert [e["retry"] for e in logs if e["event"] == "rest.retry"] == [1, 2, 3]
 
 
-async def test_post_not_retried_after_timeout(stub: StubCrisp, fast_retry: RetryPolicy) -> None:
+@pytest.mark.parametrize("verify_sends", [False, True])
+async def test_post_not_resent_after_timeout(
+    stub: StubCrisp, fast_retry: RetryPolicy, verify_sends: bool
+) -> None:
     stub.answer(200, {"fingerprint": 1}, delay=0.3)
-    async with RestClient("i", "k", api_url=stub.url, timeout=0.1, retry=fast_retry) as rest:
+    async with RestClient(
+        "i", "k", api_url=stub.url, timeout=0.1, retry=fast_retry, verify_sends=verify_sends
+    ) as rest:
         with pytest.raises(TransportError):
             await rest.send_message("w", "s", "hi")
-    assert len(stub.seen) == 1  # it may have been stored: never sent twice
+    # it may have been stored: never sent twice (a verified send only reads, and every
+    # read timed out too)
+    assert [s.method for s in stub.seen if s.method == "POST"] == ["POST"]
+    assert len(stub.seen) == (1 + fast_retry.max_retries if verify_sends else 1)
 
 
 def test_backoff_full_jitter_bounds() -> None:
