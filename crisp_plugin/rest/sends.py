@@ -18,11 +18,11 @@ message (``send_message``, ``send_note``, ``send_picker``, ``send_file``, and so
    workers do not repeat each other.
 2. An attempt whose answer is lost (``unknown`` in retry.py: a 5xx, an answer that is
    not Crisp JSON, a timeout or a reset after the request left) is followed, after the
-   policy's backoff, by a *check*: the conversation's latest messages (``GET
-   .../messages``, then older batches with ``timestamp_before``) are read until the
-   fingerprint turns up or the batches reach ``WINDOW_MS`` before the first attempt
-   (a margin for the two clocks). Found: the send returns it, no second POST. Proven
-   absent: the message is sent again, same body, same fingerprint. A check that fails
+   policy's backoff, by a *check*: the conversation's messages stamped since the first
+   attempt (``GET .../messages?timestamp_after=``, from ``WINDOW_MS`` before it, a
+   margin for the two clocks; batch after batch) are read for the fingerprint. Found:
+   the send returns it, no second POST. Proven absent (the window read to its end):
+   the message is sent again, same body, same fingerprint. A check that fails
    (5xx, 429, timeout, a listing that does not settle it) is tried again after
    another backoff; nothing is ever sent again without a check that found nothing.
 3. Every wait spends one retry of the client's :class:`RetryPolicy` (``max_retries``),
@@ -82,9 +82,9 @@ __all__ = [
 
 FINGERPRINT_MIN = 2**52
 FINGERPRINT_MAX = 2**53 - 1
-WINDOW_MS = 60_000
-"""How far before the first attempt a check reads (the client's and Crisp's clocks may
-disagree); older batches are not read."""
+WINDOW_MS = 300_000
+"""How far before the first attempt a check starts reading: a margin for the client's
+and Crisp's clocks, which stamp the first attempt and the message."""
 MAX_PAGES = 10
 """Batches one check reads at most before calling the listing inconclusive."""
 
@@ -104,39 +104,48 @@ def _int(value: Any) -> int | None:
 async def find_fingerprint(
     core: RestCore, messages_path: str, fingerprint: int, since_ms: int
 ) -> bool:
-    """Whether the conversation at ``messages_path`` has a message ``fingerprint``,
-    reading back from the latest batch to ``since_ms``; one attempt per batch.
+    """Whether the conversation at ``messages_path`` has a message ``fingerprint``
+    among those stamped after ``since_ms``; one attempt per batch read.
 
-    Raises what a read raised, or ``Inconclusive`` when the batches do not settle it
-    (no timestamps to page by, no progress, more than ``MAX_PAGES`` batches)."""
+    Reads forward with ``timestamp_after``: from ``since_ms``, then from the newest
+    message of each batch (that millisecond included, so a batch cut inside it loses
+    nothing; messages already seen are skipped). The message is absent when a batch is
+    empty or holds nothing new. Raises what a read raised, or ``Inconclusive`` when the
+    answers cannot settle it (not a list, no fingerprints or timestamps, more than
+    ``MAX_PAGES`` batches)."""
     seen: set[int] = set()
-    before: int | None = None
+    after = since_ms
     for _ in range(MAX_PAGES):
-        query = {"timestamp_before": before} if before is not None else None
+        query = {"timestamp_after": after}
         batch = await core.request("GET", messages_path, query=query, retry=_ONE_ATTEMPT)
         if not batch:
             return False
         if not isinstance(batch, list):
             raise Inconclusive("the messages route did not answer a list")
-        fresh = False
-        oldest: int | None = None
+        fresh = named = False
+        newest: int | None = None
         for item in batch:
             if not isinstance(item, Mapping):
                 continue
             found = _int(item.get("fingerprint"))
+            if found is None:
+                continue
             if found == fingerprint:
                 return True
-            if found is not None and found not in seen:
+            named = True
+            if found not in seen:
                 seen.add(found)
                 fresh = True
             stamp = _int(item.get("timestamp"))
-            if stamp is not None and (oldest is None or stamp < oldest):
-                oldest = stamp
-        if oldest is None or not fresh:
-            raise Inconclusive("the messages do not say how to read further back")
-        if oldest < since_ms:
-            return False  # the whole window is read
-        before = oldest + 1  # messages of that same millisecond come again: seen skips them
+            if stamp is not None and (newest is None or stamp > newest):
+                newest = stamp
+        if not named:
+            raise Inconclusive("the messages carry no fingerprints")
+        if not fresh:
+            return False  # nothing after what was read already
+        if newest is None:
+            raise Inconclusive("the messages carry no timestamp to read on from")
+        after = newest - 1
     raise Inconclusive(f"more than {MAX_PAGES} batches since the first attempt")
 
 

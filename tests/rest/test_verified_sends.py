@@ -141,7 +141,8 @@ async def test_lost_answer_and_the_message_is_there(
             sent = await rest.send_message("w", "s", "hi", fingerprint=FP)
     assert sent.fingerprint == FP and heard == [FP]
     assert flows(stub) == [f"POST {MESSAGE}", f"GET {MESSAGES}"]
-    assert stub.seen[1].query == ""  # the latest batch first
+    since = int(stub.seen[1].query.removeprefix("timestamp_after="))
+    assert now_ms() - WINDOW_MS - 5000 < since <= now_ms() - WINDOW_MS  # from the send
     [retry] = [e for e in logs if e["event"] == "rest.retry"]
     assert retry["then"] == "check" and retry["status"] == 500 and retry["retry"] == 1
     [checked] = [e for e in logs if e["event"] == "rest.send_checked"]
@@ -152,13 +153,19 @@ async def test_lost_answer_and_not_there_resends_the_same_message(
     stub: StubCrisp, fast_retry: RetryPolicy
 ) -> None:
     stub.answer(502, FAIL_500)
-    stub.answer(200, listed(1, 2, at=now_ms() - 2 * WINDOW_MS))  # older than the window
+    stub.answer(200, listed(1, 2))  # the visitor's message and another, not ours
+    stub.answer(200, listed(2))  # from the newest on: nothing new, the window is read
     stub.answer(200, {"fingerprint": FP})
     async with RestClient("i", "k", api_url=stub.url, retry=fast_retry) as rest:
         sent = await rest.send_message("w", "s", "hi", fingerprint=FP)
     assert sent.fingerprint == FP
-    assert flows(stub) == [f"POST {MESSAGE}", f"GET {MESSAGES}", f"POST {MESSAGE}"]
-    assert stub.seen[0].json() == stub.seen[2].json()  # same body, same fingerprint
+    assert flows(stub) == [
+        f"POST {MESSAGE}",
+        f"GET {MESSAGES}",
+        f"GET {MESSAGES}",
+        f"POST {MESSAGE}",
+    ]
+    assert stub.seen[0].json() == stub.seen[3].json()  # same body, same fingerprint
 
 
 async def test_an_empty_conversation_proves_absence(
@@ -257,21 +264,33 @@ async def test_a_first_attempt_refused_is_not_checked(
     assert info.value.status == 409 and len(stub.seen) == 1
 
 
-async def test_a_busy_conversation_is_read_back_to_the_first_attempt(
+async def test_a_busy_conversation_is_read_batch_after_batch(
     stub: StubCrisp, fast_retry: RetryPolicy
 ) -> None:
     start = now_ms()
     stub.answer(500, FAIL_500)
-    stub.answer(200, listed(*range(100, 140), at=start - 10))
-    stub.answer(200, listed(*range(60, 100), at=start - WINDOW_MS // 2))
-    stub.answer(200, listed(*range(20, 60), at=start - 2 * WINDOW_MS))  # past the window
+    stub.answer(200, listed(*range(100, 140), at=start - 100))
+    stub.answer(200, listed(139, *range(140, 179), at=start - 61))  # the newest again first
+    stub.answer(200, [])
     stub.answer(200, {"fingerprint": FP})
     async with RestClient("i", "k", api_url=stub.url, retry=fast_retry) as rest:
         await rest.send_message("w", "s", "hi", fingerprint=FP)
     assert [s.method for s in stub.seen] == ["POST", "GET", "GET", "GET", "POST"]
-    # each batch from the oldest message of the one before (same millisecond included)
-    assert stub.seen[2].query == f"timestamp_before={start - 10 + 1}"
-    assert stub.seen[3].query == f"timestamp_before={start - WINDOW_MS // 2 + 1}"
+    # each batch from the newest message of the one before, that millisecond included
+    assert stub.seen[2].query == f"timestamp_after={start - 100 + 39 - 1}"
+    assert stub.seen[3].query == f"timestamp_after={start - 61 + 39 - 1}"
+
+
+async def test_a_listing_without_fingerprints_is_not_absence(
+    stub: StubCrisp, fast_retry: RetryPolicy
+) -> None:
+    stub.answer(500, FAIL_500)
+    stub.answer(200, [{"type": "text", "timestamp": now_ms()}])
+    async with RestClient("i", "k", api_url=stub.url, retry=fast_retry) as rest:
+        with pytest.raises(ServerError) as info:
+            await rest.send_message("w", "s", "hi", fingerprint=FP)
+    assert [s.method for s in stub.seen] == ["POST"] + ["GET"] * fast_retry.max_retries
+    assert isinstance(info.value.__cause__, Inconclusive)
 
 
 async def test_a_listing_that_settles_nothing_is_not_absence(
