@@ -8,14 +8,15 @@ message (``send_message``, ``send_note``, ``send_picker``, ``send_file``, and so
 ``event.reply`` and the other replies of a handler):
 
 1. The message carries a ``fingerprint`` (Crisp's message id) chosen by the client,
-   unless the caller gave one: a random integer in ``[2**52, 2**53)``. Fingerprints are
-   JSON numbers that every official reader types as a JavaScript ``number`` (the npm
-   client, the chat widget), so they must stay below 2**53 to be read exactly; they are
-   then also safe for any signed 64-bit reader. Crisp's own are far lower (a millisecond
-   clock times 1000, about 1.8e15 today), so the top half of that range does not meet
-   them. 52 random bits make two equal ones in a conversation a matter of chance
-   (about 1e-8 for ten thousand messages); they come from ``secrets``, so forked
-   workers do not repeat each other.
+   unless the caller gave one: a random integer in ``[2**52, 2**53)``. The wire says a
+   fingerprint is a JSON number, and the official npm client types it ``number``: a
+   JavaScript reader gets an integer exactly only below 2**53, so that is the ceiling;
+   below it a fingerprint is also safe for any signed 64-bit reader. The sandbox takes
+   any positive integer and makes its own from a millisecond clock times 1000 (about
+   1.8e15 today, below 2**52), so the two never meet there; how Crisp makes its own is
+   not documented. 52 random bits make two equal ones in a conversation a matter of
+   chance (about 1e-8 for ten thousand messages); they come from ``secrets``, so
+   forked workers do not repeat each other.
 2. An attempt whose answer is lost (``unknown`` in retry.py: a 5xx, an answer that is
    not Crisp JSON, a timeout or a reset after the request left) is followed, after the
    policy's backoff, by a *check*: the conversation's messages stamped since the first
@@ -30,9 +31,10 @@ message (``send_message``, ``send_note``, ``send_picker``, ``send_file``, and so
    429 / 420 and connections that never opened are retried as usual, without a check.
    Every attempt and every check is a REST call: each goes through the rate limiter
    and the daily quota, and observers hear of each.
-4. When the budget runs out while the outcome is unknown, the error of the last
-   attempt is raised (``ServerError``, ``RequestTimeout``, ``TransportError``) with a
-   note saying the message may or may not be in the conversation.
+4. When the budget runs out while the outcome is unknown, or a check cannot be made
+   at all (a 4xx, the daily quota), the error of the attempt whose answer was lost is
+   raised (``ServerError``, ``RequestTimeout``, ``TransportError``; the check's error
+   as its cause) with a note saying the message may or may not be in the conversation.
 
 When nothing fails, it costs nothing: one POST, as without it (the fingerprint is one
 more body field). What it cannot rule out: an attempt that reached Crisp but is stored
@@ -163,7 +165,6 @@ async def send_verified(
     policy = core.retry
     retries = 0
     unknown: BaseException | None = None  # the last attempt whose answer was lost
-    resent = False
     refused_copy: BaseException | None = None
     action = "send"
     while True:
@@ -174,11 +175,10 @@ async def send_verified(
                 return await core.request("POST", message_path, body=body, retry=_ONE_ATTEMPT)
             except CrispError as exc:
                 error: BaseException = exc
-            outcome = send_failure(error, resent=resent)
+            outcome = send_failure(error, resent=unknown is not None)
             retry_after = getattr(error, "retry_after", None)
             if outcome == "unknown":
                 unknown = error
-                resent = True
             elif outcome == "copy_refused":
                 refused_copy = error
         else:
