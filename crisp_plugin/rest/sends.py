@@ -54,6 +54,7 @@ import asyncio
 import secrets
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -77,6 +78,7 @@ __all__ = [
     "FINGERPRINT_MIN",
     "MAX_PAGES",
     "WINDOW_MS",
+    "ReadCursor",
     "find_fingerprint",
     "new_fingerprint",
     "send_verified",
@@ -89,6 +91,7 @@ WINDOW_MS = 300_000
 and Crisp's clocks, which stamp the first attempt and the message."""
 MAX_PAGES = 10
 """Batches one check reads at most before calling the listing inconclusive."""
+
 
 _ONE_ATTEMPT = RetryPolicy(max_retries=0)
 _log = structlog.get_logger("crisp_plugin.rest")
@@ -103,28 +106,36 @@ def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+@dataclass(slots=True)
+class ReadCursor:
+    """Where a check reads on from: messages stamped after ``after``, those in ``seen``
+    already read. A check tried again after a failed read resumes from it."""
+
+    after: int
+    seen: set[int] = field(default_factory=set)
+
+
 async def find_fingerprint(
-    core: RestCore, messages_path: str, fingerprint: int, since_ms: int
+    core: RestCore, messages_path: str, fingerprint: int, cursor: ReadCursor
 ) -> bool:
     """Whether the conversation at ``messages_path`` has a message ``fingerprint``
-    among those stamped after ``since_ms``; one attempt per batch read.
+    among those stamped after ``cursor.after``; one attempt per batch read.
 
-    Reads forward with ``timestamp_after``: from ``since_ms``, then from the newest
-    message of each batch (that millisecond included, so a batch cut inside it loses
-    nothing; messages already seen are skipped). The message is absent when a batch is
-    empty or holds nothing new. Raises what a read raised, or ``Inconclusive`` when the
-    answers cannot settle it (not a list, no fingerprints or timestamps, more than
-    ``MAX_PAGES`` batches)."""
-    seen: set[int] = set()
-    after = since_ms
+    Reads forward with ``timestamp_after``, then from the newest message of each batch
+    (that millisecond included, so a batch cut inside it loses nothing; messages
+    already seen are skipped). The message is absent when a batch is empty or holds
+    nothing new. Raises what a read raised (``cursor`` keeps what was read), or
+    ``Inconclusive`` when the answers cannot settle it (not a list, no fingerprints or
+    timestamps, more than ``MAX_PAGES`` batches)."""
     for _ in range(MAX_PAGES):
-        query = {"timestamp_after": after}
+        query = {"timestamp_after": cursor.after}
         batch = await core.request("GET", messages_path, query=query, retry=_ONE_ATTEMPT)
         if not batch:
             return False
         if not isinstance(batch, list):
             raise Inconclusive("the messages route did not answer a list")
-        fresh = named = False
+        named = False
+        fresh: set[int] = set()
         newest: int | None = None
         for item in batch:
             if not isinstance(item, Mapping):
@@ -135,9 +146,8 @@ async def find_fingerprint(
             if found == fingerprint:
                 return True
             named = True
-            if found not in seen:
-                seen.add(found)
-                fresh = True
+            if found not in cursor.seen:
+                fresh.add(found)
             stamp = _int(item.get("timestamp"))
             if stamp is not None and (newest is None or stamp > newest):
                 newest = stamp
@@ -147,8 +157,9 @@ async def find_fingerprint(
             return False  # nothing after what was read already
         if newest is None:
             raise Inconclusive("the messages carry no timestamp to read on from")
-        after = newest - 1
-    raise Inconclusive(f"more than {MAX_PAGES} batches since the first attempt")
+        cursor.seen |= fresh  # only a batch that moves the cursor counts as read
+        cursor.after = max(cursor.after, newest - 1)
+    raise Inconclusive(f"more than {MAX_PAGES} batches in one check")
 
 
 async def send_verified(
@@ -166,6 +177,7 @@ async def send_verified(
     retries = 0
     unknown: BaseException | None = None  # the last attempt whose answer was lost
     refused_copy: BaseException | None = None
+    cursor = ReadCursor(since)
     action = "send"
     while True:
         outcome: SendFailure | CheckFailure | None
@@ -179,11 +191,12 @@ async def send_verified(
             retry_after = getattr(error, "retry_after", None)
             if outcome == "unknown":
                 unknown = error
+                cursor = ReadCursor(since)  # a check after each lost answer reads afresh
             elif outcome == "copy_refused":
                 refused_copy = error
         else:
             try:
-                there = await find_fingerprint(core, messages_path, fingerprint, since)
+                there = await find_fingerprint(core, messages_path, fingerprint, cursor)
             except (CrispError, Inconclusive) as exc:
                 error = exc
                 outcome = check_failure(error)

@@ -341,3 +341,18 @@ async def test_verification_off_is_the_plain_rule(stub: StubCrisp, fast_retry: R
         with pytest.raises(ServerError):
             await rest.send_message("w", "s", "hi")
     assert len(stub.seen) == 1 and "fingerprint" not in stub.seen[0].json()
+
+
+async def test_a_check_tried_again_resumes_where_its_reads_stopped(
+    stub: StubCrisp, fast_retry: RetryPolicy
+) -> None:
+    start = now_ms()
+    stub.answer(500, FAIL_500)  # the send
+    stub.answer(200, listed(1, 2, at=start))  # the check's first batch
+    stub.answer(503, FAIL_500)  # its second read fails
+    stub.answer(200, listed(2, at=start + 1))  # tried again: from the newest on, nothing new
+    stub.answer(200, {"fingerprint": FP})
+    async with RestClient("i", "k", api_url=stub.url, retry=fast_retry) as rest:
+        await rest.send_message("w", "s", "hi", fingerprint=FP)
+    assert [s.method for s in stub.seen] == ["POST", "GET", "GET", "GET", "POST"]
+    assert stub.seen[2].query == stub.seen[3].query == f"timestamp_after={start + 1 - 1}"
