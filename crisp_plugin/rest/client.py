@@ -203,11 +203,10 @@ class RestClient(RestCore):
         if not (self.verify_sends and self._fingerprints_kept):
             data = await self.request("POST", path, body=body)
         else:
-            chosen = body.get("fingerprint") is None
-            if chosen:
+            if body.get("fingerprint") is None:
                 body["fingerprint"] = new_fingerprint()
             data = await send_verified(self, path, body)
-            if chosen and isinstance(data, dict) and data.get("fingerprint") != body["fingerprint"]:
+            if isinstance(data, dict) and data.get("fingerprint") != body["fingerprint"]:
                 self._fingerprints_kept = False
                 _log.warning(
                     "rest.fingerprint_not_kept",

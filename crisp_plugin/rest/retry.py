@@ -43,6 +43,7 @@ from crisp_plugin.errors import APIError, RateLimited, ServerError, TransportErr
 __all__ = [
     "IDEMPOTENT_METHODS",
     "CheckFailure",
+    "Inconclusive",
     "RetryPolicy",
     "SendFailure",
     "SendStep",
