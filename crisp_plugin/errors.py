@@ -79,11 +79,19 @@ class SignatureError(CrispError):
 
 
 class TransportError(CrispError):
-    """The network failed before Crisp answered (connection refused, reset, DNS)."""
+    """The network failed before Crisp answered (connection refused, reset, DNS).
 
-    def __init__(self, message: str, *, method: str = "", path: str = "") -> None:
+    ``never_sent`` is True when the request provably never left this process (the
+    connection could not be opened, or its TLS handshake failed): Crisp cannot have
+    acted on it. False means it may have arrived (a timeout or a reset after sending).
+    """
+
+    def __init__(
+        self, message: str, *, method: str = "", path: str = "", never_sent: bool = False
+    ) -> None:
         self.method = method
         self.path = path
+        self.never_sent = never_sent
         super().__init__(message)
 
 

@@ -84,6 +84,7 @@ class CrispSettings(_Section):
     # Where rate_limit and daily_quota are counted: in this process, or on Redis
     # ([redis]) for every instance of the plugin together.
     limits_backend: Literal["memory", "redis"] = "memory"
+    verify_sends: bool = True
 
     @field_validator("api_url")
     @classmethod

@@ -16,12 +16,18 @@ A bot replies with ``from: "operator"`` and an ``origin`` set to the plugin URN 
 as ``urn=``), so the dispatcher can recognise its own messages when Crisp echoes them
 back as ``message:received``; observers (``message_sent``) also learn the fingerprint
 of every message sent.
+
+With ``verify_sends=True`` (the default) the short forms that send a message give it
+a fingerprint of the client's choosing and survive a lost answer without a duplicate:
+see sends.py. The raw route sends exactly the body it is given.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
+
+import structlog
 
 from crisp_plugin.errors import ConfigError
 from crisp_plugin.observer import Observer
@@ -46,6 +52,7 @@ from crisp_plugin.rest.models import (
     SubscriptionSettings,
 )
 from crisp_plugin.rest.retry import RetryPolicy
+from crisp_plugin.rest.sends import new_fingerprint, send_verified
 
 if TYPE_CHECKING:
     from crisp_plugin.config import Config
@@ -54,6 +61,7 @@ if TYPE_CHECKING:
 __all__ = ["ConversationStateName", "RestClient"]
 
 ConversationStateName = Literal["pending", "unresolved", "resolved"]
+_log = structlog.get_logger("crisp_plugin.rest")
 Choice = str | tuple[str, str] | Mapping[str, Any]
 
 
@@ -70,6 +78,10 @@ class RestClient(RestCore):
 
     One aiohttp session (keep-alive pool) per client; create one client per process and
     share it. Errors are the typed exceptions of :mod:`crisp_plugin.errors`.
+    ``verify_sends`` (default True): messages sent by the short forms carry a
+    client-chosen fingerprint and are checked, not lost or doubled, when an answer is
+    lost (crisp_plugin.rest.sends); False keeps the plain rule (never resend a POST
+    whose answer was lost).
     """
 
     def __init__(
@@ -93,6 +105,7 @@ class RestClient(RestCore):
         observers: Sequence[Observer] = (),
         quota: RequestQuota | None = None,
         limiter: RequestLimiter | None = None,
+        verify_sends: bool = True,
     ) -> None:
         super().__init__(
             identifier,
@@ -114,6 +127,8 @@ class RestClient(RestCore):
         )
         self.urn = urn
         self.plugin_id = plugin_id
+        self.verify_sends = verify_sends
+        self._fingerprints_kept = True  # until Crisp answers a send with another one
         self.website = WebsiteRoutes(self)
         self.plugin = PluginRoutes(self)
         self.plan = PlanRoutes(self)
@@ -163,6 +178,7 @@ class RestClient(RestCore):
             observers=observers,
             quota=quota,
             limiter=limiter,
+            verify_sends=crisp.verify_sends,
         )
 
     @property
@@ -192,6 +208,11 @@ class RestClient(RestCore):
 
         ``content`` is a string for ``text`` / ``note``, an object for the other types
         (see PROTOCOL.md). ``extra`` adds any other body field (``references``, ...).
+
+        With ``verify_sends`` (the client's default) the message carries a fingerprint
+        of the client's choosing (``fingerprint`` when given), and an attempt whose
+        answer is lost (5xx, timeout) is checked against the conversation and sent again
+        only when it is not there (sends.py): no reply lost, none doubled.
         """
         body: dict[str, Any] = {
             "type": type,
@@ -211,7 +232,22 @@ class RestClient(RestCore):
             body["automated"] = automated
         if extra:
             body.update(extra)
-        data = await self.request("POST", _conv(website_id, session_id) + "/message", body=body)
+        path = _conv(website_id, session_id) + "/message"
+        if not (self.verify_sends and self._fingerprints_kept):
+            data = await self.request("POST", path, body=body)
+        else:
+            if body.get("fingerprint") is None:
+                body["fingerprint"] = new_fingerprint()
+            data = await send_verified(self, path, body)
+            if isinstance(data, dict) and data.get("fingerprint") != body["fingerprint"]:
+                self._fingerprints_kept = False
+                _log.warning(
+                    "rest.fingerprint_not_kept",
+                    sent=body["fingerprint"],
+                    answered=data.get("fingerprint"),
+                    detail="Crisp stored the message under another fingerprint: sends are "
+                    "no longer verified (a lost answer could not be checked)",
+                )
         self._notify_sent(website_id, session_id, data)
         return SentMessage.model_validate(data)
 

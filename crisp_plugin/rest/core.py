@@ -263,12 +263,15 @@ class RestCore:
         body: Body = None,
         query: Query | None = None,
         timeout: float | None = None,  # noqa: ASYNC109 (a per-request override)
+        retry: RetryPolicy | None = None,
     ) -> Any:
         """Send one call (``path`` starts with ``/v1/``, already encoded); return ``data``.
 
         Raises an :class:`~crisp_plugin.errors.APIError` subclass for an error answer,
         :class:`~crisp_plugin.errors.TransportError` / ``RequestTimeout`` when no answer
-        came, ``QuotaExceeded`` (nothing sent) when the daily quota is used up.
+        came (``never_sent`` says whether it provably never left), ``QuotaExceeded``
+        (nothing sent) when the daily quota is used up. ``retry`` replaces the client's
+        policy for this call: ``RetryPolicy(max_retries=0)`` makes one attempt.
         """
         method = method.upper()
         if not path.startswith("/"):
@@ -283,7 +286,7 @@ class RestCore:
         headers = self._json_headers if data is not None else self._headers
         req_timeout = self._timeout if timeout is None else aiohttp.ClientTimeout(total=timeout)
         idempotent = method in IDEMPOTENT_METHODS
-        policy = self.retry
+        policy = self.retry if retry is None else retry
         retries = 0
         while True:
             if self.quota is not None:
@@ -321,7 +324,10 @@ class RestCore:
                     raise
             except aiohttp.ConnectionTimeoutError:
                 error = RequestTimeout(
-                    f"could not connect within {req_timeout.total}s", method=method, path=path
+                    f"could not connect within {req_timeout.total}s",
+                    method=method,
+                    path=path,
+                    never_sent=True,
                 )
                 retryable = True
             except TimeoutError:
@@ -334,12 +340,14 @@ class RestCore:
                     f"TLS failure with {self.api_url}: {type(exc).__name__}",
                     method=method,
                     path=path,
+                    never_sent=True,
                 ) from exc
             except aiohttp.ClientConnectorError as exc:
                 error = TransportError(
                     f"cannot connect to {self.api_url}: {exc.os_error.strerror or exc.os_error}",
                     method=method,
                     path=path,
+                    never_sent=True,
                 )
                 error.__cause__ = exc
                 retryable = True  # the request never left: safe for any verb

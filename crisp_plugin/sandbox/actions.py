@@ -66,12 +66,19 @@ def _default_user(site: Website, conv: Conversation, sender: str, plugin_id: str
 async def post_message(
     bus: EventBus, site: Website, conv: Conversation, body: JSON, plugin_id: str
 ) -> JSON:
-    """Store a validated new message and emit its event; returns the stored message."""
+    """Store a validated new message and emit its event; returns the stored message.
+
+    The message keeps the ``fingerprint`` its sender chose, if any: the REST and control
+    handlers refuse one the conversation already has before calling this."""
     sender = body["from"]
     user = _default_user(site, conv, sender, plugin_id)
     if isinstance(body.get("user"), dict):
         user.update(body["user"])
-    fingerprint = body.get("fingerprint") or new_fingerprint()
+    fingerprint = body.get("fingerprint")  # the sender's choice (the caller refused a taken one)
+    if fingerprint is None:
+        fingerprint = new_fingerprint()
+        while fingerprint in conv.by_fingerprint:  # one a sender chose earlier
+            fingerprint = new_fingerprint()
     timestamp = body.get("timestamp") or now_ms()
     message: JSON = {
         "session_id": conv.session_id,

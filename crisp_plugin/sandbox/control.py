@@ -23,8 +23,9 @@ POST   /_sandbox/websites/{w}/conversations   ``{nickname?, email?, phone?}`` ->
 GET    .../conversations/{s}                  the conversation object
 GET    .../conversations/{s}/transcript       every message, oldest first
 POST   .../conversations/{s}/messages         visitor message: ``{text}`` or
-                                              ``{type, content}`` -> ``{fingerprint}``
-                                              (message:send)
+                                              ``{type, content}``, ``fingerprint?`` ->
+                                              ``{fingerprint}`` (message:send); 409 for a
+                                              fingerprint the conversation already has
 POST   .../conversations/{s}/choose           picker choice ``{value, fingerprint?}``
                                               (message:updated)
 POST   .../conversations/{s}/field            field answer ``{value, fingerprint?}``
@@ -85,6 +86,7 @@ from aiohttp import web
 from . import actions, validate
 from .envelope import dumps
 from .hooks import HookGroup
+from .rest_conversations import duplicate_fingerprint
 from .store import JSON, Conversation, Website
 
 if TYPE_CHECKING:
@@ -236,6 +238,9 @@ class Control:
         problem = validate.check_message(message)
         if problem:
             raise _Problem(400, problem)
+        taken = duplicate_fingerprint(conv, message)
+        if taken:
+            raise _Problem(409, taken)
         stored = await actions.post_message(self.sb.bus, site, conv, message, self.sb.plugin_id)
         return _json({"fingerprint": stored["fingerprint"], "timestamp": stored["timestamp"]})
 

@@ -335,7 +335,16 @@ class SandboxControl:
         rate_limit_requests: int | None = None,
         retry_after: int | None = None,
         duplicate_hooks: bool | None = None,
+        error_after_store_rate: float | None = None,
+        hang_after_store_rate: float | None = None,
+        hang_ms: float | None = None,
     ) -> JSON:
+        """Set some faults (the others stay as they are); returns every fault in force.
+
+        ``error_rate``: 500s before anything happens, on every REST route.
+        ``error_after_store_rate`` / ``hang_after_store_rate``: a sent message is stored
+        and its event fired, then its answer is a 500 / held ``hang_ms`` (sends only).
+        """
         spec = {
             k: v
             for k, v in {
@@ -345,6 +354,9 @@ class SandboxControl:
                 "rate_limit_requests": rate_limit_requests,
                 "retry_after": retry_after,
                 "duplicate_hooks": duplicate_hooks,
+                "error_after_store_rate": error_after_store_rate,
+                "hang_after_store_rate": hang_after_store_rate,
+                "hang_ms": hang_ms,
             }.items()
             if v is not None
         }

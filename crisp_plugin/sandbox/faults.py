@@ -1,8 +1,19 @@
-"""Injected faults for REST calls: latency, a rate of 500s, 429 bursts.
+"""Injected faults for REST calls: latency, a rate of 500s, 429 bursts, lost answers.
 
 The control API sets them; they apply to ``/v1/`` routes only, never to the control
 API itself. ``duplicate_hooks`` (each hook delivery sent twice) is read by the hook
 deliverer, and dropping relay sockets is an action, not a state (see relay.py).
+
+Two sides of a failed send-message call:
+
+- ``error_rate``: a 500 *before* anything happens (every ``/v1/`` route): nothing is
+  stored, no event fires.
+- ``error_after_store_rate`` and ``hang_after_store_rate``: the message *is* stored and
+  its event fired, then the answer is lost: a 500, or no answer for ``hang_ms`` (past
+  the client's timeout; the normal answer comes after that, if anyone still listens).
+  These apply to the send-message route only (``sendMessageInConversation``), drawn
+  in that order for each message stored. They are what a client that verifies its
+  sends is tested against: after them the message must not be sent again.
 """
 
 from __future__ import annotations
@@ -12,7 +23,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import web
 
@@ -31,6 +42,9 @@ class Faults:
     rate_limit_requests: int = 0
     retry_after: int = 1
     duplicate_hooks: bool = False
+    error_after_store_rate: float = 0.0
+    hang_after_store_rate: float = 0.0
+    hang_ms: float = 15_000.0
 
     @property
     def active(self) -> bool:
@@ -47,7 +61,10 @@ class Faults:
         Keys: ``latency_ms`` (0..600000), ``error_rate`` (0..1), ``rate_limit_seconds``
         (429 for that long from now, 0..86400), ``rate_limit_requests`` (429 for the
         next N requests), ``retry_after`` (seconds, the Retry-After header),
-        ``duplicate_hooks`` (a JSON boolean). Numbers must be JSON numbers and finite
+        ``duplicate_hooks`` (a JSON boolean), ``error_after_store_rate`` (0..1: a send
+        is stored, its event fired, then answered 500), ``hang_after_store_rate`` (0..1:
+        a send is stored, its event fired, then held ``hang_ms`` before its answer),
+        ``hang_ms`` (0..600000, 15000 by default). Numbers must be JSON numbers and finite
         (no strings, no NaN); counts must be whole. The whole spec is checked first:
         a ValueError (naming every bad key) leaves the faults in force untouched.
         """
@@ -75,6 +92,12 @@ class Faults:
             self.retry_after = values["retry_after"]
         if "duplicate_hooks" in values:
             self.duplicate_hooks = values["duplicate_hooks"]
+        if "error_after_store_rate" in values:
+            self.error_after_store_rate = values["error_after_store_rate"]
+        if "hang_after_store_rate" in values:
+            self.hang_after_store_rate = values["hang_after_store_rate"]
+        if "hang_ms" in values:
+            self.hang_ms = values["hang_ms"]
 
     def clear(self) -> None:
         self.__init__()  # type: ignore[misc]
@@ -94,6 +117,15 @@ class Faults:
             return self._too_many()
         if self.error_rate and random.random() < self.error_rate:
             return fail(500, "error", "injected fault: internal error (sandbox error_rate)")
+        return None
+
+    def after_store(self) -> Literal["error", "hang"] | None:
+        """What becomes of the answer to a message just stored: lost to a 500 (``error``),
+        held past the client's timeout (``hang``), or given as usual (None)."""
+        if self.error_after_store_rate and random.random() < self.error_after_store_rate:
+            return "error"
+        if self.hang_after_store_rate and random.random() < self.hang_after_store_rate:
+            return "hang"
         return None
 
     def _too_many(self) -> web.Response:
@@ -142,4 +174,7 @@ _RULES: dict[str, Callable[[Any], Any]] = {
     "rate_limit_requests": _count(1_000_000),
     "retry_after": _count(86_400),
     "duplicate_hooks": _boolean,
+    "error_after_store_rate": _number(0, 1),
+    "hang_after_store_rate": _number(0, 1),
+    "hang_ms": _number(0, 600_000),
 }

@@ -4,23 +4,34 @@ Sending, listing, editing, removing, composing and marking messages; creating,
 reading, listing and removing conversations, their state, metas and routing. Each
 handler registers itself with ``@handles`` (rest_registry.py); rest_api.py imports
 this module and dispatches to them.
+
+A sent message keeps the ``fingerprint`` its sender chose (any positive integer; the
+sandbox's own are below 2**53, as every JavaScript reader needs). A fingerprint the
+conversation already has is refused with 409 ``conflict`` and nothing is stored or
+emitted. What Crisp answers then is not documented (PROTOCOL.md is silent); refusing
+is the sandbox's choice, because a message id must stay unique in its conversation and
+a client that sends again after a lost answer must not get a second copy. The REST
+client does not rely on the status or reason: it checks the conversation instead.
+After the message is stored, the ``*_after_store`` faults (faults.py) may lose its
+answer.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from . import actions, validate
-from .envelope import ok
-from .rest_registry import Call, check, handles, page_number
-from .store import Conversation
+from .envelope import fail, ok
+from .rest_registry import Call, Refused, check, handles, page_number
+from .store import JSON, Conversation
 
 if TYPE_CHECKING:
     from .rest_api import RestApi
 
-__all__: list[str] = []
+__all__ = ["duplicate_fingerprint"]
 
 
 # -- messages ------------------------------------------------------------------
@@ -30,9 +41,28 @@ __all__: list[str] = []
 async def _send_message(api: RestApi, call: Call) -> web.Response:
     conv = api.conversation(call)
     check(validate.check_message(call.body))
+    taken = duplicate_fingerprint(conv, call.body)
+    if taken:
+        raise Refused(fail(409, "conflict", taken))
     assert call.site is not None
     message = await actions.post_message(api.sb.bus, call.site, conv, call.body, api.sb.plugin_id)
+    faults = api.sb.faults
+    lost = faults.after_store()
+    if lost == "error":
+        return fail(500, "error", "injected fault: internal error after the message was stored")
+    if lost == "hang":
+        with api.sb.lingering():
+            await asyncio.sleep(faults.hang_ms / 1000)
     return ok({"fingerprint": message["fingerprint"]}, reason="dispatched", status=202)
+
+
+def duplicate_fingerprint(conv: Conversation, body: JSON) -> str | None:
+    """Why a new message cannot be stored under the fingerprint its sender chose (one
+    of this conversation's messages has it), or None."""
+    fingerprint = body.get("fingerprint")
+    if fingerprint is not None and fingerprint in conv.by_fingerprint:
+        return f"a message with fingerprint {fingerprint} already exists in this conversation"
+    return None
 
 
 @handles("getMessagesInConversation")

@@ -9,7 +9,7 @@ import time
 import pytest
 import structlog
 
-from crisp_plugin.errors import RateLimited, ServerError, TransportError
+from crisp_plugin.errors import RateLimited, RequestTimeout, ServerError, TransportError
 from crisp_plugin.rest import RestClient, RetryPolicy, parse_retry_after
 from tests.rest.conftest import StubCrisp
 
@@ -94,12 +94,20 @@ async def test_post_retried_when_connection_never_opened(fast_retry: RetryPolicy
     assert [e["retry"] for e in logs if e["event"] == "rest.retry"] == [1, 2, 3]
 
 
-async def test_post_not_retried_after_timeout(stub: StubCrisp, fast_retry: RetryPolicy) -> None:
+@pytest.mark.parametrize("verify_sends", [False, True])
+async def test_post_not_resent_after_timeout(
+    stub: StubCrisp, fast_retry: RetryPolicy, verify_sends: bool
+) -> None:
     stub.answer(200, {"fingerprint": 1}, delay=0.3)
-    async with RestClient("i", "k", api_url=stub.url, timeout=0.1, retry=fast_retry) as rest:
+    async with RestClient(
+        "i", "k", api_url=stub.url, timeout=0.1, retry=fast_retry, verify_sends=verify_sends
+    ) as rest:
         with pytest.raises(TransportError):
             await rest.send_message("w", "s", "hi")
-    assert len(stub.seen) == 1  # it may have been stored: never sent twice
+    # it may have been stored: never sent twice (a verified send only reads, and every
+    # read timed out too)
+    assert [s.method for s in stub.seen if s.method == "POST"] == ["POST"]
+    assert len(stub.seen) == (1 + fast_retry.max_retries if verify_sends else 1)
 
 
 def test_backoff_full_jitter_bounds() -> None:
@@ -118,3 +126,32 @@ def test_parse_retry_after_seconds_and_http_date() -> None:
     date = email.utils.formatdate(now + 30, usegmt=True)
     assert 28 <= (parse_retry_after(date, now=now) or 0) <= 31
     assert parse_retry_after(email.utils.formatdate(now - 30, usegmt=True), now=now) == 0.0
+
+
+async def test_a_per_call_policy_replaces_the_clients(
+    stub: StubCrisp, fast_retry: RetryPolicy
+) -> None:
+    stub.answer(500, FAIL_500)
+    async with RestClient("i", "k", api_url=stub.url, retry=fast_retry) as rest:
+        with pytest.raises(ServerError):
+            await rest.request("GET", "/v1/website/w", retry=RetryPolicy(max_retries=0))
+        assert len(stub.seen) == 1
+        with pytest.raises(ServerError):
+            await rest.request("GET", "/v1/website/w")
+    assert len(stub.seen) == 2 + fast_retry.max_retries
+
+
+async def test_transport_errors_say_whether_the_request_left(stub: StubCrisp) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    once = RetryPolicy(max_retries=0)
+    async with RestClient("i", "k", api_url=f"http://127.0.0.1:{port}", retry=once) as rest:
+        with pytest.raises(TransportError) as refused:
+            await rest.request("POST", "/v1/website/w/conversation/s/state", body={})
+    assert refused.value.never_sent is True
+    stub.answer(200, {}, delay=0.3)
+    async with RestClient("i", "k", api_url=stub.url, timeout=0.1, retry=once) as rest:
+        with pytest.raises(RequestTimeout) as late:
+            await rest.request("POST", "/v1/website/w/conversation/s/state", body={})
+    assert late.value.never_sent is False  # it reached the server: it may have acted

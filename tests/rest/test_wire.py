@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import base64
 
+import structlog
+
 from crisp_plugin import __version__
 from crisp_plugin.observer import Observer
 from crisp_plugin.rest import RestClient, SentMessage
+from crisp_plugin.rest.sends import FINGERPRINT_MAX, FINGERPRINT_MIN, new_fingerprint
 from tests.rest.conftest import StubCrisp
 
 
@@ -25,7 +28,9 @@ async def test_headers_auth_tier_user_agent(stub: StubCrisp) -> None:
 
 
 async def test_send_message_body_and_origin(stub: StubCrisp) -> None:
-    async with RestClient("i", "k", api_url=stub.url, urn="urn:acme:bot:1") as rest:
+    async with RestClient(
+        "i", "k", api_url=stub.url, urn="urn:acme:bot:1", verify_sends=False
+    ) as rest:
         stub.answer(200, {"fingerprint": 4242})
         sent = await rest.send_message("web-1", "session_1", "Hello!")
     assert sent == SentMessage(fingerprint=4242)
@@ -40,11 +45,46 @@ async def test_send_message_body_and_origin(stub: StubCrisp) -> None:
     }
 
 
+async def test_a_verified_send_carries_its_own_fingerprint(stub: StubCrisp) -> None:
+    async with RestClient("i", "k", api_url=stub.url, urn="urn:acme:bot:1") as rest:
+        stub.answer(200, {"fingerprint": 77})
+        stub.answer(200, {"fingerprint": 4242})  # then as if Crisp ignored the chosen one
+        assert (await rest.send_message("w", "s", "mine", fingerprint=77)).fingerprint == 77
+        with structlog.testing.capture_logs() as logs:
+            sent = await rest.send_message("w", "s", "Hello!")
+        await rest.send_message("w", "s", "after that")
+    first, chosen, later = (seen.json() for seen in stub.seen)
+    assert first["fingerprint"] == 77
+    fingerprint = chosen.pop("fingerprint")
+    assert FINGERPRINT_MIN <= fingerprint <= FINGERPRINT_MAX < 2**53
+    assert chosen == {
+        "type": "text",
+        "from": "operator",
+        "origin": "urn:acme:bot:1",
+        "content": "Hello!",
+    }
+    # Crisp's answer wins, and a Crisp that does not keep client fingerprints turns
+    # verification off: a check could never find the message
+    assert sent == SentMessage(fingerprint=4242)
+    [warning] = [e for e in logs if e["event"] == "rest.fingerprint_not_kept"]
+    assert warning["sent"] == fingerprint and warning["answered"] == 4242
+    assert "fingerprint" not in later
+
+
+async def test_fingerprints_are_random_and_javascript_safe() -> None:
+    picked = {new_fingerprint() for _ in range(2000)}
+    assert len(picked) == 2000
+    assert all(FINGERPRINT_MIN <= f <= FINGERPRINT_MAX for f in picked)
+    assert FINGERPRINT_MAX == 2**53 - 1 and FINGERPRINT_MAX < 2**63 - 1
+
+
 async def test_origin_defaults_to_chat_without_urn(stub: StubCrisp) -> None:
     async with RestClient("i", "k", api_url=stub.url) as rest:
         stub.answer(200, {"fingerprint": 1})
         await rest.send_note("w", "s", "internal", mentions=["u1"])
-    assert stub.seen[0].json() == {
+    body = stub.seen[0].json()
+    assert FINGERPRINT_MIN <= body.pop("fingerprint") <= FINGERPRINT_MAX
+    assert body == {
         "type": "note",
         "from": "operator",
         "origin": "chat",
@@ -195,6 +235,7 @@ async def test_from_settings_takes_crisp_and_plugin_sections(stub: StubCrisp) ->
                 "plugin_id": "plug-1",
                 "max_retries": 1,
                 "daily_quota": 100,
+                "verify_sends": False,
             },
         }
     )
@@ -202,6 +243,7 @@ async def test_from_settings_takes_crisp_and_plugin_sections(stub: StubCrisp) ->
         stub.answer(200, {"settings": {}})
         await rest.get_settings("w")
     assert rest.urn == "urn:acme:cfg:2" and rest.retry.max_retries == 1
+    assert rest.verify_sends is False
     assert rest.quota is not None and rest.quota.used == 1
     assert stub.seen[0].path == "/v1/plugins/subscription/w/plug-1/settings"
     assert "cfg-secret" not in repr(rest)

@@ -7,7 +7,8 @@ import json
 import time
 
 import aiohttp
-from sbtools import Rest
+import pytest
+from sbtools import Rest, auth_headers
 
 from crisp_plugin.sandbox import Sandbox
 
@@ -63,6 +64,57 @@ async def test_faulted_send_stores_nothing(rest: Rest) -> None:
     assert await sb.control.transcript(None, session) == []
 
 
+async def test_error_after_store_keeps_the_message_and_its_event(rest: Rest) -> None:
+    sb = rest.sb
+    session = await sb.control.create_conversation()
+    await sb.control.set_faults(error_after_store_rate=1.0)
+    body = {"type": "text", "from": "operator", "origin": "chat", "content": "kept"}
+    path = f"/v1/website/{sb.websites[0]}/conversation/{session}/message"
+    status, env = await rest("POST", path, body)
+    assert status == 500 and env["error"] is True and "after" in env["data"]["message"]
+    [stored] = await sb.control.transcript(None, session)
+    assert stored["content"] == "kept"
+    events = sb.bus.events(event="message:received", session_id=session)
+    assert [e["data"]["fingerprint"] for e in events] == [stored["fingerprint"]]
+    # other routes are untouched by it
+    assert (await rest("GET", path + "s"))[0] == 200
+
+
+async def test_hang_after_store_outlasts_the_client(rest: Rest) -> None:
+    sb = rest.sb
+    session = await sb.control.create_conversation()
+    faults = await sb.control.set_faults(hang_after_store_rate=1.0, hang_ms=3000)
+    assert faults["hang_ms"] == 3000 and faults["hang_after_store_rate"] == 1.0
+    body = {"type": "text", "from": "operator", "origin": "chat", "content": "held"}
+    path = f"/v1/website/{sb.websites[0]}/conversation/{session}/message"
+    started = time.monotonic()
+    with pytest.raises(TimeoutError):
+        async with rest.session.post(
+            sb.url + path,
+            json=body,
+            headers=auth_headers(sb),
+            timeout=aiohttp.ClientTimeout(total=0.3),
+        ) as resp:
+            await resp.read()
+    assert time.monotonic() - started < 2.5  # the client gave up; the answer never came
+    [stored] = await sb.control.transcript(None, session)
+    assert stored["content"] == "held"
+    assert len(sb.bus.events(event="message:received", session_id=session)) == 1
+
+
+async def test_after_store_faults_are_drawn_per_send(rest: Rest) -> None:
+    sb = rest.sb
+    session = await sb.control.create_conversation()
+    await sb.control.set_faults(error_after_store_rate=0.5)
+    path = f"/v1/website/{sb.websites[0]}/conversation/{session}/message"
+    statuses = []
+    for i in range(200):
+        body = {"type": "text", "from": "operator", "origin": "chat", "content": f"m{i}"}
+        statuses.append((await rest("POST", path, body))[0])
+    assert 40 < statuses.count(500) < 160 and set(statuses) == {202, 500}
+    assert len(await sb.control.transcript(None, session)) == 200  # every one stored
+
+
 async def test_unknown_fault_is_refused(sb: Sandbox) -> None:
     from crisp_plugin.sandbox import SandboxControlError
 
@@ -104,6 +156,9 @@ async def test_fault_values_must_be_real_types_and_finite(sb: Sandbox) -> None:
         {"latency_ms": -5},
         {"rate_limit_requests": 1.5},
         {"retry_after": True},
+        {"error_after_store_rate": 1.5},
+        {"hang_after_store_rate": "0.1"},
+        {"hang_ms": -1},
     ]
     for spec in bad:
         message = await _refused(sb, spec)
@@ -112,6 +167,8 @@ async def test_fault_values_must_be_real_types_and_finite(sb: Sandbox) -> None:
     assert faults["duplicate_hooks"] is False and faults["latency_ms"] == 0
     assert faults["error_rate"] == 0 and faults["rate_limit_requests"] == 0
     assert faults["retry_after"] == 1
+    assert faults["error_after_store_rate"] == 0 and faults["hang_after_store_rate"] == 0
+    assert faults["hang_ms"] == 15000
 
 
 async def test_a_good_fault_spec_applies_whole(sb: Sandbox) -> None:

@@ -43,6 +43,36 @@ async def test_success_envelope_and_send_message(rest: Rest) -> None:
     assert message["fingerprint"] == fingerprint and message["website_id"] == website
 
 
+async def test_a_chosen_fingerprint_is_kept_and_a_taken_one_refused(rest: Rest) -> None:
+    website, session = await new_session(rest)
+    path = f"/v1/website/{website}/conversation/{session}/message"
+    chosen = 2**53 - 7
+    status, env = await rest("POST", path, text("first", fingerprint=chosen))
+    assert status == 202 and env["data"]["fingerprint"] == chosen
+    status, env = await rest("POST", path, text("again", fingerprint=chosen))
+    assert status == 409 and env["error"] is True and env["reason"] == "conflict"
+    assert str(chosen) in env["data"]["message"]
+    conv = rest.sb.store.websites[website].conversations[session]
+    assert [(m["content"], m["fingerprint"]) for m in conv.messages] == [("first", chosen)]
+    received = rest.sb.bus.events(event="message:received", session_id=session)
+    assert [e["data"]["fingerprint"] for e in received] == [chosen]
+    # the same fingerprint in another conversation is another message
+    _, other = await new_session(rest)
+    other_path = f"/v1/website/{website}/conversation/{other}/message"
+    assert (await rest("POST", other_path, text("elsewhere", fingerprint=chosen)))[0] == 202
+    # and the visitor's side of the control API refuses it the same way
+    from crisp_plugin.sandbox import SandboxControlError
+
+    with pytest.raises(SandboxControlError) as info:
+        await rest.sb.control.call(
+            "POST",
+            f"/websites/{website}/conversations/{session}/messages",
+            {"text": "visitor", "fingerprint": chosen},
+        )
+    assert info.value.status == 409
+    assert len(conv.messages) == 1
+
+
 async def test_wrong_key_is_invalid_session_and_stores_nothing(rest: Rest) -> None:
     website, session = await new_session(rest)
     status, env = await rest(
