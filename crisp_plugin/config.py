@@ -297,13 +297,23 @@ def _redis_problems(value: Callable[[str, str], Any]) -> list[str]:
     """A backend that says redis needs ``[redis] url``, and redis-py installed."""
     asked = [
         f'{section}.{key} = "redis"'
-        for section, key in (("state", "backend"), ("crisp", "limits_backend"))
+        for section, key in (
+            ("state", "backend"),
+            ("crisp", "limits_backend"),
+            ("inbox", "backend"),
+        )
         if value(section, key) == "redis"
     ]
     if not asked:
         return []
     why = " and ".join(asked)
     problems = []
+    if value("inbox", "backend") == "redis" and value("webhooks", "ack") == "handled":
+        problems.append(
+            'webhooks.ack = "handled" cannot be kept with inbox.backend = "redis": an '
+            "event may be handled by another instance than the one its hook reached; "
+            'leave ack = "stored" (the hook is answered once Redis has the event)'
+        )
     url = value("redis", "url")
     if url is not _INVALID and not _secret_text(url):
         problems.append(

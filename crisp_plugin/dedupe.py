@@ -21,7 +21,7 @@ import hashlib
 import json
 import time
 from collections import deque
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Awaitable, Callable, Hashable, Iterable
 from typing import Any
 
 from crisp_plugin.events.base import Event
@@ -257,16 +257,32 @@ class DropEchoes(Observer):
         stats: DispatchStats,
         *,
         remember: Callable[[int], None] | None = None,
+        lookup: Callable[[int], Awaitable[bool]] | None = None,
     ) -> None:
         self.urn = urn
         self.stats = stats
         self.enabled = settings.drop_echoes
         self._remember = remember
+        self._lookup = lookup
         self._sent = TTLSet(max(settings.dedupe_ttl, 60.0), max(settings.dedupe_max, 1000))
 
     async def __call__(self, event: Event, call_next: Next) -> None:
-        if not self.drops(event):
+        if not await self.is_echo(event):
             await call_next(event)
+
+    async def is_echo(self, event: Event) -> bool:
+        """:meth:`drops`, and when another instance may have sent the message (a shared
+        inbox), the fingerprints it recorded."""
+        if self.drops(event):
+            return True
+        if self._lookup is None or not self.enabled or event.name != "message:received":
+            return False
+        key = self._key(event.website_id, event.session_id, getattr(event, "fingerprint", None))
+        if isinstance(key, int) and await self._lookup(key):
+            self._sent.add(key)
+            self.stats.count("echoes", event.name)
+            return True
+        return False
 
     def _key(self, website_id: str | None, session_id: str | None, fingerprint: Any) -> Hashable:
         key = (website_id, session_id, fingerprint)

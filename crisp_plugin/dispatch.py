@@ -100,7 +100,11 @@ class Dispatcher:
         durable = self.inbox.durable
         self.dedupe = Deduplicate(s, self.stats, stable=durable)
         self.echoes = DropEchoes(
-            s, plugin.urn, self.stats, remember=self.inbox.sent if durable else None
+            s,
+            plugin.urn,
+            self.stats,
+            remember=self.inbox.sent if durable else None,
+            lookup=self.inbox.was_sent if self.inbox.routes else None,
         )
         self._ack_handled = ack_handled
         self.admission: Admission | None = (
@@ -322,10 +326,13 @@ class Dispatcher:
 
     async def _process(self, event: Event) -> None:
         """The pipeline for one event, its outcome counted, its entry done."""
-        started = time.perf_counter()
-        await self._pipeline(event)
         data = event.__dict__
         entry = data.get(_ENTRY)
+        if entry is not None and not self.inbox.current(entry):
+            self.stats.count("fenced", event.name)  # its partition moved: not ours to run
+            return
+        started = time.perf_counter()
+        await self._pipeline(event)
         if entry is not None:
             self.inbox.done(entry)
         ack = data.get(_ACK)
@@ -336,7 +343,7 @@ class Dispatcher:
 
     async def _pipeline(self, event: Event) -> None:
         name = event.name
-        if self.echoes.drops(event):
+        if name == "message:received" and await self.echoes.is_echo(event):
             return
         outer = self.plugin.plan(name).outer
         try:
@@ -387,6 +394,7 @@ class Dispatcher:
         """Stop accepting, wait for accepted events up to ``timeout`` (default
         ``drain_timeout``); True when all finished, False when some were cancelled."""
         self._accepting = False
+        self.inbox.stop_delivering()
         limit = self.settings.drain_timeout if timeout is None else timeout
         try:
             async with asyncio.timeout(limit):

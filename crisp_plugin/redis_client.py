@@ -93,13 +93,16 @@ def redis_password(url: str) -> str | None:
 
 
 def wants_redis(config: Config) -> list[str]:
-    """The settings that ask for Redis (``state.backend``, ``crisp.limits_backend``),
+    """The settings that ask for Redis (``state.backend``, ``crisp.limits_backend``,
+    ``inbox.backend``),
     as ``key = "redis"`` texts; empty when nothing does."""
     asked = []
     if config.state.backend == "redis":
         asked.append('state.backend = "redis"')
     if config.crisp.limits_backend == "redis":
         asked.append('crisp.limits_backend = "redis"')
+    if config.inbox.backend == "redis":
+        asked.append('inbox.backend = "redis"')
     return asked
 
 

@@ -178,11 +178,17 @@ class InboxSettings(_Section):
 
     ``memory``: at most once on a crash (the queues are the only copy). ``sqlite``: an
     event is committed to ``path`` before its hook is answered 200 and replayed after a
-    crash; ``synchronous = "full"`` also survives a power loss (an fsync per commit)."""
+    crash; ``synchronous = "full"`` also survives a power loss (an fsync per commit).
+    ``redis``: one inbox for every instance (on ``[redis]``): an event is in a Redis
+    stream before its hook is answered, and is handled by whichever instance holds its
+    conversation's partition (``partitions`` leases of ``lease_ttl`` seconds, spread over
+    the live instances)."""
 
-    backend: Literal["memory", "sqlite"] = "memory"
+    backend: Literal["memory", "sqlite", "redis"] = "memory"
     path: str = "crisp_inbox.sqlite3"
     synchronous: Literal["normal", "full"] = "normal"
+    partitions: int = Field(default=16, ge=1, le=1024)
+    lease_ttl: float = Field(default=5.0, ge=0.5, le=300)
 
 
 class RedisSettings(_Section):

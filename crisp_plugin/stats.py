@@ -4,7 +4,8 @@ Kinds: ``received`` (parsed and accepted), ``handled`` (every matching handler
 succeeded), ``failed`` (a handler raised or timed out), ``timeouts``, ``duplicates``,
 ``echoes`` (the plugin's own messages), ``ignored`` (no handler for the name),
 ``dropped`` (an outer middleware did not pass it on), ``redelivered`` (a delivery
-that said it repeats one: a hook's attempt 2 and later), ``rejected`` (queue full or
+that said it repeats one: a hook's attempt 2 and later), ``fenced`` (not run here: its
+partition's lease moved to another instance), ``rejected`` (queue full or
 draining), ``malformed`` (payload refused).
 """
 
@@ -24,6 +25,7 @@ KINDS = (
     "ignored",
     "dropped",
     "redelivered",
+    "fenced",
     "rejected",
     "malformed",
 )
@@ -47,6 +49,7 @@ class DispatchStats:
     ignored: dict[str, int]
     dropped: dict[str, int]
     redelivered: dict[str, int]
+    fenced: dict[str, int]
     rejected: dict[str, int]
     malformed: dict[str, int]
 

@@ -3,11 +3,15 @@
 - ``memory``: the dispatcher's queues only; at most once on a crash.
 - ``sqlite``: durable on one machine: committed before the hook is answered, replayed
   after a crash (:mod:`crisp_plugin.inbox.sqlite`).
+- ``redis``: one inbox for N instances, partitioned by conversation
+  (:mod:`crisp_plugin.inbox.redis_streams`).
 
-``create_inbox(config)`` builds the one ``[inbox]`` names.
+``create_inbox(config, link)`` builds the one ``[inbox]`` names.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from crisp_plugin.config import Config
 from crisp_plugin.inbox.base import Entry, Inbox, InboxUnavailable, Recovered, stable_key
@@ -26,11 +30,29 @@ __all__ = [
 ]
 
 
-def create_inbox(config: Config) -> Inbox:
-    """The inbox ``[inbox]`` asks for."""
+if TYPE_CHECKING:
+    from crisp_plugin.redis_client import RedisLink
+
+
+def create_inbox(config: Config, link: RedisLink | None = None) -> Inbox:
+    """The inbox ``[inbox]`` asks for (``link``: the Redis one, for ``redis``)."""
     settings = config.inbox
+    dispatch = config.dispatch
+    if settings.backend == "redis":
+        from crisp_plugin.errors import ConfigError
+        from crisp_plugin.inbox.redis_streams import RedisInbox
+
+        if link is None:
+            raise ConfigError(['inbox.backend = "redis" needs [redis] url'])
+        return RedisInbox(
+            link,
+            partitions=settings.partitions,
+            lease_ttl=settings.lease_ttl,
+            dedupe_ttl=dispatch.dedupe_ttl,
+            sent_ttl=max(dispatch.dedupe_ttl, 60.0),
+            in_flight=max(1, min(dispatch.queue_limit, 1000)),
+        )
     if settings.backend == "sqlite":
-        dispatch = config.dispatch
         return SqliteInbox(
             settings.path,
             dedupe_ttl=dispatch.dedupe_ttl,

@@ -80,6 +80,20 @@ class Inbox(ABC):
     def sent(self, key: int) -> None:  # noqa: B027
         """Remember the (stable) key of a message the plugin sent, for its echo."""
 
+    async def was_sent(self, key: int) -> bool:
+        """True when the message of ``key`` was sent by any instance (a shared inbox
+        knows what the others sent; a local one only what ``sent`` was told here)."""
+        return False
+
+    def stop_delivering(self) -> None:  # noqa: B027
+        """A drain began: a routing inbox hands over nothing more (what it did not hand
+        over stays for the next owner)."""
+
+    def current(self, entry: Entry) -> bool:
+        """False when this instance may no longer act on ``entry`` (its partition's
+        lease ran out or was taken: another instance handles it now)."""
+        return True
+
     @property
     def depth(self) -> int:
         """Entries kept and not done."""

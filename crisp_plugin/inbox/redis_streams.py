@@ -1,0 +1,424 @@
+"""``RedisInbox``: one inbox for N instances, on Redis Streams.
+
+- **Partitions.** A conversation (website + session) hashes to one of ``partitions``
+  streams. Any instance may take a hook and add its event to the stream (``XADD``); the
+  hook is answered 200 once Redis has it. The dedupe key is set in the same script
+  (``SET NX``), so a redelivery that reaches another instance is still dropped.
+- **Owners.** Each stream is read by the one instance holding its lease
+  (:mod:`crisp_plugin.inbox.leases`), through a consumer group, with one consumer name
+  for all owners: the entries an owner read and did not acknowledge stay pending under
+  that name, so whoever takes the partition next reads them first (``XREADGROUP ... 0``)
+  and then the new ones (``>``). An entry is acknowledged and deleted (``XACK``,
+  ``XDEL``) once its handlers finished. A conversation's events are in one stream, read
+  by one owner, handled in order: order holds across instances.
+- **Fencing.** Every delivered entry carries its partition's fencing token; an instance
+  whose lease ran out (or was taken) stops acting on those entries before they run
+  (``current``): the new owner handles them.
+- **Echoes.** The fingerprints of what the bot sent are kept in Redis for
+  ``sent_ttl``, so an echo is recognised whichever instance it reaches.
+
+Writes are batched: the event loop queues them and one task sends each batch in one
+pipeline, so a busy instance makes a round trip per batch, not per event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import zlib
+from collections import Counter
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import structlog
+
+from crisp_plugin.inbox.base import Entry, Inbox, InboxUnavailable, Recovered
+from crisp_plugin.inbox.leases import PartitionLeases, instance_id
+
+if TYPE_CHECKING:
+    from crisp_plugin.redis_client import RedisLink
+
+__all__ = ["RedisInbox", "partition_of"]
+
+log = structlog.get_logger("crisp_plugin.inbox")
+
+GROUP = "crisp"
+CONSUMER = "owner"  # one name for every owner: the pending entries pass with the lease
+
+_PUT = """
+if ARGV[1] ~= '' then
+  if not redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[2]) then return 0 end
+end
+redis.call('XADD', KEYS[1], '*', 'n', ARGV[3], 'p', ARGV[4], 's', ARGV[5], 'r', ARGV[6])
+return 1
+"""
+
+_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+def partition_of(website_id: str | None, session_id: str | None, partitions: int) -> int:
+    """The partition of a conversation: the same in every process."""
+    key = f"{website_id or ''}/{session_id or ''}".encode()
+    return zlib.crc32(key) % partitions
+
+
+class RedisInbox(Inbox):
+    """Events in Redis Streams, partitioned by conversation; see the module docstring."""
+
+    durable = True
+    routes = True
+    name = "redis"
+
+    def __init__(
+        self,
+        link: RedisLink,
+        *,
+        partitions: int = 16,
+        lease_ttl: float = 5.0,
+        dedupe_ttl: float = 600.0,
+        sent_ttl: float = 600.0,
+        batch: int = 200,
+        in_flight: int = 1000,
+        owner: str | None = None,
+    ) -> None:
+        self.link = link
+        self.partitions = partitions
+        self.lease_ttl = lease_ttl
+        self._dedupe_ms = max(1, int(dedupe_ttl * 1000))
+        self._sent_ms = max(1, int(sent_ttl * 1000))
+        self._batch = batch
+        self._max_in_flight = in_flight
+        self.owner = owner or instance_id()
+        self._streams = [link.key("inbox", str(p)) for p in range(partitions)]
+        self._deliver: Callable[[Entry], None] | None = None
+        self._writes: list[tuple[Entry, int | None, asyncio.Future[None]]] = []
+        self._acks: list[tuple[int, str]] = []
+        self._sent: list[int] = []
+        self._wake = asyncio.Event()
+        self._readable = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._in_flight: Counter[int] = Counter()
+        self._unread: set[int] = set()  # partitions gained whose pending entries come first
+        # Entry ids delivered here and not yet acknowledged in Redis, by partition: a
+        # pending entry not among them was read by an owner that lost the lease meanwhile.
+        self._held: dict[int, set[str]] = {}
+        self._delivering = True
+        self._reading: set[int] = set()  # partitions of the read on its way
+        self._next_scan = 0.0
+        self._closed = False
+        self.failure: BaseException | None = None  # the last write, until one succeeds
+        self._read_failure: BaseException | None = None
+        self.redeliveries = 0
+        self.leases = PartitionLeases(
+            link,
+            partitions=partitions,
+            ttl=lease_ttl,
+            owner=self.owner,
+            on_gained=self._gained,
+            on_lost=self._lost,
+            releasable=self._releasable,
+        )
+
+    def __repr__(self) -> str:
+        return f"<RedisInbox {self.owner} owns {sorted(self.leases.owned)}>"
+
+    # -- opening and closing ---------------------------------------------------------
+
+    async def open(self, deliver: Callable[[Entry], None]) -> Recovered:
+        self._deliver = deliver
+        client: Any = self.link.client
+        with self.link.failures("inbox open"):
+            pipe = client.pipeline(transaction=False)
+            for stream in self._streams:
+                pipe.xgroup_create(stream, GROUP, id="0", mkstream=True)
+            for result in await pipe.execute(raise_on_error=False):
+                if isinstance(result, Exception) and "BUSYGROUP" not in str(result):
+                    raise result
+            await self.leases.start()
+        loop = asyncio.get_running_loop()
+        self._tasks = [
+            loop.create_task(self._write_loop(), name="crisp-inbox-writes"),
+            loop.create_task(self._read_loop(), name="crisp-inbox-reads"),
+        ]
+        log.info("redis inbox open", owner=self.owner, partitions=sorted(self.leases.owned))
+        return Recovered()  # pending entries come back through the partitions' owners
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._wake.set()
+        self._readable.set()
+        reader = self._tasks[1] if len(self._tasks) > 1 else None
+        if reader is not None:
+            reader.cancel()
+        writer = self._tasks[0] if self._tasks else None
+        if writer is not None:
+            await asyncio.gather(writer, return_exceptions=True)  # it flushes, then ends
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.leases.stop()
+
+    # -- putting -----------------------------------------------------------------------
+
+    def put(self, entry: Entry, dedupe_key: int | None) -> asyncio.Future[None] | None:
+        if self._closed:
+            raise InboxUnavailable("the inbox is closed")
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._writes.append((entry, dedupe_key, future))
+        self._wake.set()
+        return future
+
+    def done(self, entry: Entry) -> None:
+        partition, _, rest = str(entry.id).partition("/")
+        p = int(partition)
+        self._in_flight[p] -= 1
+        if self._in_flight[p] <= 0:
+            del self._in_flight[p]
+        self._acks.append((p, rest.split("@", 1)[0]))
+        self._wake.set()
+        self._readable.set()
+
+    def stop_delivering(self) -> None:
+        """Read nothing more (a drain): what is pending passes to the next owner."""
+        self._delivering = False
+        self._readable.set()
+        for task in self._tasks[1:]:
+            task.cancel()
+
+    def sent(self, key: int) -> None:
+        self._sent.append(key)
+        self._wake.set()
+
+    async def was_sent(self, key: int) -> bool:
+        """True when any instance recorded sending the message of ``key``."""
+        try:
+            return bool(await self.link.client.exists(self.link.key("sent", str(key))))
+        except Exception:
+            return False  # unknown: the echo runs its handlers, as a message would
+
+    def current(self, entry: Entry) -> bool:
+        partition, _, rest = str(entry.id).partition("/")
+        token = int(rest.split("@", 1)[1]) if "@" in rest else 0
+        return self.leases.valid(int(partition), token)
+
+    @property
+    def depth(self) -> int:
+        return sum(self._in_flight.values()) + len(self._writes)
+
+    @property
+    def oldest_age(self) -> float:
+        """Seconds since the oldest entry this instance holds was added (a stream id
+        starts with its Redis time in milliseconds)."""
+        oldest = min(
+            (int(i.split("-", 1)[0]) for held in self._held.values() for i in held), default=None
+        )
+        return 0.0 if oldest is None else max(0.0, time.time() - oldest / 1000)
+
+    @property
+    def owned(self) -> list[int]:
+        """The partitions this instance reads now."""
+        return sorted(self.leases.owned)
+
+    @property
+    def healthy(self) -> bool:
+        return self.failure is None and self._read_failure is None and not self._closed
+
+    async def _write_loop(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            writes, self._writes = self._writes[: self._batch * 5], self._writes[self._batch * 5 :]
+            acks, self._acks = self._acks, []
+            sent, self._sent = self._sent, []
+            if writes or acks or sent:
+                await self._flush(writes, acks, sent)
+            if self._writes or self._acks or self._sent:
+                self._wake.set()
+            elif self._closed:
+                return
+
+    async def _flush(
+        self,
+        writes: list[tuple[Entry, int | None, asyncio.Future[None]]],
+        acks: list[tuple[int, str]],
+        sent: list[int],
+    ) -> None:
+        client: Any = self.link.client
+        pipe = client.pipeline(transaction=False)
+        for entry, key, _ in writes:
+            payload = entry.payload
+            p = partition_of(payload.get("website_id"), payload.get("session_id"), self.partitions)
+            dedupe = self.link.key("seen", str(key)) if key is not None else self.link.key("none")
+            # EVAL, not a registered script: a Redis restarted without its script cache
+            # needs no reload, and Redis caches the compiled body by its digest anyway.
+            pipe.eval(
+                _PUT,
+                2,
+                self._streams[p],
+                dedupe,
+                "" if key is None else "1",
+                self._dedupe_ms,
+                entry.name,
+                _dumps(payload),
+                entry.source,
+                "1" if entry.redelivery else "0",
+            )
+        for p, stream_id in acks:
+            pipe.xack(self._streams[p], GROUP, stream_id)
+            pipe.xdel(self._streams[p], stream_id)
+        for key in sent:
+            pipe.set(self.link.key("sent", str(key)), "1", px=self._sent_ms)
+        try:
+            await pipe.execute()
+        except Exception as exc:
+            self.failure = exc
+            error = self.link.unavailable("inbox write", exc)
+            log.error("redis inbox: a write failed", error=str(error))
+            for _, _, future in writes:
+                if not future.done():
+                    future.set_exception(InboxUnavailable(str(error)))
+            self._acks.extend(acks)  # handled: acknowledge them once Redis is back
+            if not self._closed:
+                await asyncio.sleep(0.2)
+            return
+        self.failure = None
+        for p, stream_id in acks:
+            held = self._held.get(p)
+            if held is not None:
+                held.discard(stream_id)
+        for _, _, future in writes:
+            if not future.done():
+                future.set_result(None)
+
+    # -- reading the partitions this instance owns ---------------------------------------
+
+    async def _gained(self, partition: int, token: int) -> None:
+        self._unread.add(partition)
+        self._readable.set()
+        log.info("partition taken", partition=partition, token=token, owner=self.owner)
+
+    def _lost(self, partition: int) -> None:
+        self._unread.discard(partition)
+        self._in_flight.pop(partition, None)  # not ours to acknowledge any more
+        self._held.pop(partition, None)
+        self._readable.set()
+
+    def _releasable(self, partition: int) -> bool:
+        """Nothing of it delivered and not yet acknowledged in Redis, and no read of it on
+        its way: the next owner starts exactly where this one stopped."""
+        return not self._held.get(partition) and partition not in self._reading
+
+    def _readable_partitions(self) -> list[int]:
+        leases = self.leases
+        unread = self._unread  # their pending entries first, or order would break
+        return [
+            p
+            for p, token in leases.owned.items()
+            if p not in leases.leaving and p not in unread and leases.valid(p, token)
+        ]
+
+    async def _read_loop(self) -> None:
+        client: Any = self.link.client
+        while not self._closed and self._delivering:
+            try:
+                if sum(self._in_flight.values()) >= self._max_in_flight:
+                    self._readable.clear()
+                    await self._readable.wait()
+                    continue
+                if time.monotonic() >= self._next_scan:
+                    self._next_scan = time.monotonic() + self.leases.period
+                    await self._find_strays(client)
+                for partition in list(self._unread):
+                    await self._read_pending(client, partition)
+                    self._unread.discard(partition)
+                owned = self._readable_partitions()
+                if not owned:
+                    self._readable.clear()
+                    try:
+                        await asyncio.wait_for(self._readable.wait(), self.leases.period)
+                    except TimeoutError:
+                        pass
+                    continue
+                streams = {self._streams[p]: ">" for p in owned}
+                self._reading = set(owned)  # not to be let go while this read is out
+                try:
+                    answer = await client.xreadgroup(
+                        GROUP, CONSUMER, streams, count=self._batch, block=200
+                    )
+                finally:
+                    self._reading = set()
+                self._hand_over(answer or [], redelivered=False)
+                self._read_failure = None
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self._read_failure = exc
+                log.warning("redis inbox: a read failed", error=str(exc))
+                await asyncio.sleep(0.5)
+
+    async def _find_strays(self, client: Any) -> None:
+        """Partitions with more entries pending than this owner holds: an owner that lost
+        the lease while a read was on its way took them; read their pending ones again."""
+        owned = self._readable_partitions()
+        if not owned:
+            return
+        pipe = client.pipeline(transaction=False)
+        for p in owned:
+            pipe.xpending(self._streams[p], GROUP)
+        answers = await pipe.execute()
+        for p, summary in zip(owned, answers, strict=True):
+            pending = int(summary.get("pending", 0)) if isinstance(summary, dict) else 0
+            if pending > len(self._held.get(p, ())):
+                self._unread.add(p)
+
+    async def _read_pending(self, client: Any, partition: int) -> None:
+        """What the partition's previous owner read and did not acknowledge, first."""
+        after = "0"
+        stream = self._streams[partition]
+        while partition in self.leases.owned:
+            self._reading = {partition}
+            try:
+                answer = await client.xreadgroup(
+                    GROUP, CONSUMER, {stream: after}, count=self._batch
+                )
+            finally:
+                self._reading = set()
+            entries = answer[0][1] if answer else []
+            if not entries:
+                return
+            self._hand_over(answer, redelivered=True)
+            after = entries[-1][0]
+
+    def _hand_over(self, answer: list[Any], *, redelivered: bool) -> None:
+        deliver = self._deliver
+        assert deliver is not None
+        for stream, entries in answer:
+            partition = self._streams.index(stream)
+            token = self.leases.owned.get(partition)
+            if token is None:
+                continue  # lost meanwhile: its next owner reads these
+            held = self._held.setdefault(partition, set())
+            for stream_id, fields in entries:
+                if not fields:
+                    continue  # deleted while pending: handled already
+                if stream_id in held:
+                    continue  # delivered here already, not yet acknowledged
+                held.add(stream_id)
+                try:
+                    payload = json.loads(fields["p"])
+                except (KeyError, ValueError):
+                    log.error("redis inbox: an unreadable entry was dropped", entry=stream_id)
+                    self._acks.append((partition, stream_id))
+                    continue
+                if redelivered:
+                    self.redeliveries += 1
+                entry = Entry(
+                    f"{partition}/{stream_id}@{token}",
+                    fields.get("n", ""),
+                    payload,
+                    fields.get("s", "redis"),
+                    fields.get("r") == "1" or redelivered,
+                )
+                self._in_flight[partition] += 1
+                deliver(entry)
