@@ -13,6 +13,8 @@ Names (all prefixed ``crisp_``):
 - ``webhook_responses_total{status}``: answers of the hook endpoint;
 - ``dispatch_in_flight``: events queued or running now;
 - ``inbox_depth`` and ``inbox_oldest_age_seconds``: what the inbox keeps, not done;
+- ``inbox_partitions_owned`` and ``relay_holder`` (``inbox.backend = "redis"``): this
+  instance's share of the shared inbox, and 1 when it holds the relay socket;
 - ``transport_up{transport}``: 1 when the transport is connected or listening.
 
 Each runner owns one :class:`Metrics` (no global registry), so several plugins, or
@@ -62,6 +64,7 @@ _KINDS: dict[str, str] = {
     "ignored": "Events no handler wanted.",
     "dropped": "Events an outer middleware did not pass on.",
     "redelivered": "Deliveries that said they repeat an earlier one (hook attempt 2+).",
+    "fenced": "Events not run here: their partition moved to another instance.",
     "rejected": "Events refused because the dispatcher was full or draining.",
     "malformed": "Events whose payload did not fit the event's model.",
 }
@@ -84,6 +87,11 @@ class MetricsSource(Protocol):
 
     def inbox_state(self) -> tuple[int, float]:
         """``(events kept and not done, seconds the oldest has waited)``."""
+        ...
+
+    def lease_state(self) -> tuple[int | None, bool | None]:
+        """``(partitions of the shared inbox owned here, whether this instance holds the
+        relay)``; ``None`` for what is not leased."""
         ...
 
 
@@ -125,6 +133,19 @@ class _LiveCollector(Collector):
                 "How long the oldest event not done has waited.",
                 value=age,
             )
+            partitions, holder = source.lease_state()
+            if partitions is not None:
+                yield GaugeMetricFamily(
+                    "crisp_inbox_partitions_owned",
+                    "Partitions of the shared inbox this instance reads.",
+                    value=partitions,
+                )
+            if holder is not None:
+                yield GaugeMetricFamily(
+                    "crisp_relay_holder",
+                    "1 when this instance holds the relay socket (the others stand by).",
+                    value=1.0 if holder else 0.0,
+                )
         handlers = HistogramMetricFamily(
             "crisp_handler_duration_seconds",
             "Time a handler took, by event name.",

@@ -44,12 +44,13 @@ from crisp_plugin.config import Config
 from crisp_plugin.dispatch import Dispatcher
 from crisp_plugin.errors import ConfigError, CrispError
 from crisp_plugin.inbox import InboxUnavailable, create_inbox
+from crisp_plugin.inbox.redis_streams import RedisInbox
 from crisp_plugin.metrics import Metrics
 from crisp_plugin.observer import Observer
 from crisp_plugin.plugin import Plugin, load_plugin_class
 from crisp_plugin.redis_client import wants_redis
 from crisp_plugin.state import create_state
-from crisp_plugin.transports.base import Transport
+from crisp_plugin.transports.base import EventSink, Transport
 from crisp_plugin.transports.endpoints import discover_endpoints
 from crisp_plugin.transports.http_extras import StatusServer, health_routes
 from crisp_plugin.transports.webhook import WebhookServer
@@ -57,6 +58,7 @@ from crisp_plugin.transports.webhook import WebhookServer
 if TYPE_CHECKING:
     from crisp_plugin.redis_client import RedisLink
     from crisp_plugin.rest import RestClient
+    from crisp_plugin.transports.relay_lease import LeasedRelay
     from crisp_plugin.transports.rtm import RtmTransport
 
 __all__ = ["Runner"]
@@ -85,6 +87,8 @@ class Runner:
         self.plugin: Plugin[Any] | None = None
         self.dispatcher: Dispatcher | None = None
         self.rtm: RtmTransport | None = None
+        self.relay: LeasedRelay | None = None
+        """With ``inbox.backend = "redis"``: the relay lease around ``rtm``."""
         self.webhooks: WebhookServer | None = None
         self.status_server: StatusServer | None = None
         self.transports: list[Transport] = []
@@ -160,7 +164,7 @@ class Runner:
 
         plugin = self._build_plugin(rest, state)
         self.plugin = plugin
-        inbox = create_inbox(s)
+        inbox = create_inbox(s, link)
         dispatcher = Dispatcher(
             plugin,
             s.dispatch,
@@ -205,11 +209,21 @@ class Runner:
             stack.push_async_callback(_quietly, "webhooks stop", hooks.stop)
             self.transports.append(hooks)
         if transport in ("rtm", "both"):
-            rtm = self._build_rtm(dispatcher, plugin, rest)
-            self.rtm = rtm
-            self.transports.append(rtm)
-            stack.push_async_callback(_quietly, "rtm stop", rtm.stop)
-            await rtm.start()
+            relay: Transport
+            if isinstance(inbox, RedisInbox):  # N instances: one holds the relay socket
+                from crisp_plugin.inbox.leases import Lease
+                from crisp_plugin.transports.relay_lease import LeasedRelay
+
+                lease = Lease(inbox.link, "relay", inbox.owner, s.inbox.lease_ttl)
+                leased = LeasedRelay(
+                    dispatcher, lease, lambda sink: self._build_rtm(sink, plugin, rest)
+                )
+                self.relay, self.rtm, relay = leased, leased.rtm, leased
+            else:
+                self.rtm = relay = self._build_rtm(dispatcher, plugin, rest)
+            self.transports.append(relay)
+            stack.push_async_callback(_quietly, "rtm stop", relay.stop)
+            await relay.start()
             plugin.watch(self._handlers_changed)
         # Last in, first out: a stop begins with this (nothing to drain before here).
         stack.push_async_callback(self._pause_and_drain, dispatcher)
@@ -242,9 +256,7 @@ class Runner:
             cls = load_plugin_class(self.settings.plugin.class_)
         return cls(self.settings, rest=rest, state=state)
 
-    def _build_rtm(
-        self, dispatcher: Dispatcher, plugin: Plugin[Any], rest: RestClient
-    ) -> RtmTransport:
+    def _build_rtm(self, sink: EventSink, plugin: Plugin[Any], rest: RestClient) -> RtmTransport:
         from crisp_plugin.transports.rtm import RtmTransport  # python-socketio: on use
 
         s = self.settings
@@ -257,7 +269,7 @@ class Runner:
             return plugin.subscribed_events(tier)
 
         return RtmTransport(
-            dispatcher,
+            sink,
             identifier=s.crisp.identifier,
             key=s.crisp.key.get_secret_value(),
             tier=tier,
@@ -303,7 +315,7 @@ class Runner:
             status = "draining" if self.state == "stopping" else self.state
         elif inbox is not None and not inbox.healthy:
             status = "unavailable"  # events cannot be kept: hooks get 503
-        elif all(v in ("connected", "listening") for v in states.values()):
+        elif all(v in ("connected", "listening", "standby") for v in states.values()):
             status = "ok"
         else:
             status = "degraded"
@@ -318,6 +330,10 @@ class Runner:
                 "depth": inbox.depth,
                 "oldest_age_s": round(inbox.oldest_age, 3),
             }
+            if isinstance(inbox, RedisInbox):
+                report["inbox"]["partitions"] = inbox.owned
+        if self.relay is not None:
+            report["relay"] = "holder" if self.relay.holds() else "standby"
         return report
 
     def inbox_state(self) -> tuple[int, float]:
@@ -325,6 +341,13 @@ class Runner:
         if self.dispatcher is None:
             return 0, 0.0
         return self.dispatcher.inbox.depth, self.dispatcher.inbox.oldest_age
+
+    def lease_state(self) -> tuple[int | None, bool | None]:
+        """``(partitions owned, relay held)``; ``None`` for what is not leased."""
+        inbox = self.dispatcher.inbox if self.dispatcher is not None else None
+        partitions = len(inbox.owned) if isinstance(inbox, RedisInbox) else None
+        holder = self.relay.holds() if self.relay is not None else None
+        return partitions, holder
 
     async def wait_failed(self) -> CrispError:
         """Return the error of the first transport that gives up for good (a refused
