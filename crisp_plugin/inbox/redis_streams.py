@@ -46,12 +46,23 @@ log = structlog.get_logger("crisp_plugin.inbox")
 GROUP = "crisp"
 CONSUMER = "owner"  # one name for every owner: the pending entries pass with the lease
 
+# Every event of a batch in one script: event k has KEYS[2k+1] (its partition's stream)
+# and KEYS[2k+2] (its dedupe key), ARGV[5k+2..5k+6] (dedupe or not, name, payload,
+# source, redelivery); ARGV[1] is the dedupe TTL in ms. 1 for an event stored, 0 for a
+# duplicate (its key was set already: another instance, or a restart, has it).
 _PUT = """
-if ARGV[1] ~= '' then
-  if not redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[2]) then return 0 end
+local out = {}
+for k = 0, #KEYS / 2 - 1 do
+  local a = 5 * k + 1
+  if ARGV[a + 1] ~= '' and not redis.call('SET', KEYS[2 * k + 2], '1', 'NX', 'PX', ARGV[1]) then
+    out[k + 1] = 0
+  else
+    redis.call('XADD', KEYS[2 * k + 1], '*',
+      'n', ARGV[a + 2], 'p', ARGV[a + 3], 's', ARGV[a + 4], 'r', ARGV[a + 5])
+    out[k + 1] = 1
+  end
 end
-redis.call('XADD', KEYS[1], '*', 'n', ARGV[3], 'p', ARGV[4], 's', ARGV[5], 'r', ARGV[6])
-return 1
+return out
 """
 
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
@@ -91,6 +102,7 @@ class RedisInbox(Inbox):
         self._max_in_flight = in_flight
         self.owner = owner or instance_id()
         self._streams = [link.key("inbox", str(p)) for p in range(partitions)]
+        self._none = link.key("none")  # the dedupe key slot of an event without one
         self._deliver: Callable[[Entry], None] | None = None
         self._writes: list[tuple[Entry, int | None, asyncio.Future[None]]] = []
         self._acks: list[tuple[int, str]] = []
@@ -246,27 +258,32 @@ class RedisInbox(Inbox):
     ) -> None:
         client: Any = self.link.client
         pipe = client.pipeline(transaction=False)
-        for entry, key, _ in writes:
-            payload = entry.payload
-            p = partition_of(payload.get("website_id"), payload.get("session_id"), self.partitions)
-            dedupe = self.link.key("seen", str(key)) if key is not None else self.link.key("none")
+        if writes:
+            keys: list[str] = []
+            args: list[str | int] = [self._dedupe_ms]
+            for entry, key, _ in writes:
+                payload = entry.payload
+                p = partition_of(
+                    payload.get("website_id"), payload.get("session_id"), self.partitions
+                )
+                keys.append(self._streams[p])
+                keys.append(self.link.key("seen", str(key)) if key is not None else self._none)
+                args += (
+                    "" if key is None else "1",
+                    entry.name,
+                    _dumps(payload),
+                    entry.source,
+                    "1" if entry.redelivery else "0",
+                )
             # EVAL, not a registered script: a Redis restarted without its script cache
             # needs no reload, and Redis caches the compiled body by its digest anyway.
-            pipe.eval(
-                _PUT,
-                2,
-                self._streams[p],
-                dedupe,
-                "" if key is None else "1",
-                self._dedupe_ms,
-                entry.name,
-                _dumps(payload),
-                entry.source,
-                "1" if entry.redelivery else "0",
-            )
+            pipe.eval(_PUT, len(keys), *keys, *args)
+        by_stream: dict[int, list[str]] = {}
         for p, stream_id in acks:
-            pipe.xack(self._streams[p], GROUP, stream_id)
-            pipe.xdel(self._streams[p], stream_id)
+            by_stream.setdefault(p, []).append(stream_id)
+        for p, ids in by_stream.items():
+            pipe.xack(self._streams[p], GROUP, *ids)
+            pipe.xdel(self._streams[p], *ids)
         for key in sent:
             pipe.set(self.link.key("sent", str(key)), "1", px=self._sent_ms)
         try:

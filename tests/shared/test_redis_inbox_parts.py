@@ -1,0 +1,155 @@
+"""``RedisInbox`` up close, in one process, on a real redis-server: two inboxes on links
+of their own play two instances.
+
+What is put comes back through ``deliver`` on the owner of its partition; a duplicate
+key is stored once whichever instance puts it; ``done`` acknowledges and deletes; a
+partition changing hands passes its pending entries first; an entry whose lease moved
+is no longer ``current``; a dead Redis makes ``put`` fail with ``InboxUnavailable``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from crisp_plugin.config import Config
+from crisp_plugin.inbox import Entry, InboxUnavailable
+from crisp_plugin.inbox.redis_streams import RedisInbox, partition_of
+from crisp_plugin.redis_client import RedisLink, open_redis
+from tests.redis_server import RedisServer
+from tests.transports.transport_kit import eventually
+
+WEBSITE = "42a6c4bb-ae62-4e0d-8f4c-1b1aa3e8a2a5"
+
+
+def payload(session: str, text: str) -> dict[str, Any]:
+    return {
+        "website_id": WEBSITE,
+        "session_id": session,
+        "type": "text",
+        "from": "user",
+        "origin": "chat",
+        "content": text,
+        "fingerprint": abs(hash(text)) % 10**9,
+        "timestamp": 1,
+    }
+
+
+class Owner:
+    """One inbox and what it delivered."""
+
+    def __init__(self, inbox: RedisInbox) -> None:
+        self.inbox = inbox
+        self.got: list[Entry] = []
+
+    def deliver(self, entry: Entry) -> None:
+        self.got.append(entry)
+
+    def texts(self) -> list[str]:
+        return [e.payload["content"] for e in self.got]
+
+
+class Pair:
+    def __init__(self) -> None:
+        self.links: list[RedisLink] = []
+        self.owners: list[Owner] = []
+
+    async def add(self, url: str, **options: Any) -> Owner:
+        settings = Config.model_validate({"redis": {"url": url, "socket_timeout": 1}})
+        link = await open_redis(settings)
+        self.links.append(link)
+        inbox = RedisInbox(link, partitions=4, lease_ttl=1.0, **options)
+        owner = Owner(inbox)
+        await inbox.open(owner.deliver)
+        self.owners.append(owner)
+        return owner
+
+    async def close(self) -> None:
+        for owner in self.owners:
+            await owner.inbox.close()
+        for link in self.links:
+            await link.close()
+
+
+@pytest.fixture
+async def pair() -> AsyncIterator[Pair]:
+    made = Pair()
+    yield made
+    await made.close()
+
+
+async def put(owner: Owner, session: str, text: str, key: int | None) -> None:
+    stored = owner.inbox.put(Entry(0, "message:send", payload(session, text), "webhook"), key)
+    assert stored is not None
+    await stored
+
+
+async def test_an_event_comes_back_on_its_owner_and_done_deletes_it(
+    redis_server: RedisServer, pair: Pair
+) -> None:
+    one = await pair.add(redis_server.url)
+    await put(one, "session_a", "hello", 1)
+    await eventually(lambda: one.texts() == ["hello"])
+    entry = one.got[0]
+    assert one.inbox.current(entry) and entry.source == "webhook"
+    assert one.inbox.depth == 1
+    one.inbox.done(entry)
+    link = pair.links[0]
+    stream = link.key("inbox", str(partition_of(WEBSITE, "session_a", 4)))
+
+    async def gone() -> bool:
+        return await link.client.xlen(stream) == 0
+
+    for _ in range(200):
+        if await gone():
+            break
+        await asyncio.sleep(0.01)
+    assert await gone() and one.inbox.depth == 0
+
+
+async def test_a_key_is_stored_once_whichever_instance_puts_it(
+    redis_server: RedisServer, pair: Pair
+) -> None:
+    one = await pair.add(redis_server.url)
+    two = await pair.add(redis_server.url)
+    await put(one, "session_b", "first copy", 7)
+    await put(two, "session_b", "second copy", 7)  # the same key: a redelivery
+    await put(two, "session_b", "another", 8)
+    await eventually(lambda: len(one.got) + len(two.got) == 2)
+    assert sorted(one.texts() + two.texts()) == ["another", "first copy"]
+
+
+async def test_pending_entries_pass_to_the_next_owner_first_and_the_old_one_is_fenced(
+    redis_server: RedisServer, pair: Pair
+) -> None:
+    one = await pair.add(redis_server.url)
+    for i in range(3):
+        await put(one, "session_c", f"m{i}", 100 + i)
+    await eventually(lambda: len(one.got) == 3)
+    held = list(one.got)
+    # The owner stalls: its leases are not renewed (it stops its rounds), they run out.
+    task = one.inbox.leases._task
+    assert task is not None
+    task.cancel()
+    two = await pair.add(redis_server.url)
+    await eventually(lambda: len(two.got) == 3, timeout=10)  # within the TTL and a round
+    assert two.texts() == ["m0", "m1", "m2"]  # the pending ones, in order
+    assert all(e.redelivery for e in two.got)
+    assert not any(one.inbox.current(e) for e in held)  # fenced: not to be run there
+    await put(two, "session_c", "m3", 103)
+    await eventually(lambda: two.texts()[-1:] == ["m3"])
+
+
+async def test_put_fails_with_inbox_unavailable_when_redis_is_gone(
+    redis_server: RedisServer, pair: Pair
+) -> None:
+    one = await pair.add(redis_server.url)
+    redis_server.kill()
+    stored = one.inbox.put(Entry(0, "message:send", payload("session_d", "x"), "webhook"), 9)
+    assert stored is not None
+    with pytest.raises(InboxUnavailable, match="Redis cannot be reached"):
+        await asyncio.wait_for(stored, 10)
+    assert not one.inbox.healthy
