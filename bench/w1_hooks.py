@@ -71,7 +71,11 @@ async def wrk(opts: Options, port: int, seconds: float, pool: Path) -> dict[str,
     raise RuntimeError(f"wrk printed no figures: {err.decode()[-300:]}")
 
 
-async def measure(opts: Options, argv: Sequence[str], port: int, name: str) -> dict[str, float]:
+async def measure(
+    opts: Options, argv: Sequence[str], port: int, name: str, *, count: bool = False
+) -> dict[str, float]:
+    """wrk against the server ``argv`` starts: hooks/s, p99, server CPU per hook (and,
+    with ``count``, ``hooks``: how many were answered in the measured run)."""
     pool = pool_file(3_000 if opts.quick else 60_000)
     env = child_env(CRISP_HOOK_SECRET=SECRET)
     cwd = NODE_DIR if argv[0] == "node" else None
@@ -89,11 +93,14 @@ async def measure(opts: Options, argv: Sequence[str], port: int, name: str) -> d
             f"{name}: {figures['non2xx']:.0f} non-200 answers, {figures['errors']:.0f} "
             "socket errors"
         )
-    return {
+    result = {
         "rps": figures["rps"],
         "p99_ms": figures["p99_ms"],
         "cpu_us": cpu / max(1.0, figures["requests"]) * 1e6,
     }
+    if count:
+        result["hooks"] = figures["requests"]
+    return result
 
 
 async def run_ours(opts: Options) -> dict[str, float]:

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from bench.model import Contender, Metric, Options, Workload, ratio
 from bench.payloads import HOOK_PATH
-from bench.procs import PYTHON, free_port
+from bench.procs import PYTHON, cpu_seconds, free_port
+from bench.redis_proc import redis_server
 from bench.w1_hooks import measure
 
 
@@ -20,7 +21,32 @@ def contender(inbox: str) -> Contender:
     async def run(opts: Options) -> dict[str, float]:
         port = free_port()
         argv = [PYTHON, "-m", "bench.contenders.ours_hooks", str(port), HOOK_PATH, inbox, "0"]
-        return await measure(opts, argv, port, f"ours {inbox} inbox")
+        if inbox != "redis":
+            return await measure(opts, argv, port, f"ours {inbox} inbox")
+        # Redis runs on the load generator's core: the plugin keeps its own to itself,
+        # and Redis's own CPU per hook is measured apart.
+        async with redis_server(cpu=opts.load_cpu) as redis:
+            argv.append(redis.url)
+            before = (await redis.commands(), cpu_seconds(redis.pid))
+            figures = await measure(opts, argv, port, "ours redis inbox", count=True)
+            commands = await redis.commands() - before[0]
+            cpu = cpu_seconds(redis.pid) - before[1]
+            xadds = await redis.benchmark(
+                cpu=opts.server_cpu, requests=50_000 if opts.quick else 200_000
+            )
+        hooks = max(1.0, figures.pop("hooks"))
+        per_hook = commands / hooks
+        redis_us = cpu / hooks * 1e6
+        return {
+            **figures,
+            "redis_cmds": per_hook,
+            "redis_cpu_us": redis_us,
+            # How many instances at this rate one Redis core carries: from its CPU per
+            # hook, and from redis-benchmark's pipelined XADDs per second and the commands
+            # per hook (a cruder bound: an XADD is cheaper than the script's SET + XADD).
+            "carry_cpu": 1e6 / max(redis_us, 1e-9) / max(figures["rps"], 1.0),
+            "carry_bench": xadds / max(per_hook, 1e-9) / max(figures["rps"], 1.0),
+        }
 
     return Contender(inbox, f"ours: {inbox} inbox", run, ours=inbox == "memory")
 
@@ -34,24 +60,36 @@ def workload(opts: Options) -> Workload:
             Metric("rps", "hooks/s", higher_is_better=True),
             Metric("p99_ms", "ack p99 ms", higher_is_better=False, digits=2),
             Metric("cpu_us", "server CPU us/hook", higher_is_better=False, digits=1),
+            Metric("redis_cmds", "Redis commands/hook", higher_is_better=False, digits=2),
+            Metric("redis_cpu_us", "Redis CPU us/hook", higher_is_better=False, digits=1),
+            Metric("carry_cpu", "instances 1 Redis core carries (by its CPU)", True, digits=1),
+            Metric("carry_bench", "instances (by redis-benchmark)", True, digits=1),
         ],
-        contenders=[contender("memory"), contender("sqlite")],
+        contenders=[contender("memory"), contender("sqlite"), contender("redis")],
         limits=(
             "As W1, with every request a new event (dedupe off). The SQLite inbox adds, "
             "per event, the JSON text of the payload and a queue hand-off to the writer "
             "thread; the commit (one per batch, hundreds of events under this load) and "
             "the answer waiting for it cost latency more than CPU. synchronous = normal "
-            "(WAL): a committed event survives kill -9, not a power loss."
+            "(WAL): a committed event survives kill -9, not a power loss. The Redis inbox "
+            "(one instance owning all 16 partitions, Redis with appendfsync everysec on "
+            "the load core) writes each batch of events in one script (SET NX + XADD "
+            "each), reads them back with XREADGROUP, acknowledges with XACK + XDEL per "
+            "partition: redis-py (with hiredis) packing and parsing those is most of the "
+            "extra CPU; the event is parsed twice (at intake, and when read back)."
         ),
     )
 
 
 def targets(w: Workload) -> list[tuple[str, str, bool | None]]:
-    share = ratio(w.median("sqlite", "rps"), w.median("memory", "rps"), True)
-    return [
-        (
-            "W5: the SQLite inbox at least 50% of the memory inbox's hooks/s",
-            "n/a" if share is None else f"{share:.0%} of memory",
-            None if share is None else share >= 0.5,
+    found = []
+    for inbox, floor in (("sqlite", 0.5), ("redis", 0.4)):
+        share = ratio(w.median(inbox, "rps"), w.median("memory", "rps"), True)
+        found.append(
+            (
+                f"W5: the {inbox} inbox at least {floor:.0%} of the memory inbox's hooks/s",
+                "n/a" if share is None else f"{share:.0%} of memory",
+                None if share is None else share >= floor,
+            )
         )
-    ]
+    return found

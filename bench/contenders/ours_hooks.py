@@ -1,10 +1,11 @@
 """W1 and W5: our web hook transport, as ``crisp_plugin run`` runs it, with a no-op plugin.
 
-    python -m bench.contenders.ours_hooks PORT PATH [INBOX [DEDUPE_TTL]]
+    python -m bench.contenders.ours_hooks PORT PATH [INBOX [DEDUPE_TTL [REDIS_URL]]]
 
 A Runner with ``events.transport = "webhooks"`` on PORT; REST is never called (the
 no-op handler sends nothing), so the API URL points at a closed loopback port. INBOX is
-``memory`` (the default) or ``sqlite`` (a file in a scratch folder). The dedupe TTL is
+``memory`` (the default), ``sqlite`` (a file in a scratch folder) or ``redis`` (at
+REDIS_URL: one instance owning every partition). The dedupe TTL is
 5 s unless given: wrk cycles through a pool of distinct events, and an event seen again
 after the TTL is handled again, as a fresh one would be; W5 gives 0 (no dedupe), so
 every request is a new event that the inbox must keep.
@@ -21,12 +22,17 @@ from bench.procs import scratch_dir
 from crisp_plugin.config import Config
 
 
-def main(port: int, inbox: str = "memory", dedupe_ttl: float = 5.0) -> None:
+def main(
+    port: int, inbox: str = "memory", dedupe_ttl: float = 5.0, redis_url: str | None = None
+) -> None:
     data = ours.settings(
         "NoopPlugin", api_url="http://127.0.0.1:9", hook_port=port, dedupe_ttl=dedupe_ttl
     )
-    if inbox != "memory":
+    if inbox == "sqlite":
         data["inbox"] = {"backend": inbox, "path": str(scratch_dir() / f"inbox-{port}.sqlite3")}
+    elif inbox == "redis":
+        data["inbox"] = {"backend": "redis"}
+        data["redis"] = {"url": redis_url}
     asyncio.run(ours_runner.main(Config.model_validate(data), None))
 
 
@@ -36,4 +42,5 @@ if __name__ == "__main__":
         int(args[0]),
         args[2] if len(args) > 2 else "memory",
         float(args[3]) if len(args) > 3 else 5.0,
+        args[4] if len(args) > 4 else None,
     )
