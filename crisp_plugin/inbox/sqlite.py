@@ -59,7 +59,8 @@ _SWEEP_EVERY = 512  # commits between two deletions of expired keys
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 # ("put", Entry id, name, payload text, source, redelivery, received, dedupe key, future)
-# ("done", Entry id) | ("sent", key) | ("stop",)
+# ("done", Entry id) | ("sent", key) | ("stop",). The loop hands the writer a list of
+# them per turn of the loop (one wake-up of the thread, not one per event).
 _Op = tuple[Any, ...]
 
 
@@ -83,7 +84,8 @@ class SqliteInbox(Inbox):
         self._sent_ttl = sent_ttl
         self._synchronous = synchronous.upper()
         self._clock = clock
-        self._ops: queue.SimpleQueue[_Op] = queue.SimpleQueue()
+        self._ops: queue.SimpleQueue[list[_Op]] = queue.SimpleQueue()
+        self._buffer: list[_Op] = []  # this turn of the loop's ops, handed over at its end
         self._writer: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._next_id = 1
@@ -178,7 +180,7 @@ class SqliteInbox(Inbox):
         future: asyncio.Future[None] = loop.create_future()
         self._pending[entry_id] = time.monotonic()
         text = _dumps(entry.payload)
-        self._ops.put(
+        self._queue(
             (
                 "put",
                 entry_id,
@@ -196,11 +198,21 @@ class SqliteInbox(Inbox):
     def done(self, entry: Entry) -> None:
         entry_id = int(entry.id)
         if self._pending.pop(entry_id, None) is not None and not self._closed:
-            self._ops.put(("done", entry_id))
+            self._queue(("done", entry_id))
 
     def sent(self, key: int) -> None:
         if not self._closed:
-            self._ops.put(("sent", key))
+            self._queue(("sent", key))
+
+    def _queue(self, op: _Op) -> None:
+        if not self._buffer and self._loop is not None:
+            self._loop.call_soon(self._hand_over)
+        self._buffer.append(op)
+
+    def _hand_over(self) -> None:
+        ops, self._buffer = self._buffer, []
+        if ops:
+            self._ops.put(ops)
 
     @property
     def depth(self) -> int:
@@ -232,10 +244,10 @@ class SqliteInbox(Inbox):
     def _write_loop(self, db: sqlite3.Connection) -> None:
         try:
             while True:
-                batch = [self._ops.get()]
+                batch = self._ops.get()
                 while True:
                     try:
-                        batch.append(self._ops.get_nowait())
+                        batch += self._ops.get_nowait()
                     except queue.Empty:
                         break
                 stop = any(op[0] == "stop" for op in batch)
@@ -294,7 +306,8 @@ class SqliteInbox(Inbox):
         self._closed = True
         writer, self._writer = self._writer, None
         if writer is not None:
-            self._ops.put(("stop",))
+            self._hand_over()
+            self._ops.put([("stop",)])
             await asyncio.to_thread(writer.join)
         lock, self._lock_file = self._lock_file, None
         if lock is not None:
