@@ -45,6 +45,10 @@ COVERED = {
     "python -m crisp_plugin sandbox": "test_standalone_sandbox_prints_a_config",
     "python -m crisp_plugin sandbox --port 8787": "test_standalone_sandbox_prints_a_config",
     "bash bench/run.sh": "tests/bench/test_bench_smoke.py (--quick)",
+    "bash examples/several_instances/run.sh": (
+        "examples/several_instances/test_several_instances.py::"
+        "test_run_sh_starts_redis_the_sandbox_and_three_instances"
+    ),
 }
 
 

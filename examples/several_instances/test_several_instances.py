@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -110,3 +111,67 @@ async def test_three_instances_share_order_state_dedupe_and_quota(
     counted = client.get(f"crisp:{{urn:example:counter:1}}:rest:quota:{day}")
     client.close()
     assert counted is not None and int(counted) == calls  # one quota for the three
+
+
+@pytest.mark.timeout(120)
+async def test_run_sh_starts_redis_the_sandbox_and_three_instances(tmp_path: Path) -> None:
+    """``bash examples/several_instances/run.sh``, as the README says, on free ports: a
+    visitor's messages come back numbered, and Ctrl-C (SIGINT) stops everything."""
+    from crisp_plugin.sandbox import SandboxControl
+
+    sandbox_port = free_port()
+    hook_ports = [free_port() for _ in range(3)]
+    env = {
+        **os.environ,
+        "PYTHON": sys.executable,
+        "PYTHONPATH": str(ROOT),
+        "REDIS_PORT": str(free_port()),
+        "SANDBOX_PORT": str(sandbox_port),
+        "HOOK_PORTS": " ".join(map(str, hook_ports)),
+    }
+    log = tmp_path / "run.log"
+    with log.open("wb") as out:
+        script = await asyncio.create_subprocess_exec(
+            "bash", str(HERE / "run.sh"), env=env, stdout=out, stderr=out,
+            start_new_session=True,
+        )  # fmt: skip
+    try:
+
+        async def listening(port: int) -> bool:
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", port)
+            except OSError:
+                return False
+            writer.close()
+            return True
+
+        async with asyncio.timeout(60):
+            for port in hook_ports:
+                while not await listening(port):
+                    assert script.returncode is None, text_of(log)
+                    await asyncio.sleep(0.05)
+        async with SandboxControl(f"http://127.0.0.1:{sandbox_port}") as control:
+            session = await control.create_conversation()
+            for text in ("a", "b", "c"):
+                await control.visitor_says(None, session, text)
+
+            async def answered() -> list[str]:
+                return [
+                    m["content"]
+                    for m in await control.transcript(None, session)
+                    if m["from"] == "operator"
+                ]
+
+            async with asyncio.timeout(30):
+                while len(await answered()) < 3:  # noqa: ASYNC110 (the sandbox is another process)
+                    await asyncio.sleep(0.05)
+            assert await answered() == ["#1 a", "#2 b", "#3 c"], text_of(log)
+    finally:
+        if script.returncode is None:
+            os.killpg(script.pid, signal.SIGINT)
+    code = await asyncio.wait_for(script.wait(), 30)
+    assert code in (0, 130, -signal.SIGINT), (code, text_of(log)[-2000:])  # bash re-raises it
+    for port in hook_ports:  # every instance is gone
+        with pytest.raises(OSError):
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.close()
