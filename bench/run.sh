@@ -31,4 +31,14 @@ if ! command -v wrk >/dev/null 2>&1; then
   fi
 fi
 
+if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-benchmark >/dev/null 2>&1; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "bench: installing redis-server and redis-tools (apt-get)"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools >/dev/null
+  else
+    echo "bench: redis-server or redis-benchmark is missing; install Debian's 'redis-server' (W5 needs it)" >&2
+  fi
+fi
+
 exec .venv/bin/python -m bench "$@"
