@@ -43,7 +43,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Hashable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from functools import partial
 from typing import Any
 
@@ -76,6 +76,11 @@ _REDELIVERABLE = frozenset({"webhook"})  # sources that deliver again what they 
 Admitted = bool | asyncio.Future[bool]
 """What ``feed`` returns: at once, or (a durable inbox, ack on handled) a future."""
 
+EventGate = Callable[[Event], Awaitable[bool]]
+"""A built-in step ahead of the plugin's middleware: False drops the event (counted
+``dropped``). A marketplace plugin's: installation events applied, uninstalled websites'
+events dropped."""
+
 
 class Dispatcher:
     """Feeds events to a plugin's handlers. See the module docstring."""
@@ -88,8 +93,10 @@ class Dispatcher:
         observers: Sequence[Observer] = (),
         inbox: Inbox | None = None,
         ack_handled: bool = False,
+        gate: EventGate | None = None,
     ) -> None:
         self.plugin = plugin
+        self.gate = gate
         self.settings = settings if settings is not None else plugin.config.dispatch
         self.stats = DispatchStats()
         # Bound once: a lazy proxy would rebuild the logger on every line (hot path).
@@ -345,6 +352,16 @@ class Dispatcher:
         name = event.name
         if name == "message:received" and await self.echoes.is_echo(event):
             return
+        gate = self.gate
+        if gate is not None:
+            try:
+                passes = await gate(event)
+            except Exception as exc:
+                await self.guard.failed(event, "gate", exc)
+                return
+            if not passes:
+                self.stats.count("dropped", name)
+                return
         outer = self.plugin.plan(name).outer
         try:
             if outer:

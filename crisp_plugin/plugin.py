@@ -84,6 +84,13 @@ _RESERVED = frozenset(
         "watch",
         "bind_event",
         "_crisp",
+        # the Marketplace mixin's (crisp_plugin.marketplace)
+        "installations",
+        "installation",
+        "website_settings",
+        "save_website_settings",
+        "attach_marketplace",
+        "widget_handler",
     }
 )
 
@@ -145,6 +152,10 @@ class Plugin(Generic[SettingsT]):
     ``class Settings(BaseModel)``); ``None``: a plain dict."""
 
     _crisp_routers: ClassVar[tuple[Router, ...]] = ()
+
+    system_events: ClassVar[frozenset[str]] = frozenset()
+    """Events the framework itself handles for this plugin, subscribed whatever the
+    handlers ask (a marketplace plugin's installation events)."""
 
     include_router = _IncludeRouter()
 
@@ -389,7 +400,7 @@ class Plugin(Generic[SettingsT]):
     def wants(self, name: str) -> bool:
         """True when some handler is declared for events named ``name`` (for
         ``message:updated``, also a ``picker:choice`` or ``field:answer`` one)."""
-        if not self.plan(name).empty:
+        if not self.plan(name).empty or name in self.system_events:
             return True
         return name == "message:updated" and any(not self.plan(d).empty for d in DERIVED)
 
@@ -405,6 +416,7 @@ class Plugin(Generic[SettingsT]):
         for spec in self._crisp.root.all_specs():
             pattern = DERIVED.get(spec.pattern, spec.pattern)
             wanted.update(expand(pattern, tier))
+        wanted.update(self.system_events)
         known = [n for n in EVENTS if n in wanted]
         return known + sorted(n for n in wanted if not is_known(n))
 

@@ -45,6 +45,7 @@ from crisp_plugin.dispatch import Dispatcher
 from crisp_plugin.errors import ConfigError, CrispError
 from crisp_plugin.inbox import InboxUnavailable, create_inbox
 from crisp_plugin.inbox.redis_streams import RedisInbox
+from crisp_plugin.marketplace.mixin import Marketplace
 from crisp_plugin.metrics import Metrics
 from crisp_plugin.observer import Observer
 from crisp_plugin.plugin import Plugin, load_plugin_class
@@ -56,6 +57,7 @@ from crisp_plugin.transports.http_extras import StatusServer, health_routes
 from crisp_plugin.transports.webhook import WebhookServer
 
 if TYPE_CHECKING:
+    from crisp_plugin.marketplace.runtime import MarketplaceRuntime
     from crisp_plugin.redis_client import RedisLink
     from crisp_plugin.rest import RestClient
     from crisp_plugin.transports.relay_lease import LeasedRelay
@@ -88,6 +90,8 @@ class Runner:
         self.dispatcher: Dispatcher | None = None
         self.rtm: RtmTransport | None = None
         self.relay: LeasedRelay | None = None
+        self.marketplace: MarketplaceRuntime | None = None
+        """For a ``Marketplace`` plugin: its installations, sync and pages."""
         """With ``inbox.backend = "redis"``: the relay lease around ``rtm``."""
         self.webhooks: WebhookServer | None = None
         self.status_server: StatusServer | None = None
@@ -164,6 +168,12 @@ class Runner:
 
         plugin = self._build_plugin(rest, state)
         self.plugin = plugin
+        market = None
+        if isinstance(plugin, Marketplace):  # every installed website, its settings, pages
+            from crisp_plugin.marketplace.runtime import MarketplaceRuntime
+
+            market = MarketplaceRuntime(plugin, s, rest, link)
+        self.marketplace = market
         inbox = create_inbox(s, link)
         dispatcher = Dispatcher(
             plugin,
@@ -171,11 +181,15 @@ class Runner:
             observers=observers,
             inbox=inbox,
             ack_handled=s.webhooks.ack == "handled",
+            gate=market.gate if market is not None else None,
         )
         self.dispatcher = dispatcher
         rest.add_observer(dispatcher.echoes)  # the fingerprints of what the plugin sends
         await plugin.on_startup()
         stack.push_async_callback(_quietly, "on_shutdown", plugin.on_shutdown)
+        if market is not None:
+            await market.start()  # the installations, before any event is handled
+            stack.push_async_callback(_quietly, "marketplace stop", market.stop)
         try:
             recovered = await dispatcher.recover()  # what the last run left, first
         except (OSError, sqlite3.Error, InboxUnavailable) as exc:
@@ -195,10 +209,17 @@ class Runner:
 
         transport = s.events.transport
         if transport in ("webhooks", "both"):
+            health = health_routes(self.health, self.metrics)
+
+            def extra_routes(app: web.Application) -> None:
+                health(app)
+                if market is not None:
+                    market.add_routes(app)  # the settings page and the Action URL
+
             hooks = WebhookServer.from_settings(
                 dispatcher,
                 s.webhooks,
-                extra_routes=health_routes(self.health, self.metrics),
+                extra_routes=extra_routes,
                 on_answer=self.metrics.hook_answered,
             )
             self.webhooks = hooks
@@ -208,6 +229,9 @@ class Runner:
                 hooks.mount()  # answers through hook_handler, in the embedding app
             stack.push_async_callback(_quietly, "webhooks stop", hooks.stop)
             self.transports.append(hooks)
+        if market is not None and transport == "rtm":  # no hook server to carry the pages
+            await _listening("marketplace", s.marketplace.host, s.marketplace.port, market.serve)
+            log.info("settings page and widget actions listening", url=market.url)
         if transport in ("rtm", "both"):
             relay: Transport
             if isinstance(inbox, RedisInbox):  # N instances: one holds the relay socket

@@ -23,6 +23,7 @@ __all__ = [
     "EventsSettings",
     "InboxSettings",
     "LogSettings",
+    "MarketplaceSettings",
     "MetricsSettings",
     "PluginSettings",
     "RedisSettings",
@@ -286,6 +287,33 @@ class MetricsSettings(_Section):
     port: int = Field(default=9090, ge=0, le=65535)
 
 
+class MarketplaceSettings(_Section):
+    """``[marketplace]``: the pages a marketplace plugin (one that mixes in
+    ``crisp_plugin.marketplace.Marketplace``) serves to Crisp, and how it keeps its list
+    of installed websites current.
+
+    The settings page and the widget Action URL are served on the web hook server's
+    port when web hooks are on, else on ``host``:``port``. ``frame_ancestors`` are the
+    origins allowed to frame the settings page (Crisp's app). ``public_url`` is how
+    Crisp reaches the plugin (what ``schema`` prints as the URLs to paste in the
+    Marketplace). ``resync_interval``: seconds between two ``websites/since`` checks."""
+
+    settings_path: str = "/crisp/settings"
+    action_path: str = "/crisp/widget"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8090, ge=0, le=65535)
+    frame_ancestors: list[str] = Field(default_factory=lambda: ["https://app.crisp.chat"])
+    public_url: str | None = None
+    resync_interval: float = Field(default=600.0, gt=0)
+
+    @field_validator("settings_path", "action_path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError("must start with /")
+        return value
+
+
 class Config(_Section):
     """Every section of plugin.toml; ``settings`` is the free ``[settings]`` table."""
 
@@ -299,6 +327,7 @@ class Config(_Section):
     log: LogSettings = Field(default_factory=LogSettings)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    marketplace: MarketplaceSettings = Field(default_factory=MarketplaceSettings)
     runtime: RuntimeSettings = Field(default_factory=RuntimeSettings)
     inbox: InboxSettings = Field(default_factory=InboxSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)

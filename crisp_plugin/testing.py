@@ -51,6 +51,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 
@@ -93,7 +94,7 @@ P = TypeVar("P", bound="Plugin[Any]")
 # embedded sandbox) is set by the runner to point at the test's sandbox.
 # The [inbox] is not kept: a test's events must never land in the project's own inbox
 # file (a later `run` would replay them); pass inbox= to test a durable one.
-_KEPT_SECTIONS = ("plugin", "dispatch", "state", "log", "settings")
+_KEPT_SECTIONS = ("plugin", "dispatch", "state", "log", "settings", "marketplace")
 
 
 @dataclass(frozen=True)
@@ -337,6 +338,38 @@ class PluginRunner:
             if sandbox.bus.emitted == emitted and sandbox.hooks.idle:
                 return
 
+    def _runner_of(self, plugin: Plugin[Any]) -> Runner:
+        for runner in self._running:
+            if runner.plugin is plugin:
+                return runner
+        raise LookupError("that plugin is not running under this run_plugin")
+
+    def page_url(self, plugin: Plugin[Any], path: str) -> str:
+        """``http://host:port<path>`` on the server carrying a marketplace plugin's pages
+        (the hook server, or ``[marketplace]``'s own with RTM)."""
+        runner = self._runner_of(plugin)
+        if runner.webhooks is not None:
+            parts = urlsplit(runner.webhooks.url)
+            return f"{parts.scheme}://{parts.netloc}{path}"
+        market = runner.marketplace
+        if market is None or market.url is None:
+            raise LookupError("that plugin serves no marketplace pages")
+        return market.url + path
+
+    def settings_page(self, plugin: Plugin[Any], website_id: str | None = None) -> str:
+        """The settings page URL as Crisp opens it: ``?website_id=...&token=...``, the
+        token being that website's in the sandbox (its first website by default)."""
+        sb = self.sandbox
+        site = sb.store.websites[website_id or sb.websites[0]]
+        path = self._runner_of(plugin).settings.marketplace.settings_path
+        query = urlencode({"website_id": site.website_id, "token": site.token})
+        return f"{self.page_url(plugin, path)}?{query}"
+
+    def action_url(self, plugin: Plugin[Any]) -> str:
+        """The widget Action URL of a running marketplace plugin."""
+        path = self._runner_of(plugin).settings.marketplace.action_path
+        return self.page_url(plugin, path)
+
     def settings_for(
         self,
         plugin_class: type[Plugin[Any]],
@@ -374,6 +407,8 @@ class PluginRunner:
         data["webhooks"] = {"host": "127.0.0.1", "port": 0, "secret": sb.secret}
         data["rtm"] = {"reconnect_delay": 0.1, "reconnect_max": 1}
         data["sandbox"] = {"enabled": False}
+        # a marketplace plugin's own page server (RTM) on a free port
+        data["marketplace"] = {**data.get("marketplace", {}), "host": "127.0.0.1", "port": 0}
         dispatch = dict(data.get("dispatch", {}))
         dispatch.setdefault("drain_timeout", 5)
         data["dispatch"] = dispatch
