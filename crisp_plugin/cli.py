@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import difflib
 import importlib
+import json
 import os
 import shlex
 import sqlite3
@@ -38,7 +39,7 @@ EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_CONFIG = 2
 
-_COMMANDS = ("run", "check", "events", "init", "sandbox")
+_COMMANDS = ("run", "check", "events", "init", "schema", "widget", "sandbox")
 
 
 def build_parser(with_sandbox: bool = False) -> argparse.ArgumentParser:
@@ -91,6 +92,23 @@ def build_parser(with_sandbox: bool = False) -> argparse.ArgumentParser:
     init.add_argument("name", metavar="NAME", help="plugin name, e.g. echo-bot")
     init.add_argument("--directory", "-d", help="folder to create (default: NAME)")
 
+    schema = sub.add_parser(
+        "schema",
+        help="print a marketplace plugin's settings JSON Schema",
+        description="Print the JSON Schema of the per-website settings model of the "
+        "plugin CONFIG runs (with its Marketplace $id), to paste in the plugin's "
+        "Marketplace settings; the Settings and Action URLs go to stderr.",
+    )
+    schema.add_argument("config", metavar="CONFIG", help="path to plugin.toml")
+
+    widget = sub.add_parser(
+        "widget",
+        help="print a marketplace plugin's Generic widget schema",
+        description="Print the Generic widget schema built from the @widget.button and "
+        "@widget.data handlers of the plugin CONFIG runs.",
+    )
+    widget.add_argument("config", metavar="CONFIG", help="path to plugin.toml")
+
     sandbox_cli = _sandbox_cli() if with_sandbox else None
     if sandbox_cli is not None:
         sandbox_cli.add_parser(sub)
@@ -121,6 +139,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_events(args.tier, args.group)
     if args.command == "init":
         return cmd_init(args.name, args.directory)
+    if args.command in ("schema", "widget"):
+        return cmd_marketplace(args.command, args.config)
     sandbox_cli = _sandbox_cli()
     if sandbox_cli is None:
         print("sandbox: the sandbox command is not available in this build", file=sys.stderr)
@@ -333,6 +353,46 @@ async def _check_token(settings: Config, out: TextIO) -> int:
         )
         return EXIT_CONFIG
     print(f"token: valid ({settings.crisp.api_url})", file=out)
+    return EXIT_OK
+
+
+def cmd_marketplace(what: str, path: str, out: TextIO | None = None) -> int:
+    """``schema CONFIG`` / ``widget CONFIG``: what to paste in the Marketplace."""
+    out = out or sys.stdout
+    try:
+        settings, cls = _load(path)
+    except ConfigError as exc:
+        return _problems(path, exc.problems)
+    from crisp_plugin.marketplace import Marketplace, settings_schema, widget_schema
+
+    if not issubclass(cls, Marketplace):
+        print(
+            f"{path}: {cls.__name__} is not a marketplace plugin: mix in "
+            "crisp_plugin.marketplace.Marketplace[YourSettingsModel]",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+    if what == "widget":
+        if not cls.widget_items_:
+            print(f"{path}: {cls.__name__} declares no @widget handler", file=sys.stderr)
+            return EXIT_CONFIG
+        document = widget_schema(cls.widget_items_, cls.widget_sections)
+    else:
+        model = cls.website_settings_model
+        if model is None:
+            print(
+                f"{path}: {cls.__name__} declares no website settings model: "
+                "Marketplace[YourSettingsModel]",
+                file=sys.stderr,
+            )
+            return EXIT_CONFIG
+        document = settings_schema(model, settings.plugin.urn)
+        market = settings.marketplace
+        base = (market.public_url or "https://<your plugin's public host>").rstrip("/")
+        print(f"Settings URL: {base}{market.settings_path}", file=sys.stderr)
+        if cls.widget_items_:
+            print(f"Action URL:   {base}{market.action_path}", file=sys.stderr)
+    print(json.dumps(document, indent=2, ensure_ascii=False), file=out)
     return EXIT_OK
 
 
