@@ -94,7 +94,7 @@ P = TypeVar("P", bound="Plugin[Any]")
 # embedded sandbox) is set by the runner to point at the test's sandbox.
 # The [inbox] is not kept: a test's events must never land in the project's own inbox
 # file (a later `run` would replay them); pass inbox= to test a durable one.
-_KEPT_SECTIONS = ("plugin", "dispatch", "state", "log", "settings", "marketplace")
+_KEPT_SECTIONS = ("plugin", "dispatch", "state", "log", "settings", "marketplace", "redis")
 
 
 @dataclass(frozen=True)
@@ -364,6 +364,11 @@ class PluginRunner:
         path = self._runner_of(plugin).settings.marketplace.settings_path
         query = urlencode({"website_id": site.website_id, "token": site.token})
         return f"{self.page_url(plugin, path)}?{query}"
+
+    def stats(self, plugin: Plugin[Any]) -> Mapping[str, Mapping[str, int]]:
+        """A running plugin's event counts (``received``, ``handled``, ``dropped``, ...:
+        what ``/metrics`` reports), per event name."""
+        return self._runner_of(plugin).stats_snapshot()
 
     def action_url(self, plugin: Plugin[Any]) -> str:
         """The widget Action URL of a running marketplace plugin."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
+import structlog
 from aiohttp import web
 
 from crisp_plugin.events.base import Event
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
     from crisp_plugin.rest import RestClient
 
 __all__ = ["MarketplaceRuntime"]
+
+log = structlog.get_logger("crisp_plugin.marketplace")
 
 
 class MarketplaceRuntime:
@@ -59,6 +62,7 @@ class MarketplaceRuntime:
             action_timeout=min(config.dispatch.handler_timeout, 30.0),
         )
         self._site: web.AppRunner | None = None
+        self._strangers: set[str] = set()
         self.url: str | None = None
 
     async def start(self) -> None:
@@ -71,7 +75,16 @@ class MarketplaceRuntime:
             await self.sync.on_event(event)
             return True
         website_id = event.website_id
-        return website_id is None or website_id in self.registry
+        if website_id is None or website_id in self.registry:
+            return True
+        if website_id not in self._strangers and len(self._strangers) < 1000:
+            self._strangers.add(website_id)  # said once per website, bounded
+            log.info(
+                "events of a website that has not installed the plugin are ignored",
+                website_id=website_id,
+                event_name=event.name,
+            )
+        return False
 
     def add_routes(self, app: web.Application) -> None:
         self.web.add_routes(app)
