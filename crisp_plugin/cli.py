@@ -292,6 +292,7 @@ def cmd_check(path: str, *, offline: bool = False, out: TextIO | None = None) ->
     subscribed = plugin.subscribed_events(tier)
     print(f"events ({tier} tier, {len(subscribed)}): {', '.join(subscribed) or '-'}", file=out)
     print(f"transport: {settings.events.transport}", file=out)
+    _describe_marketplace(settings, cls, out)
     code = EXIT_OK
     if settings.sandbox.enabled:
         print("token: not checked (the embedded sandbox provides it)", file=out)
@@ -354,6 +355,33 @@ async def _check_token(settings: Config, out: TextIO) -> int:
         return EXIT_CONFIG
     print(f"token: valid ({settings.crisp.api_url})", file=out)
     return EXIT_OK
+
+
+def _describe_marketplace(settings: Config, cls: type[Plugin[Any]], out: TextIO) -> None:
+    """For a marketplace plugin: its per-website model, widget items and page URLs."""
+    from crisp_plugin.marketplace import Marketplace
+
+    if not issubclass(cls, Marketplace):
+        return
+    model = cls.website_settings_model
+    fields = f"{model.__name__} ({len(model.model_fields)} fields)" if model else "none"
+    items = ", ".join(cls.widget_items_) or "none"
+    print(f"marketplace: website settings {fields}; widget items: {items}", file=out)
+    market = settings.marketplace
+    if settings.events.transport == "rtm":
+        served = f"http://{market.host}:{market.port}"
+    else:
+        served = f"the hook server (http://{settings.webhooks.host}:{settings.webhooks.port})"
+    public = market.public_url.rstrip("/") if market.public_url else None
+    pages = [market.settings_path] + ([market.action_path] if cls.widget_items_ else [])
+    shown = ", ".join(f"{public}{p}" if public else p for p in pages)
+    print(f"  pages: {shown} (served on {served})", file=out)
+    if settings.crisp.tier != "plugin":
+        print(
+            f"  warning: crisp.tier = {settings.crisp.tier!r}: listing installed websites "
+            'needs a plugin token (tier = "plugin")',
+            file=out,
+        )
 
 
 def cmd_marketplace(what: str, path: str, out: TextIO | None = None) -> int:

@@ -8,9 +8,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+from crisp_plugin import Plugin
 from tests.marketplace.bots import SiteSettings
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+class Plain(Plugin):
+    """A plugin for one's own workspace: no marketplace lines in ``check``."""
 
 
 def run(tmp_path: Path, command: str, plugin_class: str) -> subprocess.CompletedProcess[str]:
@@ -55,3 +60,18 @@ def test_a_plain_plugin_is_told_what_to_mix_in(tmp_path: Path) -> None:
     done = run(tmp_path, "schema", "plain:Plain")
     assert done.returncode == 2
     assert "mix in crisp_plugin.marketplace.Marketplace" in done.stderr
+
+
+def test_check_describes_a_marketplace_plugin(tmp_path: Path) -> None:
+    done = run(tmp_path, "check", "tests.marketplace.bots:Responder")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    items = "send_canned, tone, explode"
+    assert f"marketplace: website settings SiteSettings (4 fields); widget items: {items}" in lines
+    assert (
+        "  pages: https://bots.acme.example/crisp/settings, https://bots.acme.example/crisp/widget"
+        " (served on http://127.0.0.1:8090)"
+    ) in lines
+    plain = run(tmp_path, "check", "tests.marketplace.test_cli:Plain")
+    assert plain.returncode == 0, plain.stderr
+    assert not [line for line in plain.stdout.splitlines() if line.startswith("marketplace")]
