@@ -13,6 +13,7 @@ block without a marker, or a snippet without a test, fails ``test_every_snippet_
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import signal
@@ -23,8 +24,10 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import aiohttp
+
 from crisp_plugin.sandbox import Sandbox, SandboxControl
-from crisp_plugin.testing import NewVisitor, PluginRunner, Visitor
+from crisp_plugin.testing import NewVisitor, PluginRunner, Visitor, sandbox_visitor
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -44,6 +47,10 @@ COVERED = {
     "python -m crisp_plugin check": "test_check_on_the_quickstart_config",
     "python -m crisp_plugin sandbox": "test_standalone_sandbox_prints_a_config",
     "python -m crisp_plugin sandbox --port 8787": "test_standalone_sandbox_prints_a_config",
+    "python -m crisp_plugin schema CONFIG": "test_schema_and_widget_on_the_auto_responder",
+    "python -m crisp_plugin widget CONFIG": "test_schema_and_widget_on_the_auto_responder",
+    "python -m crisp_plugin schema plugin.toml": "test_schema_and_widget_on_the_auto_responder",
+    "python -m crisp_plugin widget plugin.toml": "test_schema_and_widget_on_the_auto_responder",
     "bash bench/run.sh": "tests/bench/test_bench_smoke.py (--quick)",
     "bash examples/several_instances/run.sh": (
         "examples/several_instances/test_several_instances.py::"
@@ -83,6 +90,7 @@ SNIPPET_TESTS = {
     "middleware": "test_snippet_middleware",
     "settings": "test_snippet_settings",
     "embedding": "tests/transports/test_embedding.py",
+    "marketplace": "test_snippet_marketplace",
     "rest": "test_snippet_rest",
     "testing": "test_snippet_testing",
 }
@@ -168,6 +176,48 @@ async def test_snippet_settings(run_plugin: PluginRunner, visitor: Visitor) -> N
         if datetime.now(ZoneInfo("UTC")).time() < late:
             await visitor.say("still open?")
             await visitor.expect_no_reply()
+
+
+async def test_snippet_marketplace(run_plugin: PluginRunner, sandbox: Sandbox) -> None:
+    first = sandbox.websites[0]
+    second = await sandbox.control.add_website()
+    await sandbox.control.save_settings(first, {"welcome": "Welcome to the first!"})
+    await sandbox.control.save_settings(second, {"enabled": False})
+    async with run_plugin(snippet_module("marketplace").Welcome) as bot:
+        one = await sandbox_visitor(sandbox, first, settle=run_plugin.settle)
+        two = await sandbox_visitor(sandbox, second, settle=run_plugin.settle)
+        await one.say("hi")
+        await two.say("hi")
+        await one.expect_reply(match="Welcome to the first!")
+        await two.expect_no_reply()  # turned off on that website
+        click = {
+            "origin": {
+                "website_id": first,
+                "session_id": one.session_id,
+                "token": sandbox.store.websites[first].token,
+            },
+            "widget": {"section_id": "main", "item_id": "resend"},
+            "action": {"type": "button"},
+            "payload": {"data": {}},
+        }
+        async with aiohttp.ClientSession() as http:
+            async with http.post(run_plugin.action_url(bot), json=click) as resp:
+                assert (resp.status, await resp.json()) == (200, {})
+        assert [m.text for m in await one.replies()] == ["Welcome to the first!"] * 2
+
+
+def test_schema_and_widget_on_the_auto_responder() -> None:
+    config = "examples/auto_responder/plugin.toml"
+    schema = _cli("schema", config)
+    assert schema.returncode == 0, schema.stderr
+    document = json.loads(schema.stdout)
+    assert document["$id"].endswith("#urn:crisp-plugin-examples:auto-responder:1")
+    assert document["properties"]["welcome"]["title"] == "Welcome message"
+    assert "Settings URL: https://auto-responder.example.com/crisp/settings" in schema.stderr
+    widget = _cli("widget", config)
+    assert widget.returncode == 0, widget.stderr
+    items = [i["id"] for section in json.loads(widget.stdout)["sections"] for i in section["items"]]
+    assert items == ["send_canned", "status"]
 
 
 async def test_snippet_rest(sandbox: Sandbox) -> None:
