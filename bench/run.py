@@ -4,6 +4,7 @@
     python -m bench --quick            # smoke run: tiny sizes, one round, no RESULTS.md
     python -m bench --only w1,w4 --rounds 5
     python -m bench --only w4 --contenders ours    # one contender of one workload
+    bash bench/run.sh --compare old.json   # then the change of every figure since old.json
 
 Workloads (see each module's docstring): w1 hook ingest, w2 relay events, w3 auto-reply
 end to end, sbx the sandbox's own send-message capacity (the ceiling of w3 and w4), w4 REST,
@@ -22,6 +23,7 @@ import time
 import traceback
 from pathlib import Path
 
+from bench import results_json
 from bench.model import Options, Workload, rotation
 from bench.procs import BENCH, OtherLoad
 from bench.report import load_average, table, write_results
@@ -57,6 +59,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=Path,
         help="where to write the Markdown results (default bench/RESULTS.md on a full run; "
         "--quick writes none unless given)",
+    )
+    p.add_argument(
+        "--compare",
+        type=Path,
+        metavar="OLD.json",
+        help="after the run, print the change of every figure against an older results.json",
     )
     p.add_argument("--no-pin", action="store_true", help="do not pin processes to cores")
     p.add_argument("--debug", action="store_true", help="print tracebacks of failed runs")
@@ -121,6 +129,13 @@ async def amain(args: argparse.Namespace) -> int:
         print(f"unknown workload(s): {', '.join(unknown)}; known: {', '.join(MODULES)}")
         return 2
     keep = {k.strip() for k in args.contenders.split(",") if k.strip()}
+    old = None
+    if args.compare is not None:  # read first: a wrong path is said before a long run
+        try:
+            old = results_json.load(args.compare)
+        except ValueError as exc:
+            print(exc)
+            return 2
     started = time.perf_counter()
     load_before = load_average()
     print(f"load average before the run: {load_before}", flush=True)
@@ -144,10 +159,20 @@ async def amain(args: argparse.Namespace) -> int:
     for text, measured, ok in targets:
         verdict = "met" if ok else "MISSED" if ok is False else "not measured"
         print(f"target: {text}: {measured} -> {verdict}")
+    doc = results_json.document(workloads, opts, targets, elapsed, load_before)
     results = args.results or (None if opts.quick else BENCH / "RESULTS.md")
     if results is not None:
         write_results(results, workloads, opts, targets, elapsed, load_before)
-        print(f"\nwrote {results}")
+        figures = (
+            results.with_name("results.json")
+            if args.results is None
+            else results.with_suffix(".json")
+        )
+        results_json.write_json(figures, doc)
+        print(f"\nwrote {results} and {figures}")
+    if old is not None:
+        print()
+        print(results_json.render(results_json.compare(old, doc), old, doc))
     failed = any(w.errors for w in workloads)
     return 1 if failed else 0
 
