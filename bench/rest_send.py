@@ -10,7 +10,8 @@ when there are enough):
 - ``node``: the npm ``crisp-api`` client with 32 calls in flight (``node/rest_send.js``,
   run when Node and ``bench/node/node_modules`` are there).
 
-Every contender prints ``{"calls", "seconds", "per_s", "errors"}``; any error fails the
+Every contender prints ``{"calls", "seconds", "per_s", "errors", "cpu_us"}`` (its own CPU
+per send while timed); any error fails the
 run. Standalone::
 
     python -m bench.rest_send                       # all contenders, 3 rounds, a table
@@ -37,13 +38,16 @@ import time
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from bench.model import Contender, Metric, Options, Workload, ratio, rotation
 from bench.payloads import IDENTIFIER, KEY
 from bench.procs import NODE_DIR, PYTHON, Proc, child_env, cpu_count
 
 URN = "urn:crisp-plugin:bench:1"
+FAST_WEBSITE = "8c842203-7ed8-4e29-a608-7cf78a7d2fcc"  # any ids: nginx answers every path
+FAST_SESSION = "session_b8d0b6a5-0d6a-4c14-bb6b-4e0b3a6b0a3f"
+Server = Literal["sandbox", "nginx"]
 IN_FLIGHT = 32
 SANDBOX_CPU = 0
 CONTENDER_CPU = 1
@@ -54,8 +58,15 @@ def _say(obj: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
-def _figures(calls: int, seconds: float, errors: int) -> dict[str, Any]:
-    return {"calls": calls, "seconds": seconds, "per_s": calls / seconds, "errors": errors}
+def _figures(calls: int, seconds: float, errors: int, cpu_s: float) -> dict[str, Any]:
+    """What a contender prints: ``cpu_s`` is its own CPU time (every thread) while timed."""
+    return {
+        "calls": calls,
+        "seconds": seconds,
+        "per_s": calls / seconds,
+        "errors": errors,
+        "cpu_us": cpu_s * 1e6 / calls,
+    }
 
 
 # -- contenders (each runs in its own process) -----------------------------------------
@@ -83,10 +94,10 @@ async def _ours(api_url: str, website: str, session: str, total: int, in_flight:
                     if errors < 5:
                         print(f"send failed: {exc!r}", file=sys.stderr)
 
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         await asyncio.gather(*(worker() for _ in range(in_flight)))
-        seconds = time.perf_counter() - started
-    _say(_figures(total, seconds, errors))
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    _say(_figures(total, seconds, errors, cpu))
 
 
 def _pypi_client(api_url: str) -> Any:
@@ -115,14 +126,14 @@ def _pypi(api_url: str, website: str, session: str, total: int, threads: int) ->
         return True
 
     send(-1)  # warm-up
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     if threads <= 1:
         results = [send(i) for i in range(total)]
     else:
         with ThreadPoolExecutor(threads) as pool:
             results = list(pool.map(send, range(total)))
-    seconds = time.perf_counter() - started
-    _say(_figures(total, seconds, results.count(False)))
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    _say(_figures(total, seconds, results.count(False), cpu))
 
 
 async def _serve_sandbox() -> None:
@@ -186,9 +197,23 @@ def node_available() -> bool:
     return shutil.which("node") is not None and (NODE_DIR / "node_modules" / "crisp-api").is_dir()
 
 
-async def measure(key: str, calls: int) -> dict[str, float]:
-    """One run of one contender against a fresh sandbox: sends per second."""
-    async with sandbox_process() as target:
+@contextlib.asynccontextmanager
+async def server_process(server: Server) -> AsyncIterator[Target]:
+    """The sandbox, or nginx answering every call at once (fast_server.py)."""
+    if server == "sandbox":
+        async with sandbox_process() as target:
+            yield target
+        return
+    from bench.fast_server import nginx_server
+
+    async with nginx_server(_cpu(SANDBOX_CPU)) as url:
+        yield Target(url, FAST_WEBSITE, FAST_SESSION)
+
+
+async def measure(key: str, calls: int, server: Server = "sandbox") -> dict[str, float]:
+    """One run of one contender against a fresh server: sends per second and the
+    contender's own CPU microseconds per send."""
+    async with server_process(server) as target:
         argv, cwd = contender_argv(key, target, calls)
         env = child_env(
             CRISP_API_URL=target.url, CRISP_IDENTIFIER=IDENTIFIER, CRISP_KEY=KEY, CRISP_URN=URN
@@ -200,7 +225,7 @@ async def measure(key: str, calls: int) -> dict[str, float]:
             await proc.stop()
     if figures.get("errors"):
         raise RuntimeError(f"{key}: {figures['errors']} of {figures['calls']} sends failed")
-    return {"per_s": float(figures["per_s"])}
+    return {"per_s": float(figures["per_s"]), "cpu_us": float(figures["cpu_us"])}
 
 
 def _runner(key: str) -> Any:
@@ -223,7 +248,10 @@ def workload(opts: Options) -> Workload:
     return Workload(
         key="w4",
         title="W4 REST send-message",
-        metrics=[Metric("per_s", "sends/s", higher_is_better=True)],
+        metrics=[
+            Metric("per_s", "sends/s", higher_is_better=True),
+            Metric("cpu_us", "client CPU us/send", higher_is_better=False, digits=1),
+        ],
         contenders=contenders,
         limits=(
             "The sandbox (one Python process on its own core) stores each message and "

@@ -8,8 +8,9 @@
 
 Workloads (see each module's docstring): w1 hook ingest, w2 relay events, w3 auto-reply
 end to end, sbx the sandbox's own send-message capacity (the ceiling of w3 and w4), w4 REST,
-mem memory, w5 durable ingest (the inboxes). Each contender runs in its own process(es);
-the figures of each round are collected and the median is printed.
+w4f REST into nginx (the clients' own cost), mem memory, w5 durable ingest (the inboxes).
+Each contender runs in its own process(es); the figures of each round are collected and
+the median is printed.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ MODULES = {
     "w3": "w3_autoreply",
     "sbx": "sandbox_cap",
     "w4": "w4_rest",
+    "w4f": "w4_fast",
     "mem": "mem",
     "w5": "w5_durable",
 }
@@ -51,7 +53,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=int,
         help="rounds of every workload (default 3; 5 for w1 and w4, 2 for mem; quick 1)",
     )
-    p.add_argument("--only", default="", help="comma-separated workloads: w1,w2,w3,sbx,w4,mem,w5")
+    p.add_argument(
+        "--only", default="", help="comma-separated workloads: w1,w2,w3,sbx,w4,w4f,mem,w5"
+    )
     p.add_argument("--contenders", default="", help="comma-separated contender keys to keep")
     p.add_argument("--duration", type=float, help="seconds of load per W1 run")
     p.add_argument(

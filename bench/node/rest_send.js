@@ -1,6 +1,6 @@
 // W4 contender: N send-message calls through the official Node client, 32 in flight
 // (a pool of 32 workers each awaiting its call), the way a Node user would batch.
-// Prints {"calls": N, "seconds": s, "per_s": N/s, "errors": e}.
+// Prints {"calls": N, "seconds": s, "per_s": N/s, "errors": e, "cpu_us": its CPU per call}.
 //
 // usage: node rest_send.js WEBSITE_ID SESSION_ID N [IN_FLIGHT]
 "use strict";
@@ -36,9 +36,12 @@ async function main() {
     type: "text", from: "operator", origin: urn, content: "warm-up"
   });
   const started = process.hrtime.bigint();
+  const cpu = process.cpuUsage();
   await Promise.all(Array.from({ length: inFlight }, worker));
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  say({ calls: total, seconds, per_s: total / seconds, errors });
+  const used = process.cpuUsage(cpu); // microseconds, user + system, every thread
+  const cpu_us = (used.user + used.system) / total;
+  say({ calls: total, seconds, per_s: total / seconds, errors, cpu_us });
 }
 
 main().catch((e) => {
