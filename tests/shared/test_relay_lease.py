@@ -48,9 +48,10 @@ async def relay_role(instance: Instance) -> str:
             report: dict[str, Any] = await resp.json()
     except (aiohttp.ClientError, OSError):
         return "down"
-    if report.get("relay") == "holder" and report["transports"]["rtm"] == "connected":
-        return "holder"
-    return str(report.get("relay", "none"))
+    relay = str(report.get("relay", "none"))
+    if relay == "holder" and report["transports"]["rtm"] != "connected":
+        return "holder, not connected yet"  # the relay keeps no backlog: not ready
+    return relay
 
 
 async def roles(group: list[Instance]) -> list[str]:
