@@ -1,13 +1,18 @@
-"""Import python-socketio without the ~5 MB its synchronous client drags in.
+"""Import python-socketio without the ~8 MB its synchronous client and its server-side
+message queues drag in.
 
 python-engineio's package imports its synchronous ``Client`` on import, which
 imports ``requests`` (and urllib3, charset-normalizer, idna...) and
-``websocket-client`` when they are installed: about 5 MB of RSS for modules the
-asyncio client used here never touches. :func:`import_socketio` imports the package
-with those two hidden, then gives engineio's synchronous client lazy stand-ins that
-import the real module on first use, so code that does use ``socketio.Client`` in
-the same process still works. When either module is already imported, nothing is
-hidden.
+``websocket-client`` when they are installed; python-socketio's package imports its
+Redis message-queue managers (for servers spread over processes), which import
+redis-py (or valkey) when installed: several MB of RSS for modules the asyncio
+client used here never touches. :func:`import_socketio` imports the packages with
+those hidden, then gives engineio's synchronous client lazy stand-ins that import the
+real module on first use, so code that does use ``socketio.Client`` in the same
+process still works. Socket.IO's Redis managers (``socketio.AsyncRedisManager``) are
+the one thing left out: a plugin has no Socket.IO server to spread. A module already
+imported is not hidden (the plugin's own redis-py, opened first, stays visible), and
+importing redis-py later works as always.
 """
 
 from __future__ import annotations
@@ -20,7 +25,8 @@ from typing import Any
 
 __all__ = ["import_socketio"]
 
-_OPTIONAL = ("requests", "websocket")
+_OPTIONAL = ("requests", "websocket", "redis", "aioredis", "valkey")
+_DEFERRED = ("requests", "websocket")  # engineio's synchronous client gets stand-ins
 
 
 class _Deferred(types.ModuleType):
@@ -48,6 +54,8 @@ def import_socketio() -> tuple[types.ModuleType, types.ModuleType]:
                 del sys.modules[name]
     client: Any = engineio.client
     for name in hidden:
+        if name not in _DEFERRED:
+            continue
         if getattr(client, name, 0) is None and importlib.util.find_spec(name) is not None:
             setattr(client, name, _Deferred(name))
     return socketio, engineio

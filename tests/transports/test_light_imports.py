@@ -1,7 +1,8 @@
 """Memory: what a running plugin imports (each check in a fresh interpreter).
 
 A plugin on web hooks alone must not import python-socketio; the RTM transport must
-not pull in ``requests`` / ``websocket-client`` through engineio's synchronous client,
+not pull in redis-py through socketio's message queues, nor ``requests`` /
+``websocket-client`` through engineio's synchronous client,
 yet that client must still work for code that uses it (``requests`` is installed with
 the dev dependencies: the PyPI ``crisp-api`` needs it).
 """
@@ -40,6 +41,32 @@ def test_rtm_leaves_requests_unimported_until_engineios_sync_client_needs_it() -
         "print(requests.Session is c.requests.Session)\n"
     )
     assert out.splitlines() == ["False", "Session True", "True"]
+
+
+def test_rtm_leaves_redis_unimported_and_importable() -> None:
+    # python-socketio's Redis message-queue managers import redis-py when it is
+    # installed (it is, with the dev dependencies): ~4 MB a plugin without a Redis
+    # backend never uses. Hidden while socketio imports, and importable after.
+    out = run(
+        "import sys\n"
+        "from crisp_plugin.transports import sio_import\n"
+        "sio_import.import_socketio()\n"
+        "print('socketio' in sys.modules, 'redis' in sys.modules)\n"
+        "import redis.asyncio\n"
+        "print(redis.asyncio.Redis.__name__)\n"
+    )
+    assert out.splitlines() == ["True False", "Redis"]
+
+
+def test_a_redis_imported_first_stays_what_it_is() -> None:
+    out = run(
+        "import redis.asyncio\n"
+        "from crisp_plugin.transports import sio_import\n"
+        "sio_import.import_socketio()\n"
+        "import socketio.async_redis_manager as m\n"
+        "print(m.aioredis is redis.asyncio)\n"
+    )
+    assert out == "True"
 
 
 def loaded_after(statement: str) -> set[str]:
