@@ -30,7 +30,7 @@ def test_quick_run_prints_a_table_row_with_a_number(tmp_path: Path) -> None:
     results = tmp_path / "RESULTS.md"
     out = quick_w4("--results", str(results))
     assert out.returncode == 0, out.stdout + out.stderr
-    row = re.search(r"^\| W4 [^|]*\| ours[^|]*\| sends/s \|\s*([\d,]+) \|", out.stdout, re.M)
+    row = re.search(r"^\| W4 [^|]*\| ours[^|]*\| sends/s\s*\|\s*([\d,]+) \|", out.stdout, re.M)
     assert row is not None, out.stdout
     assert int(row.group(1).replace(",", "")) > 0
     text = results.read_text()
