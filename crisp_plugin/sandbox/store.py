@@ -139,6 +139,7 @@ class Website:
     domain: str
     subscribed: bool = True
     settings: JSON = field(default_factory=dict)
+    configured: bool = False  # settings saved at least once (websites/all filter_configured)
     token: str = field(default_factory=lambda: uuid.uuid4().hex)
     installed_at: int = field(default_factory=now_ms)
     changed_at: int = field(default_factory=now_ms)
