@@ -7,9 +7,10 @@ faults. ``{w}`` is a website id, ``{s}`` a session id. Errors answer
 ====== ====================================== ===========================================
 verb   path                                   what
 ====== ====================================== ===========================================
-GET    /_sandbox/info                         url, relay_url, identifier, plugin_id, urn,
-                                              websites, emulated routes, served (REST
-                                              calls answered); never key or secret
+GET    /_sandbox/info                         url, relay_url, dashboard_url, identifier,
+                                              plugin_id, urn, websites, emulated routes,
+                                              served (REST calls answered); never key
+                                              or secret
 POST   /_sandbox/reset                        forget conversations, people, logs, faults
 GET    /_sandbox/websites                     websites: subscribed, token, configured,
                                               settings, settings_page (the iframe URL)
@@ -131,6 +132,7 @@ class Control:
             {
                 "url": sb.url,
                 "relay_url": sb.relay_url,
+                "dashboard_url": sb.dashboard_url,
                 "identifier": sb.identifier,
                 "plugin_id": sb.plugin_id,
                 "urn": sb.urn,

@@ -73,7 +73,7 @@ class ActionRequest:
 
     website_id: str
     session_id: str
-    token: str
+    token: str = field(repr=False)
     section_id: str
     item_id: str
     action: ActionType

@@ -22,6 +22,7 @@ from crisp_plugin.errors import InvalidData
 from crisp_plugin.rest import RestClient
 from crisp_plugin.sandbox import Sandbox, SandboxControlError
 from crisp_plugin.sandbox.store import now_ms
+from crisp_plugin.sandbox.widget_actions import ActionRequest
 
 URN = "urn:acme:auto-responder:1"
 SCHEMA: dict[str, Any] = {
@@ -347,3 +348,23 @@ async def test_the_cli_refuses_bad_plugin_flags(
     out, err = await asyncio.wait_for(proc.communicate(), 15)
     assert proc.returncode == 2, (out, err)
     assert says in err.decode()
+
+
+async def test_tokens_stay_out_of_reprs_and_info_names_the_dashboard(market: Sandbox) -> None:
+    site = market.store.websites["site-a"]
+    assert site.token not in repr(site)
+    action = ActionRequest(
+        website_id="site-a",
+        session_id="s",
+        token=site.token,
+        section_id="main",
+        item_id="canned",
+        action="button",
+    )
+    assert site.token not in repr(action) and "canned" in repr(action)
+    info = await market.control.info()
+    assert info["dashboard_url"] == market.dashboard_url == market.url + "/dashboard"
+    assert market.key not in json.dumps(info) and market.secret not in json.dumps(info)
+    async with aiohttp.ClientSession() as http, http.get(market.dashboard_url) as resp:
+        assert resp.status == 200 and "text/html" in resp.headers["Content-Type"]
+        assert "/static/dashboard.js" in await resp.text()
