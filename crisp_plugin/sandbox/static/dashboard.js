@@ -50,7 +50,7 @@ const view = {
   session: null,
   frameSrc: null, // the iframe is reloaded only when its URL changes
   rendered: { sites: "", conversations: "", messages: "", widget: "" },
-  values: new Map(), // "section/item" -> a data item's value from the Action URL
+  values: new Map(), // "session/section/item" -> a data item's value from the Action URL
   fetched: new Set(), // "session/section/item" data items already fetched
 };
 
@@ -337,7 +337,8 @@ function groupValues(section, group) {
 
 function renderData(section, item, drafts) {
   const key = `${section.id}/${item.id}`;
-  const value = view.values.has(key) ? view.values.get(key) : item.value;
+  const known = `${view.session}/${key}`;
+  const value = view.values.has(known) ? view.values.get(known) : item.value;
   const row = el("div", { className: "w-data", testid: `widget-${item.id}` }, el("label", {}, item.label));
   if (item.editable) {
     const input = el("input", {
@@ -369,12 +370,14 @@ function fetchData(section, item) {
 async function click(section, item, value) {
   const body = { section_id: section.id, item_id: item.id };
   if (value !== undefined) body.value = value;
-  const record = await api.action(view.website, view.session, body);
+  const session = view.session; // the answer belongs to this one, whatever is shown by then
+  const record = await api.action(view.website, session, body);
   showResult(record);
   const data = record.ok && record.answer && record.answer.data;
   if (item.type === "data" && data && "value" in data) {
     const key = `${section.id}/${item.id}`;
-    view.values.set(key, String(data.value));
+    view.values.set(`${session}/${key}`, String(data.value));
+    if (session !== view.session) return;
     for (const node of document.querySelectorAll(`[data-key="${CSS.escape(key)}"]`)) {
       if (node.tagName === "INPUT") node.value = String(data.value);
       else node.textContent = String(data.value);
