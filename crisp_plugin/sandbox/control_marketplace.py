@@ -25,10 +25,11 @@ GET    /_sandbox/widget/actions               every Action URL attempt, oldest f
 
 A click is posted server side, so the dashboard needs no CORS from the plugin; the
 sandbox binds the item's data from the conversation itself, as Crisp does. Refused
-(``{"error"}``): 409 when no widget schema or Action URL is registered, or the plugin
-is not installed on the website; 404 for an unknown section or item; 400 for a link or
-modal button (Crisp opens those, it posts nothing), an edit of an item that is not
-editable, an item hidden by its condition, or a malformed value.
+(``{"error"}``): 404 when no widget schema is registered, or for an unknown section or
+item; 409 when no Action URL is registered, or the plugin is not installed on the
+website; 400 for a link or modal button (Crisp opens those, it posts nothing), an
+edit of an item that is not editable, an item hidden by its condition, or a malformed
+value.
 """
 
 from __future__ import annotations
