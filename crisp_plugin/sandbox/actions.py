@@ -232,6 +232,7 @@ async def assign(bus: EventBus, conv: Conversation, user_id: str | None) -> None
 
 async def save_settings(bus: EventBus, site: Website, settings: JSON, plugin_id: str) -> None:
     site.settings = settings
+    site.configured = True
     site.changed_at = now_ms()
     await bus.emit(
         "plugin:settings:saved",

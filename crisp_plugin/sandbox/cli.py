@@ -5,10 +5,14 @@
         [--hook-attempt-limit N]
         [--identifier ID --key KEY --secret SECRET --plugin-id ID --urn URN]
         [--website ID]...
+        [--settings-url URL] [--action-url URL]
+        [--settings-schema FILE] [--widget-schema FILE]
 
 Credentials and website ids not given are generated, and printed with the addresses as
-a plugin.toml snippet ready to paste. Runs until SIGINT or SIGTERM, then closes its
-sockets and exits 0.
+a plugin.toml snippet ready to paste. The last four options register the plugin as the
+Marketplace would (its Settings URL, Action URL, settings JSON Schema and Generic widget
+schema, the two schemas as JSON files); the dashboard at ``/dashboard`` uses them.
+Runs until SIGINT or SIGTERM, then closes its sockets and exits 0.
 """
 
 from __future__ import annotations
@@ -17,9 +21,11 @@ import argparse
 import asyncio
 import contextlib
 import errno
+import json
 import math
 import signal
 import sys
+from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
@@ -31,11 +37,13 @@ __all__ = [
     "attempt_limit",
     "hook_group",
     "hook_url",
+    "json_file",
     "main",
     "port_number",
     "retry_delays",
     "serve",
     "snippet",
+    "web_url",
 ]
 
 
@@ -51,6 +59,31 @@ def hook_url(value: str) -> str:
             f"{value!r} is not a web hook URL (expected http://host[:port]/path)"
         )
     return value
+
+
+def web_url(value: str) -> str:
+    """argparse type of ``--settings-url`` / ``--action-url``: an http(s) URL with a host."""
+    try:
+        return hook_url(value)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not an http(s) URL (expected http://host[:port]/path)"
+        ) from None
+
+
+def json_file(value: str) -> dict[str, Any]:
+    """argparse type of ``--settings-schema`` / ``--widget-schema``: a JSON object file."""
+    try:
+        text = Path(value).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(f"cannot read {value!r}: {exc.strerror or exc}") from None
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{value!r} is not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise argparse.ArgumentTypeError(f"{value!r} should hold a JSON object")
+    return data
 
 
 def port_number(value: str) -> int:
@@ -169,6 +202,34 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         metavar="ID",
         help="website id with the plugin installed (repeatable; one generated if absent)",
     )
+    p.add_argument(
+        "--settings-url",
+        dest="settings_url",
+        type=web_url,
+        metavar="URL",
+        help="the plugin's Settings URL (the dashboard opens it in an iframe)",
+    )
+    p.add_argument(
+        "--action-url",
+        dest="action_url",
+        type=web_url,
+        metavar="URL",
+        help="the plugin's Action URL (widget clicks are posted there)",
+    )
+    p.add_argument(
+        "--settings-schema",
+        dest="settings_schema",
+        type=json_file,
+        metavar="FILE",
+        help="JSON Schema file every website's settings are validated against",
+    )
+    p.add_argument(
+        "--widget-schema",
+        dest="widget_schema",
+        type=json_file,
+        metavar="FILE",
+        help="Generic widget schema file (the dashboard's widget sidebar)",
+    )
     p.set_defaults(command="sandbox")
     return p
 
@@ -223,11 +284,15 @@ async def serve(
             urn=args.urn,
             websites=args.website or None,
             hook_urls=args.hook,
+            settings_url=args.settings_url,
+            action_url=args.action_url,
+            settings_schema=args.settings_schema,
+            widget_schema=args.widget_schema,
             **retries,
         )
         for name, urls in args.hook_group:
             sb.hooks.add_group(urls, name)
-    except ValueError as exc:  # a retry budget that does not hold together, a group name
+    except ValueError as exc:  # a retry budget that does not hold, a group name, a schema
         print(f"sandbox: {exc}", file=sys.stderr)
         return 2
     try:
@@ -250,6 +315,11 @@ async def serve(
         print(f"  RTM relay    {sb.relay_url}", file=out)
         print(f"  control API  {sb.url}/_sandbox/info", file=out)
         print(f"  chat page    {sb.url}/", file=out)
+        print(f"  dashboard    {sb.dashboard_url}", file=out)
+        if sb.listing.settings_url:
+            print(f"  settings URL {sb.listing.settings_url}", file=out)
+        if sb.listing.action_url:
+            print(f"  action URL   {sb.listing.action_url}", file=out)
         for url in args.hook:
             print(f"  web hook     {url}", file=out)
         for group in sb.hooks.groups.values():

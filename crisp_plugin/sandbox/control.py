@@ -7,16 +7,22 @@ faults. ``{w}`` is a website id, ``{s}`` a session id. Errors answer
 ====== ====================================== ===========================================
 verb   path                                   what
 ====== ====================================== ===========================================
-GET    /_sandbox/info                         url, relay_url, identifier, plugin_id, urn,
-                                              websites, emulated routes, served (REST
-                                              calls answered); never key or secret
+GET    /_sandbox/info                         url, relay_url, dashboard_url, identifier,
+                                              plugin_id, urn, websites, emulated routes,
+                                              served (REST calls answered); never key
+                                              or secret
 POST   /_sandbox/reset                        forget conversations, people, logs, faults
-GET    /_sandbox/websites                     websites with subscribed flag and settings
+GET    /_sandbox/websites                     websites: subscribed, token, configured,
+                                              settings, settings_page (the iframe URL)
 POST   /_sandbox/websites                     ``{website_id?, name?, subscribed?}`` -> site
 POST   /_sandbox/websites/{w}/install         install the plugin (plugin:subscription:updated)
 POST   /_sandbox/websites/{w}/uninstall       uninstall it
 PUT    /_sandbox/websites/{w}/settings        save settings as the dashboard does
-                                              (plugin:settings:saved)
+                                              (plugin:settings:saved): ``{settings,
+                                              validate?}`` or the settings object; checked
+                                              against the settings schema unless
+                                              ``validate`` is false (400 naming the field);
+                                              409 when the plugin is not installed
 GET    /_sandbox/websites/{w}/conversations   conversations of a website (newest first)
 POST   /_sandbox/websites/{w}/conversations   ``{nickname?, email?, phone?}`` ->
                                               ``{session_id}``
@@ -73,17 +79,22 @@ GET    /_sandbox/faults                       faults in force; PUT/POST sets som
                                               faults.Faults.update); DELETE clears all
 POST   /_sandbox/faults/drop_rtm              disconnect every relay socket now
 ====== ====================================== ===========================================
+
+The plugin's Marketplace entry and its widgets: control_marketplace.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import TYPE_CHECKING, Any, TypeGuard
 
 from aiohttp import web
 
 from . import actions, validate
+from .control_base import Problem as _Problem
+from .control_base import conversation_of, problems, read_body, site_of
+from .control_base import json_response as _json
+from .control_marketplace import add_marketplace_routes
 from .envelope import dumps
 from .hooks import HookGroup
 from .rest_conversations import duplicate_fingerprint
@@ -97,31 +108,6 @@ __all__ = ["PREFIX", "add_control_routes"]
 PREFIX = "/_sandbox"
 
 
-class _Problem(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        self.status = status
-        self.message = message
-
-
-def _json(data: Any, status: int = 200) -> web.Response:
-    return web.Response(text=dumps(data), status=status, content_type="application/json")
-
-
-async def _body(request: web.Request) -> JSON:
-    if not request.can_read_body:
-        return {}
-    raw = await request.read()
-    if not raw:
-        return {}
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        raise _Problem(400, "body should be JSON") from None
-    if not isinstance(data, dict):
-        raise _Problem(400, "body should be a JSON object")
-    return data
-
-
 def _is_url(value: Any) -> TypeGuard[str]:
     return isinstance(value, str) and value.startswith(("http://", "https://"))
 
@@ -133,19 +119,10 @@ class Control:
         self.sb = sb
 
     def site(self, request: web.Request) -> Website:
-        wid = request.match_info["w"]
-        site = self.sb.store.websites.get(wid)
-        if site is None:
-            raise _Problem(404, f"website {wid} does not exist")
-        return site
+        return site_of(self.sb.store, request)
 
     def conv(self, request: web.Request) -> tuple[Website, Conversation]:
-        site = self.site(request)
-        sid = request.match_info["s"]
-        conv = site.conversations.get(sid)
-        if conv is None:
-            raise _Problem(404, f"conversation {sid} does not exist")
-        return site, conv
+        return conversation_of(self.sb.store, request)
 
     # -- sandbox -------------------------------------------------------------------
 
@@ -155,6 +132,7 @@ class Control:
             {
                 "url": sb.url,
                 "relay_url": sb.relay_url,
+                "dashboard_url": sb.dashboard_url,
                 "identifier": sb.identifier,
                 "plugin_id": sb.plugin_id,
                 "urn": sb.urn,
@@ -169,15 +147,25 @@ class Control:
         return _json({"reset": True})
 
     async def websites(self, request: web.Request) -> web.Response:
+        listing = self.sb.listing
         return _json(
             [
-                {**s.to_json(), "subscribed": s.subscribed, "settings": s.settings}
+                {
+                    **s.to_json(),
+                    "subscribed": s.subscribed,
+                    "token": s.token,
+                    "configured": s.configured,
+                    "settings": s.settings,
+                    "settings_page": (
+                        listing.settings_page(s.website_id, s.token) if s.subscribed else None
+                    ),
+                }
                 for s in self.sb.store.websites.values()
             ]
         )
 
     async def add_website(self, request: web.Request) -> web.Response:
-        body = await _body(request)
+        body = await read_body(request)
         wid = body.get("website_id")
         if wid is not None and wid in self.sb.store.websites:
             raise _Problem(409, f"website {wid} exists")
@@ -194,10 +182,18 @@ class Control:
 
     async def settings(self, request: web.Request) -> web.Response:
         site = self.site(request)
-        body = await _body(request)
+        body = await read_body(request)
         settings = body.get("settings", body)
         if not isinstance(settings, dict):
             raise _Problem(400, "settings should be an object")
+        check = body.get("validate", True) if "settings" in body else True
+        if not isinstance(check, bool):
+            raise _Problem(400, "validate should be true or false")
+        if not site.subscribed:
+            raise _Problem(409, f"website {site.website_id} has not installed the plugin")
+        problem = self.sb.listing.settings_problem(settings) if check else None
+        if problem:
+            raise _Problem(400, problem)
         await actions.save_settings(self.sb.bus, site, settings, self.sb.plugin_id)
         return _json({"website_id": site.website_id, "settings": settings})
 
@@ -210,7 +206,7 @@ class Control:
 
     async def new_conversation(self, request: web.Request) -> web.Response:
         site = self.site(request)
-        body = await _body(request)
+        body = await read_body(request)
         meta = {k: body[k] for k in ("nickname", "email", "phone") if isinstance(body.get(k), str)}
         conv = self.sb.store.new_conversation(site, meta)
         return _json({"website_id": site.website_id, "session_id": conv.session_id})
@@ -225,7 +221,7 @@ class Control:
 
     async def visitor_message(self, request: web.Request) -> web.Response:
         site, conv = self.conv(request)
-        body = await _body(request)
+        body = await read_body(request)
         if "text" in body:
             message: JSON = {"type": "text", "content": body["text"]}
         else:
@@ -258,7 +254,7 @@ class Control:
 
     async def choose(self, request: web.Request) -> web.Response:
         _, conv = self.conv(request)
-        body = await _body(request)
+        body = await read_body(request)
         picker = self._last_of_type(conv, "picker", body)
         value = body.get("value")
         choices = picker["content"].get("choices", [])
@@ -272,7 +268,7 @@ class Control:
 
     async def field(self, request: web.Request) -> web.Response:
         _, conv = self.conv(request)
-        body = await _body(request)
+        body = await read_body(request)
         fieldmsg = self._last_of_type(conv, "field", body)
         value = body.get("value")
         if not isinstance(value, str):
@@ -283,7 +279,7 @@ class Control:
 
     async def compose(self, request: web.Request) -> web.Response:
         site, conv = self.conv(request)
-        body = await _body(request)
+        body = await read_body(request)
         body["from"] = "user"
         body.setdefault("type", "start")
         problem = validate.check_compose(body)
@@ -294,13 +290,13 @@ class Control:
 
     async def read(self, request: web.Request) -> web.Response:
         _, conv = self.conv(request)
-        body = await _body(request)
+        body = await read_body(request)
         await actions.mark(self.sb.bus, conv, "read", {"from": "user", "origin": "chat", **body})
         return _json({"ok": True})
 
     async def state(self, request: web.Request) -> web.Response:
         _, conv = self.conv(request)
-        body = await _body(request)
+        body = await read_body(request)
         if request.match_info.get("resolve"):
             body = {"state": "resolved"}
         problem = validate.check_state(body)
@@ -311,7 +307,7 @@ class Control:
 
     async def assign(self, request: web.Request) -> web.Response:
         _, conv = self.conv(request)
-        body = await _body(request)
+        body = await read_body(request)
         user_id = body.get("user_id")
         if user_id is not None and not isinstance(user_id, str):
             raise _Problem(400, "user_id should be a string or null")
@@ -320,7 +316,7 @@ class Control:
 
     async def meta(self, request: web.Request) -> web.Response:
         _, conv = self.conv(request)
-        body = await _body(request)
+        body = await read_body(request)
         problem = validate.check_meta(body)
         if problem:
             raise _Problem(400, problem)
@@ -429,7 +425,7 @@ class Control:
             return self._hooks_json()
         if request.method not in ("POST", "DELETE"):
             raise _Problem(405, "use GET, POST or DELETE")
-        body = await _body(request)
+        body = await read_body(request)
         if request.method == "POST" and "urls" in body:
             if "url" in body:
                 raise _Problem(400, "give url (a hook URL) or urls (a group), not both")
@@ -467,7 +463,7 @@ class Control:
 
     async def instances(self, request: web.Request) -> web.Response:
         group = self._group(request)
-        url = (await _body(request)).get("url")
+        url = (await read_body(request)).get("url")
         if not _is_url(url):
             raise _Problem(400, "url should be an http(s) URL")
         if request.method == "POST":
@@ -479,7 +475,7 @@ class Control:
     async def retries(self, request: web.Request) -> web.Response:
         hooks = self.sb.hooks
         if request.method == "PUT":
-            body = await _body(request)
+            body = await read_body(request)
             unknown = set(body) - {"delays", "attempt_limit", "refused_pause"}
             if unknown:
                 raise _Problem(400, f"unknown key(s): {', '.join(sorted(unknown))}")
@@ -513,7 +509,7 @@ class Control:
             faults.clear()
         elif request.method in ("PUT", "POST"):
             try:
-                faults.update(await _body(request))
+                faults.update(await read_body(request))
             except (ValueError, TypeError) as exc:
                 raise _Problem(400, str(exc)) from None
         return _json(faults.to_json())
@@ -522,19 +518,10 @@ class Control:
         return _json({"dropped": await self.sb.relay.drop_all()})
 
 
-@web.middleware
-async def _problems(request: web.Request, handler: Any) -> web.StreamResponse:
-    try:
-        response: web.StreamResponse = await handler(request)
-        return response
-    except _Problem as problem:
-        return _json({"error": problem.message}, status=problem.status)
-
-
 def add_control_routes(app: web.Application, sb: Sandbox) -> None:
     """Mount the control API as a sub-application under ``/_sandbox``."""
     c = Control(sb)
-    sub = web.Application(middlewares=[_problems])
+    sub = web.Application(middlewares=[problems])
     conv = "/websites/{w}/conversations/{s}"
     r = sub.router
     r.add_get("/info", c.info)
@@ -571,4 +558,5 @@ def add_control_routes(app: web.Application, sb: Sandbox) -> None:
     r.add_get("/relay", c.relay)
     r.add_route("*", "/faults", c.faults)
     r.add_post("/faults/drop_rtm", c.drop_rtm)
+    add_marketplace_routes(sub, sb)
     app.add_subapp(PREFIX, sub)

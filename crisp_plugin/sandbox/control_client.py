@@ -13,7 +13,7 @@ Tests and demos play the visitor with it::
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote
 
 import aiohttp
@@ -21,6 +21,7 @@ import aiohttp
 __all__ = ["SandboxControl", "SandboxControlError"]
 
 JSON = dict[str, Any]
+PluginField = Literal["settings_url", "action_url", "settings_schema", "widget_schema"]
 
 
 class SandboxControlError(Exception):
@@ -118,9 +119,80 @@ class SandboxControl:
     async def uninstall(self, website_id: str | None = None) -> None:
         await self.call("POST", f"/websites/{await self._website(website_id)}/uninstall")
 
-    async def save_settings(self, website_id: str | None, settings: JSON) -> None:
+    async def save_settings(
+        self, website_id: str | None, settings: JSON, *, validate: bool = True
+    ) -> None:
+        """Save a website's settings as its admin would (plugin:settings:saved).
+
+        Checked against the plugin's settings schema (a 400 naming the field, nothing
+        stored); ``validate=False`` stores them anyway, as settings saved under an older
+        schema would be."""
         path = f"/websites/{await self._website(website_id)}/settings"
-        await self.call("PUT", path, {"settings": settings})
+        await self.call("PUT", path, {"settings": settings, "validate": validate})
+
+    # -- the plugin's Marketplace entry and its widgets --------------------------------
+
+    async def plugin(self) -> JSON:
+        """``{plugin_id, urn, settings_url, action_url, settings_schema, widget_schema}``."""
+        result: JSON = await self.call("GET", "/plugin")
+        return result
+
+    async def set_plugin(
+        self,
+        *,
+        settings_url: str | None = None,
+        action_url: str | None = None,
+        settings_schema: JSON | None = None,
+        widget_schema: JSON | None = None,
+    ) -> JSON:
+        """Register what the Marketplace holds for the plugin (the fields given; the
+        others stay). All are checked before any changes; returns the entry now."""
+        body = {
+            k: v
+            for k, v in {
+                "settings_url": settings_url,
+                "action_url": action_url,
+                "settings_schema": settings_schema,
+                "widget_schema": widget_schema,
+            }.items()
+            if v is not None
+        }
+        result: JSON = await self.call("PUT", "/plugin", body)
+        return result
+
+    async def clear_plugin(self, *fields: PluginField) -> JSON:
+        """Forget some of the entry's fields (all four when none is named)."""
+        names = fields or ("settings_url", "action_url", "settings_schema", "widget_schema")
+        result: JSON = await self.call("PUT", "/plugin", dict.fromkeys(names))
+        return result
+
+    async def widget(self, website_id: str | None, session_id: str) -> JSON:
+        """The widget schema rendered for a conversation (bindings resolved)."""
+        path = await self._conv(website_id, session_id) + "/widget"
+        result: JSON = await self.call("GET", path)
+        return result
+
+    async def widget_action(
+        self,
+        website_id: str | None,
+        session_id: str,
+        section_id: str,
+        item_id: str,
+        value: str | dict[str, str] | None = None,
+    ) -> JSON:
+        """Click a widget item as an operator: the sandbox posts the action to the
+        plugin's Action URL and returns the record (request, status, answer, error)."""
+        body: JSON = {"section_id": section_id, "item_id": item_id}
+        if value is not None:
+            body["value"] = value
+        path = await self._conv(website_id, session_id) + "/widget/action"
+        result: JSON = await self.call("POST", path, body)
+        return result
+
+    async def widget_actions(self, *, clear: bool = False) -> list[JSON]:
+        """Every post to the Action URL so far (clicks and delivered actions)."""
+        result: list[JSON] = await self.call("DELETE" if clear else "GET", "/widget/actions")
+        return result
 
     # -- conversations -----------------------------------------------------------
 

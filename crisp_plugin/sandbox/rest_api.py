@@ -10,8 +10,8 @@ routes.tsv that are not emulated answer 501
 ``not_emulated`` naming the route; paths that match no route answer 404 ``not_found``.
 Every call is recorded in ``requests`` (method, path, status, body).
 
-The handlers live by resource in rest_conversations.py and rest_resources.py and
-register in rest_registry.py's ``HANDLERS``; importing them here fills it.
+The handlers live by resource in rest_conversations.py, rest_resources.py and
+rest_widgets.py and register in rest_registry.py's ``HANDLERS``; importing them here fills it.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from urllib.parse import parse_qsl, unquote
 
 from aiohttp import web
 
-from . import rest_conversations, rest_resources
+from . import rest_conversations, rest_resources, rest_widgets
 from .envelope import fail
 from .rest_registry import HANDLERS, Call, Refused
 from .router import Router, load_routes
@@ -41,7 +41,7 @@ __all__ = ["RestApi"]
 log = logging.getLogger(__name__)
 
 # The handler modules register their routes in HANDLERS when imported.
-_HANDLER_MODULES = (rest_conversations, rest_resources)
+_HANDLER_MODULES = (rest_conversations, rest_resources, rest_widgets)
 
 
 # Routes a plugin token may not call (user-tier routes).

@@ -160,6 +160,10 @@ async def _endpoints(api: RestApi, call: Call) -> web.Response:
     return ok({"socket": {"app": url}, "rescue": {"socket": {"app": url}}})
 
 
+CONNECT_PAGE_SIZE = 20
+"""Websites per page of ``websites/all`` (Crisp does not document its page size)."""
+
+
 def _connect_website(site: Website, include_plan: bool) -> JSON:
     data: JSON = {
         "website_id": site.website_id,
@@ -172,31 +176,59 @@ def _connect_website(site: Website, include_plan: bool) -> JSON:
     return data
 
 
+def _flag(call: Call, name: str) -> bool:
+    """A 0/1 query flag (the official clients send "0" or "1"); anything else is a 400."""
+    raw = call.query.get(name, "0")
+    if raw not in ("0", "1", "true", "false"):
+        raise Refused(fail(400, "invalid_data", f"{name} should be 0 or 1"))
+    return raw in ("1", "true")
+
+
 @handles("listAllConnectWebsites")
 async def _connect_websites(api: RestApi, call: Call) -> web.Response:
     page = page_number(call)
-    sites = [s for s in api.sb.store.websites.values() if s.subscribed]
-    if call.query.get("filter_configured") == "1":
-        sites = [s for s in sites if s.settings]
-    include_plan = call.query.get("include_plan") == "1"
-    chunk = sites[(page - 1) * 20 : page * 20]
+    configured_only = _flag(call, "filter_configured")
+    include_plan = _flag(call, "include_plan")
+    sites = [
+        s
+        for s in api.sb.store.websites.values()
+        if s.subscribed and (s.configured or not configured_only)
+    ]
+    chunk = sites[(page - 1) * CONNECT_PAGE_SIZE : page * CONNECT_PAGE_SIZE]
     return ok([_connect_website(s, include_plan) for s in chunk])
+
+
+def _date_since(call: Call) -> int:
+    raw = call.query.get("date_since")
+    if not raw:
+        raise Refused(
+            fail(
+                400,
+                "invalid_data",
+                "date_since is required (an RFC 3339 date, e.g. 2024-05-01T12:00:00Z)",
+            )
+        )
+    # An unencoded "+01:00" offset reaches us as " 01:00" (a "+" in a query is a space).
+    text = raw.strip().replace(" ", "+").replace("z", "Z").replace("Z", "+00:00")
+    try:
+        since = datetime.fromisoformat(text)
+    except ValueError:
+        raise Refused(
+            fail(400, "invalid_data", f"date_since should be an RFC 3339 date, not {raw!r}")
+        ) from None
+    if since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)
+    return int(since.timestamp() * 1000)
 
 
 @handles("listConnectWebsitesSince")
 async def _connect_websites_since(api: RestApi, call: Call) -> web.Response:
-    raw = call.query.get("date_since", "")
-    try:
-        since = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-        if since.tzinfo is None:
-            since = since.replace(tzinfo=UTC)
-    except ValueError:
-        return fail(400, "invalid_data", "date_since should be an ISO 8601 date")
-    since_ms = int(since.timestamp() * 1000)
-    include_plan = call.query.get("include_plan") == "1"
+    since_ms = _date_since(call)
+    configured_only = _flag(call, "filter_configured")
+    include_plan = _flag(call, "include_plan")
     out = []
     for site in api.sb.store.websites.values():
-        if site.changed_at < since_ms:
+        if site.changed_at < since_ms or (configured_only and not site.configured):
             continue
         item = _connect_website(site, include_plan)
         if not site.subscribed:
@@ -224,14 +256,15 @@ def _own_plugin(api: RestApi, call: Call) -> Website:
 @handles("getSubscriptionSettings")
 async def _get_settings(api: RestApi, call: Call) -> web.Response:
     site = _own_plugin(api, call)
+    listing = api.sb.listing
     return ok(
         {
             "plugin_id": api.sb.plugin_id,
             "website_id": site.website_id,
             "token": site.token,
-            "schema": {},
+            "schema": listing.settings_schema or {},
             "settings": site.settings,
-            "settings_form_url": "",
+            "settings_form_url": listing.settings_url or "",
             "callback_url": "",
         }
     )
@@ -239,6 +272,8 @@ async def _get_settings(api: RestApi, call: Call) -> web.Response:
 
 @handles("saveSubscriptionSettings", "updateSubscriptionSettings")
 async def _save_settings(api: RestApi, call: Call) -> web.Response:
+    """PUT replaces the settings, PATCH merges the body's top-level keys into them; the
+    result must fit the plugin's settings schema, else 400 and nothing is stored."""
     site = _own_plugin(api, call)
     if not isinstance(call.body, dict):
         return fail(400, "invalid_data", "data should be object")
@@ -246,5 +281,6 @@ async def _save_settings(api: RestApi, call: Call) -> web.Response:
         settings = dict(call.body)
     else:
         settings = {**site.settings, **call.body}
+    check(api.sb.listing.settings_problem(settings))
     await actions.save_settings(api.sb.bus, site, settings, api.sb.plugin_id)
     return ok(reason="updated")

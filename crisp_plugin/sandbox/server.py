@@ -5,6 +5,7 @@
                      points at it
 - ``/_sandbox/...``  the control API (control.py), wrapped by ``sb.control``
 - ``/``              the chat page, when ``static/index.html`` exists
+- ``/dashboard``     the operator's dashboard (static/dashboard.html)
 
 Use it as an async context manager::
 
@@ -22,6 +23,13 @@ over its instances, as a load balancer would (see hooks.py); ``hook_refused_paus
 how long an instance that refused a connection is skipped. ``body_limit`` (bytes,
 1 MiB by default) caps request bodies: a REST call over it answers 413
 ``request_too_large``.
+
+The plugin as the Marketplace knows it (marketplace.py): ``settings_url`` (opened in
+the dashboard's iframe with ``?website_id=...&token=...``), ``action_url`` (where widget
+actions are posted, widget_actions.py), ``settings_schema`` (the JSON Schema every save
+of a website's settings is validated against) and ``widget_schema`` (the Generic
+widget the dashboard renders); ``sb.listing.update({...})`` or ``PUT /_sandbox/plugin``
+change them at run time. ``/dashboard`` is the operator's page.
 """
 
 from __future__ import annotations
@@ -42,9 +50,11 @@ from .control import add_control_routes
 from .control_client import SandboxControl
 from .faults import Faults
 from .hooks import DEFAULT_RETRY_DELAYS, REFUSED_PAUSE, HookDeliverer
+from .marketplace import PluginListing
 from .relay import RELAY_PATH, Relay
 from .rest_api import RestApi
 from .store import Store
+from .widget_actions import WidgetActions
 
 __all__ = ["Sandbox"]
 
@@ -73,6 +83,10 @@ class Sandbox:
         hook_timeout: float = 5.0,
         public_host: str | None = None,
         body_limit: int = 1_048_576,
+        settings_url: str | None = None,
+        action_url: str | None = None,
+        settings_schema: Mapping[str, Any] | None = None,
+        widget_schema: Mapping[str, Any] | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -84,6 +98,14 @@ class Sandbox:
         self.plugin_id = plugin_id or str(uuid.uuid4())
         self.urn = urn or "urn:crisp-plugin:sandbox:1"
         self.store = Store(self.plugin_id, self.urn)
+        self.listing = PluginListing(self.urn)
+        listed = {
+            "settings_url": settings_url,
+            "action_url": action_url,
+            "settings_schema": dict(settings_schema) if settings_schema is not None else None,
+            "widget_schema": dict(widget_schema) if widget_schema is not None else None,
+        }
+        self.listing.update({k: v for k, v in listed.items() if v is not None})
         for wid in websites or [None]:  # type: ignore[list-item]
             self.store.add_website(wid)
         self.faults = Faults()
@@ -102,6 +124,9 @@ class Sandbox:
         for name, urls in (hook_groups or {}).items():
             self.hooks.add_group(urls, name)
         self.bus = EventBus(self.store, self.relay, self.hooks)
+        self.widgets = WidgetActions(
+            self.listing, self.secret, self.plugin_id, self.bus, self.hooks, timeout=hook_timeout
+        )
         self.rest = RestApi(self)
         self._runner: web.AppRunner | None = None
         self._control: SandboxControl | None = None
@@ -131,6 +156,11 @@ class Sandbox:
         return self.url + "/"
 
     @property
+    def dashboard_url(self) -> str:
+        """The operator's dashboard: websites, installs, settings pages, widgets."""
+        return self.url + "/dashboard"
+
+    @property
     def relay_url(self) -> str:
         """The RTM relay URL; its path is the Socket.IO path."""
         return self.url + RELAY_PATH
@@ -158,6 +188,7 @@ class Sandbox:
         app.router.add_route("*", "/v1/{tail:.*}", self.rest.handle)
         add_control_routes(app, self)
         app.router.add_get("/", self._index)
+        app.router.add_get("/dashboard", self._dashboard)
         if STATIC.is_dir():
             app.router.add_static("/static/", STATIC)
         return app
@@ -173,6 +204,9 @@ class Sandbox:
         )
         return web.Response(text=text)
 
+    async def _dashboard(self, request: web.Request) -> web.StreamResponse:
+        return web.FileResponse(STATIC / "dashboard.html")
+
     # -- lifecycle -----------------------------------------------------------------
 
     async def start(self) -> None:
@@ -180,6 +214,7 @@ class Sandbox:
             return
         self.closing = False
         await self.hooks.start()
+        await self.widgets.start()
         runner = web.AppRunner(
             self.app, access_log=None, handle_signals=False, shutdown_timeout=2.0
         )
@@ -192,6 +227,7 @@ class Sandbox:
             # the caller sees only its error, not an unclosed session warning.
             await runner.cleanup()
             await self.hooks.stop()
+            await self.widgets.stop()
             raise
         self._runner = runner
         server = site._server
@@ -223,6 +259,7 @@ class Sandbox:
             return
         await self.relay.close()
         await self.hooks.stop()
+        await self.widgets.stop()
         await self._runner.cleanup()
         self._runner = None
 
@@ -245,11 +282,18 @@ class Sandbox:
         for site in self.store.websites.values():
             site.subscribed = True
             site.settings = {}
+            site.configured = False
         self.rest.requests.clear()
         self.hooks.clear_log()
+        self.widgets.log.clear()
         self.bus.log.clear()
         self.faults.clear()
 
     async def wait_hooks(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
         """Wait until every hook delivery has succeeded or given up."""
         await self.hooks.wait_idle(timeout)
+
+    async def wait_widget_actions(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+        """Wait until every action a deliver-widget route started has ended, its
+        ``widget:action:processed`` emitted."""
+        await self.widgets.wait_idle(timeout)

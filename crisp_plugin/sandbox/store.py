@@ -139,7 +139,8 @@ class Website:
     domain: str
     subscribed: bool = True
     settings: JSON = field(default_factory=dict)
-    token: str = field(default_factory=lambda: uuid.uuid4().hex)
+    configured: bool = False  # settings saved at least once (websites/all filter_configured)
+    token: str = field(default_factory=lambda: uuid.uuid4().hex, repr=False)
     installed_at: int = field(default_factory=now_ms)
     changed_at: int = field(default_factory=now_ms)
     conversations: dict[str, Conversation] = field(default_factory=dict)

@@ -11,13 +11,10 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import shutil
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from crisp_plugin import Plugin, on
 from crisp_plugin.config import settings_from_dict
@@ -26,35 +23,7 @@ from crisp_plugin.events import MessageSend, MessageUpdated, SessionSetState
 from crisp_plugin.runner import Runner
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 URL = re.compile(r"https?://127\.0\.0\.1:\d+/\S*")
-
-
-def _chromium() -> str:
-    """The browser to drive; the test fails (never skips) when it is missing."""
-    path = shutil.which(CHROMIUM) or CHROMIUM
-    assert Path(path).is_file(), f"chromium not found at {CHROMIUM}: apt-get install chromium"
-    return path
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    path = _chromium()
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            await browser.close()
 
 
 async def _read_address(proc: asyncio.subprocess.Process, within: float) -> tuple[str, str]:

@@ -36,6 +36,7 @@ const api = {
   answer: (w, s, fingerprint, value) =>
     api.call("POST", `${api.conv(w, s)}/field`, { fingerprint, value }),
   resolve: (w, s) => api.call("POST", `${api.conv(w, s)}/resolve`, {}),
+  setInstalled: (w, on) => api.call("POST", `/websites/${enc(w)}/${on ? "install" : "uninstall"}`),
   streamUrl: (w, s) => `${API}${api.conv(w, s)}/events`,
 };
 
@@ -55,6 +56,7 @@ const view = {
   refreshing: false,
   again: false,
   rendered: "",
+  installed: true,
 };
 
 /* ---------- rendering ---------- */
@@ -323,8 +325,25 @@ async function send(ev) {
   });
 }
 
+// Whether the plugin is installed on the chosen website, and the admin's button.
+async function showInstalled() {
+  const sites = listOf(await api.websites(), "websites");
+  const site = sites.find((s) => s.website_id === view.website);
+  if (!site) return;
+  view.installed = site.subscribed;
+  $("installed").textContent = site.subscribed ? "Plugin installed" : "Plugin not installed: the bot hears nothing";
+  $("installed").dataset.installed = String(site.subscribed);
+  $("install").textContent = site.subscribed ? "Uninstall the plugin" : "Install the plugin";
+}
+
+async function toggleInstalled() {
+  await api.setInstalled(view.website, !view.installed);
+  await showInstalled();
+}
+
 async function chooseWebsite(websiteId) {
   view.website = websiteId;
+  await showInstalled();
   const items = await loadConversations();
   if (items.length) await openConversation(sessionIdOf(items[0])); // newest first
   else await newConversation();
@@ -336,7 +355,8 @@ async function start() {
   $("resolve").addEventListener("click", () => {
     if (view.session) act(() => api.resolve(view.website, view.session));
   });
-  $("website").addEventListener("change", (ev) => chooseWebsite(ev.target.value));
+  $("website").addEventListener("change", (ev) => act(() => chooseWebsite(ev.target.value)));
+  $("install").addEventListener("click", () => act(toggleInstalled));
   try {
     const sites = listOf(await api.websites(), "websites");
     const select = $("website");
@@ -354,6 +374,7 @@ async function start() {
     }
     select.value = first.website_id;
     view.website = first.website_id;
+    await showInstalled();
     const items = await loadConversations();
     if (hashSession && items.some((i) => sessionIdOf(i) === hashSession)) {
       await openConversation(hashSession);
