@@ -75,6 +75,7 @@ def test_every_example_has_a_module_a_config_and_a_test() -> None:
         "satisfaction",
         "triage",
         "several_instances",
+        "auto_responder",
     }
     for folder in examples:
         module = folder / f"{folder.name}.py"
