@@ -3,7 +3,8 @@
 The runner knows nothing of the sandbox and the sandbox nothing of the runner; this
 module joins them for ``python -m crisp_plugin run``: it starts the sandbox, gives
 the settings its URL, token, hook secret and plugin id, and once the runner listens,
-registers its hook URL with the sandbox.
+registers its hook URL with the sandbox, and a marketplace plugin's pages and schemas
+with the sandbox's Marketplace (so its dashboard shows the settings page and widget).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
     from crisp_plugin.runner import Runner
     from crisp_plugin.sandbox import Sandbox
 
-__all__ = ["embedded_sandbox", "register_hooks", "with_sandbox"]
+__all__ = ["embedded_sandbox", "register_hooks", "register_marketplace", "with_sandbox"]
 
 Say = Callable[[str], None]
 
@@ -73,11 +74,27 @@ def with_sandbox(settings: Config, sandbox: Sandbox) -> Config:
         }
     )
     hooks = settings.webhooks.model_copy(update={"secret": SecretStr(sandbox.secret)})
-    return settings.model_copy(update={"crisp": crisp, "webhooks": hooks})
+    # the sandbox's dashboard frames the settings page, as Crisp's app does
+    ancestors = [*settings.marketplace.frame_ancestors, sandbox.url]
+    market = settings.marketplace.model_copy(update={"frame_ancestors": ancestors})
+    return settings.model_copy(update={"crisp": crisp, "webhooks": hooks, "marketplace": market})
 
 
 async def register_hooks(sandbox: Sandbox, runner: Runner, say: Say) -> None:
-    """Have the sandbox deliver its events to the runner's hook URL, if it has one."""
+    """Have the sandbox deliver its events to the runner's hook URL, if it has one, and
+    list a marketplace plugin in its Marketplace (pages, schemas: its dashboard)."""
     if runner.webhooks is not None and runner.webhooks.state == "listening":
         await sandbox.control.add_hook(runner.webhooks.url)
         say(f"Web hooks: {runner.webhooks.url} (registered with the sandbox)")
+    await register_marketplace(sandbox, runner)
+    if runner.marketplace is not None:
+        say(f"Sandbox: the dashboard (settings page, widget) at {sandbox.dashboard_url}")
+
+
+async def register_marketplace(sandbox: Sandbox, runner: Runner, urn: str | None = None) -> None:
+    """Tell the sandbox what the Marketplace holds for a marketplace plugin: its
+    Settings and Action URLs and its schemas (``urn`` names the ``$id``'s plugin)."""
+    base = runner.marketplace_url()
+    if runner.marketplace is None or base is None:
+        return
+    await sandbox.control.set_plugin(**runner.marketplace.entry(base, urn))

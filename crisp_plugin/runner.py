@@ -36,6 +36,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
+from urllib.parse import urlsplit
 
 import structlog
 from aiohttp import web
@@ -318,6 +319,16 @@ class Runner:
                 'the hook endpoint exists with events.transport = "webhooks" or "both"'
             )
         return self.webhooks.handle
+
+    def marketplace_url(self) -> str | None:
+        """``http://host:port`` of the server carrying a marketplace plugin's pages (the
+        hook server, else ``[marketplace]``'s own); ``None`` for other plugins."""
+        if self.marketplace is None:
+            return None
+        if self.webhooks is not None and self.webhooks.state == "listening":
+            parts = urlsplit(self.webhooks.url)
+            return f"{parts.scheme}://{parts.netloc}"
+        return self.marketplace.url
 
     def transport_states(self) -> dict[str, str]:
         """``{transport name: state}`` for the transports in use."""

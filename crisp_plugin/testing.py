@@ -412,8 +412,12 @@ class PluginRunner:
         data["webhooks"] = {"host": "127.0.0.1", "port": 0, "secret": sb.secret}
         data["rtm"] = {"reconnect_delay": 0.1, "reconnect_max": 1}
         data["sandbox"] = {"enabled": False}
-        # a marketplace plugin's own page server (RTM) on a free port
-        data["marketplace"] = {**data.get("marketplace", {}), "host": "127.0.0.1", "port": 0}
+        # a marketplace plugin's own page server (RTM) on a free port, framed by the
+        # sandbox's dashboard as by Crisp's app
+        market = dict(data.get("marketplace", {}))
+        ancestors = market.get("frame_ancestors", ["https://app.crisp.chat"])
+        market.update(host="127.0.0.1", port=0, frame_ancestors=[*ancestors, sb.url])
+        data["marketplace"] = market
         dispatch = dict(data.get("dispatch", {}))
         dispatch.setdefault("drain_timeout", 5)
         data["dispatch"] = dispatch
@@ -446,6 +450,7 @@ class PluginRunner:
         fails the test (``AssertionError`` chained to the first exception) unless
         ``allow_errors``."""
         from crisp_plugin.config import settings_from_dict
+        from crisp_plugin.embedded_sandbox import register_marketplace
         from crisp_plugin.runner import Runner
 
         data = self.settings_for(
@@ -470,6 +475,8 @@ class PluginRunner:
         try:
             for url in hooks:
                 await self.sandbox.control.add_hook(url)
+            if runner.marketplace is not None:  # the sandbox's Marketplace lists it
+                await register_marketplace(self.sandbox, runner, self.sandbox.urn)
             plugin = runner.plugin
             assert isinstance(plugin, plugin_class)
             yield plugin

@@ -18,9 +18,11 @@ from crisp_plugin.events.base import Event
 from crisp_plugin.marketplace.installation import SettingsReader
 from crisp_plugin.marketplace.mixin import Marketplace
 from crisp_plugin.marketplace.registry import Installations
+from crisp_plugin.marketplace.schema import settings_schema
 from crisp_plugin.marketplace.store import create_installation_store
 from crisp_plugin.marketplace.sync import SYSTEM_EVENTS, InstallationSync
 from crisp_plugin.marketplace.web import MarketplaceWeb, form_key
+from crisp_plugin.marketplace.widgets import widget_schema
 
 if TYPE_CHECKING:
     from crisp_plugin.config import Config
@@ -88,6 +90,23 @@ class MarketplaceRuntime:
 
     def add_routes(self, app: web.Application) -> None:
         self.web.add_routes(app)
+
+    def entry(self, base_url: str, urn: str | None = None) -> dict[str, Any]:
+        """What the Crisp Marketplace holds for this plugin, with its pages under
+        ``base_url``: the Settings URL, the Action URL when it declares widget items,
+        the settings JSON Schema (its ``$id`` for ``urn``, the plugin's by default) and
+        the widget schema. What a sandbox is told (``control.set_plugin(**entry)``)."""
+        cls = type(self.plugin)
+        market = self.config.marketplace
+        base = base_url.rstrip("/")
+        found: dict[str, Any] = {"settings_url": base + market.settings_path}
+        model = cls.website_settings_model
+        if model is not None:
+            found["settings_schema"] = settings_schema(model, urn or self.config.plugin.urn)
+        if cls.widget_items_:
+            found["action_url"] = base + market.action_path
+            found["widget_schema"] = widget_schema(cls.widget_items_, cls.widget_sections)
+        return found
 
     async def serve(self) -> None:
         """The pages on ``marketplace.host:port`` (no hook server to carry them)."""

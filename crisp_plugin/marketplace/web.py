@@ -104,7 +104,9 @@ class MarketplaceWeb:
                 f"frame-ancestors {ancestors}"
             ),
             "X-Content-Type-Options": "nosniff",
-            "Referrer-Policy": "no-referrer",
+            # same-origin, not no-referrer: under no-referrer a browser sends the
+            # form's own post with "Origin: null", which the cross-site check refuses
+            "Referrer-Policy": "same-origin",
             "Cache-Control": "no-store",
         }
 

@@ -72,6 +72,6 @@ def test_check_describes_a_marketplace_plugin(tmp_path: Path) -> None:
         "  pages: https://bots.acme.example/crisp/settings, https://bots.acme.example/crisp/widget"
         " (served on http://127.0.0.1:8090)"
     ) in lines
-    plain = run(tmp_path, "check", "tests.marketplace.test_cli:Plain")
+    plain = run(tmp_path, "check", "tests.marketplace.test_marketplace_cli:Plain")
     assert plain.returncode == 0, plain.stderr
     assert not [line for line in plain.stdout.splitlines() if line.startswith("marketplace")]

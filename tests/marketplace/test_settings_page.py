@@ -39,6 +39,8 @@ async def test_the_page_shows_the_form_and_saves_through_crisp(sb: Sandbox, tran
             csp = resp.headers["Content-Security-Policy"]
         assert "frame-ancestors https://app.crisp.chat" in csp
         assert resp.headers["Cache-Control"] == "no-store"
+        # not no-referrer: the browser would then post the form with "Origin: null"
+        assert resp.headers["Referrer-Policy"] == "same-origin"
         assert ">Bonjour</textarea>" in page and "Answer visitors" in page
         assert '<option value="formal" selected>' in page
         assert 'min="0"' in page and 'max="60"' in page and "Seconds before answering" in page
