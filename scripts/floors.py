@@ -6,8 +6,9 @@
 Every entry of ``[project] dependencies``, and of each optional extra but ``dev`` (the
 runtime extras, such as ``redis``: the suite installs them through ``dev``), must have
 a ``>=`` floor; it comes out as ``name==floor`` (extras dropped: a constraint names a
-distribution). An extra's entry naming this project itself (``dev`` pulling in
-``crisp-plugin[redis]``) is no dependency of its own. A dependency with no floor, or
+distribution), its environment marker kept (``uvloop==0.19; sys_platform != 'win32'``:
+pinned where it installs). An extra's entry naming this project itself (``dev`` pulling
+in ``crisp-plugin[redis,...]``) is no dependency of its own. A dependency with no floor, or
 with two, stops the script with one line on stderr and exit 2, so a new dependency
 cannot slip past the floors run of scripts/test.sh.
 """
@@ -22,8 +23,10 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# name, optional [extras], then the version specifiers (no environment markers here)
-_REQUIREMENT = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*(.*)")
+# name, optional [extras], the version specifiers, then an optional environment marker
+_REQUIREMENT = re.compile(
+    r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*([^;]*?)\s*(?:;\s*(.*\S))?\s*"
+)
 
 
 def floor_pins(dependencies: list[str]) -> list[str]:
@@ -31,9 +34,9 @@ def floor_pins(dependencies: list[str]) -> list[str]:
     pins: list[str] = []
     for requirement in dependencies:
         match = _REQUIREMENT.fullmatch(requirement)
-        if match is None or ";" in requirement:
+        if match is None or (";" in requirement and match.group(3) is None):
             raise ValueError(f"{requirement!r}: not a plain 'name>=floor,<bound' requirement")
-        name, specifiers = match.group(1), match.group(2)
+        name, specifiers, marker = match.group(1), match.group(2), match.group(3)
         floors = [
             spec.strip()[2:].strip()
             for spec in specifiers.split(",")
@@ -41,7 +44,7 @@ def floor_pins(dependencies: list[str]) -> list[str]:
         ]
         if len(floors) != 1 or not floors[0]:
             raise ValueError(f"{requirement!r}: needs exactly one '>=' floor")
-        pins.append(f"{name}=={floors[0]}")
+        pins.append(f"{name}=={floors[0]}" + (f"; {marker}" if marker else ""))
     return pins
 
 

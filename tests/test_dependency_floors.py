@@ -11,7 +11,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-SPEC = re.compile(r"([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?(.*)")
+SPEC = re.compile(r"([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?([^;]*)(?:;\s*(.*))?")
 
 
 def specifiers(requirement: str) -> tuple[str, dict[str, str]]:
@@ -19,6 +19,12 @@ def specifiers(requirement: str) -> tuple[str, dict[str, str]]:
     assert match is not None, requirement
     parts = [p.strip() for p in match.group(2).split(",") if p.strip()]
     return match.group(1), {p[:2] if p[1] == "=" else p[:1]: p.lstrip("<>=!~") for p in parts}
+
+
+def marker(requirement: str) -> str:
+    match = SPEC.fullmatch(requirement)
+    assert match is not None, requirement
+    return f"; {match.group(3).strip()}" if match.group(3) else ""
 
 
 def test_every_dependency_has_a_floor_and_an_upper_bound_at_a_major() -> None:
@@ -53,10 +59,13 @@ def test_floors_script_pins_each_runtime_dependency_at_its_floor() -> None:
     ]
     for requirement in [*PROJECT["dependencies"], *runtime_extras]:
         name, spec = specifiers(requirement)
-        expected.append(f"{name}=={spec['>=']}")
+        expected.append(f"{name}=={spec['>=']}{marker(requirement)}")
     assert done.stdout.splitlines() == expected
     assert "aiohttp==3.14" in expected and "python-socketio==5.10" in expected
     assert "redis==5.0.1" in expected  # the redis extra, which dev pulls in
+    assert "pytest-asyncio==0.24" in expected  # the testing extra: a plugin's own tests
+    # uvloop pinned where it installs: the marker goes into the constraint unchanged
+    assert "uvloop==0.19; sys_platform != 'win32'" in expected
 
 
 def test_dev_pulls_in_every_runtime_extra() -> None:
@@ -68,7 +77,7 @@ def test_dev_pulls_in_every_runtime_extra() -> None:
 def test_floors_script_refuses_a_dependency_without_a_floor() -> None:
     code = (
         "import sys; sys.path.insert(0, 'scripts'); import floors\n"
-        "for r in ('aiohttp<4', 'aiohttp>=3,>=3.1', 'x; python_version < \"3.12\"'):\n"
+        "for r in ('aiohttp<4', 'aiohttp>=3,>=3.1', 'x; python_version < \"3.12\"', 'y>=1;'):\n"
         "    try: floors.floor_pins([r])\n"
         "    except ValueError as exc: print(exc)\n"
     )
@@ -76,5 +85,6 @@ def test_floors_script_refuses_a_dependency_without_a_floor() -> None:
     assert done.stdout.splitlines() == [
         "'aiohttp<4': needs exactly one '>=' floor",
         "'aiohttp>=3,>=3.1': needs exactly one '>=' floor",
-        "'x; python_version < \"3.12\"': not a plain 'name>=floor,<bound' requirement",
+        "'x; python_version < \"3.12\"': needs exactly one '>=' floor",
+        "'y>=1;': not a plain 'name>=floor,<bound' requirement",
     ]
