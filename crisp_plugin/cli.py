@@ -1,4 +1,6 @@
-"""``python -m crisp_plugin``: run, check, list events, scaffold, sandbox.
+"""``python -m crisp_plugin`` and the ``crisp-plugin`` command: run, check, list events,
+scaffold, sandbox. Both are this module: the same commands, help and exit codes, each
+naming itself as it was called.
 
     python -m crisp_plugin run plugin.toml       run the plugin until SIGINT/SIGTERM
     python -m crisp_plugin check plugin.toml     validate, import, list handlers, test token
@@ -33,7 +35,17 @@ from crisp_plugin.errors import ConfigError, CrispError
 if TYPE_CHECKING:
     from crisp_plugin.plugin import Plugin
 
-__all__ = ["EXIT_CONFIG", "EXIT_FAILURE", "EXIT_OK", "build_parser", "main"]
+__all__ = [
+    "COMMAND",
+    "EXIT_CONFIG",
+    "EXIT_FAILURE",
+    "EXIT_OK",
+    "MODULE_COMMAND",
+    "build_parser",
+    "main",
+    "run_main",
+    "script_main",
+]
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -41,17 +53,21 @@ EXIT_CONFIG = 2
 
 _COMMANDS = ("run", "check", "events", "init", "schema", "widget", "sandbox")
 
+# How the CLI names itself in its help and hints: the console script, or the module.
+COMMAND = "crisp-plugin"
+MODULE_COMMAND = "python -m crisp_plugin"
 
-def build_parser(with_sandbox: bool = False) -> argparse.ArgumentParser:
+
+def build_parser(with_sandbox: bool = False, prog: str = MODULE_COMMAND) -> argparse.ArgumentParser:
     """The argument parser; the sandbox's own options load only when asked for."""
     parser = argparse.ArgumentParser(
-        prog="python -m crisp_plugin",
+        prog=prog,
         description="Run, check and scaffold Crisp plugins written with crisp_plugin.",
         epilog="Exit codes: 0 ok, 2 configuration error, 1 runtime failure.",
     )
     from crisp_plugin import __version__
 
-    parser.add_argument("--version", action="version", version=f"crisp_plugin {__version__}")
+    parser.add_argument("--version", action="version", version=f"crisp-plugin {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
@@ -122,14 +138,14 @@ def build_parser(with_sandbox: bool = False) -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the exit code."""
+def main(argv: Sequence[str] | None = None, prog: str = MODULE_COMMAND) -> int:
+    """Entry point; returns the exit code. ``prog``: the command as the user typed it."""
     args_list = list(sys.argv[1:] if argv is None else argv)
     command = next((a for a in args_list if not a.startswith("-")), None)
     if command == "sandbox" and _sandbox_cli() is None:
         print("sandbox: the sandbox command is not available in this build", file=sys.stderr)
         return EXIT_FAILURE
-    parser = build_parser(with_sandbox=command == "sandbox")
+    parser = build_parser(with_sandbox=command == "sandbox", prog=prog)
     args = parser.parse_args(args_list)
     if args.command == "run":
         return cmd_run(args.config, args.log_level, args.log_format)
@@ -138,7 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "events":
         return cmd_events(args.tier, args.group)
     if args.command == "init":
-        return cmd_init(args.name, args.directory)
+        return cmd_init(args.name, args.directory, command=prog)
     if args.command in ("schema", "widget"):
         return cmd_marketplace(args.command, args.config)
     sandbox_cli = _sandbox_cli()
@@ -149,11 +165,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     return EXIT_OK if code is None else int(code)
 
 
-def run_main(argv: Sequence[str] | None = None) -> int:
+def run_main(argv: Sequence[str] | None = None, prog: str = MODULE_COMMAND) -> int:
     """``main`` for a process: output that went to a closed pipe (``run ... | head -1``)
     does not turn a clean exit into a traceback or a failure code."""
     try:
-        code = main(argv)
+        code = main(argv, prog)
         sys.stdout.flush()
         sys.stderr.flush()
     except BrokenPipeError:
@@ -162,6 +178,12 @@ def run_main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     _mute_broken_outputs()
     return code
+
+
+def script_main() -> int:
+    """The ``crisp-plugin`` console script (``[project.scripts]``): ``run_main`` under
+    that name."""
+    return run_main(prog=COMMAND)
 
 
 def _mute_broken_outputs() -> None:
@@ -448,7 +470,9 @@ def cmd_events(tier: str | None, group: str | None, out: TextIO | None = None) -
     return EXIT_OK
 
 
-def cmd_init(name: str, directory: str | None, out: TextIO | None = None) -> int:
+def cmd_init(
+    name: str, directory: str | None, out: TextIO | None = None, command: str = MODULE_COMMAND
+) -> int:
     """``init NAME``: scaffold a plugin folder."""
     from crisp_plugin.scaffold import names_for, scaffold
 
@@ -463,8 +487,6 @@ def cmd_init(name: str, directory: str | None, out: TextIO | None = None) -> int
     print(f"created {folder}/", file=out)
     for path in files:
         print(f"  {path.name}", file=out)
-    print(
-        f"next: cd {shlex.quote(str(folder))} && python -m crisp_plugin run plugin.toml", file=out
-    )
+    print(f"next: cd {shlex.quote(str(folder))} && {command} run plugin.toml", file=out)
     print("      (and `python -m pytest` to run its test)", file=out)
     return EXIT_OK

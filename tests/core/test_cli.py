@@ -508,3 +508,60 @@ async def test_init_quotes_a_folder_with_a_space_in_its_next_step(tmp_path: Path
     check = await run_cli("check", "plugin.toml", cwd=tmp_path / "my bot")
     assert check.returncode == 0, check.stderr
     assert "MyBot.greet  on message:send" in check.stdout
+
+
+async def run_script(*args: str, cwd: Path | None = None) -> tuple[int, str, str]:
+    """``crisp-plugin ARGS`` as its console script runs it: ``script_main`` with these
+    arguments in ``sys.argv`` (the installed command itself is run from the built wheel,
+    tests/packaging)."""
+    code = "import sys; from crisp_plugin.cli import script_main; sys.exit(script_main())"
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", code, *args,
+        cwd=str(cwd) if cwd else None, env=cli_env(),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+def _as_script(text: str) -> str:
+    """The module's output as the script's: its name swapped, argparse's wrapping undone."""
+    return " ".join(text.replace("python -m crisp_plugin", "crisp-plugin").split())
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help"],
+        ["--version"],
+        [],
+        ["run", "--help"],
+        ["check", "--help"],
+        ["init", "--help"],
+        ["sandbox", "--help"],
+        ["run", "missing.toml"],
+        ["events", "--group", "nope"],
+        ["nope"],
+    ],
+)
+async def test_the_console_script_is_the_module_under_its_own_name(
+    tmp_path: Path, args: list[str]
+) -> None:
+    module = await run_cli(*args, cwd=tmp_path)
+    code, out, err = await run_script(*args, cwd=tmp_path)
+    assert code == module.returncode
+    assert _as_script(out) == _as_script(module.stdout)
+    assert _as_script(err) == _as_script(module.stderr)
+    if args == ["--help"]:
+        assert out.startswith("usage: crisp-plugin ")
+    if args == ["--version"]:
+        from crisp_plugin import __version__
+
+        assert out == f"crisp-plugin {__version__}\n"
+
+
+async def test_init_through_the_console_script_names_it_in_the_next_step(tmp_path: Path) -> None:
+    code, out, err = await run_script("init", "echo-bot", cwd=tmp_path)
+    assert code == 0, err
+    assert "next: cd echo-bot && crisp-plugin run plugin.toml" in out
