@@ -271,10 +271,10 @@ def cmd_run(path: str, level: str | None = None, fmt: str | None = None) -> int:
     from crisp_plugin.config import configure_logging_for
 
     configure_logging_for(settings)
-    from crisp_plugin.serve import serve
+    from crisp_plugin.serve import serve_process
 
     try:
-        return int(asyncio.run(serve(settings, cls)))
+        return serve_process(settings, cls)
     except KeyboardInterrupt:
         return EXIT_OK
     except ConfigError as exc:

@@ -10,7 +10,8 @@ problems too (typo protection, with a "did you mean").
 ``Config.model_validate({...})`` builds settings in code (tests do); it checks types
 and values, while ``load_config`` adds the checks that need the whole file: credentials
 present unless the embedded sandbox fills them, a hook secret for signed web hooks,
-``[redis] url`` (and redis-py) when a backend says redis, and the plugin class named.
+``[redis] url`` (and redis-py) when a backend says redis, uvloop installed when
+``runtime.event_loop`` says uvloop, and the plugin class named.
 The section models themselves live in ``crisp_plugin.settings_models`` and are
 re-exported here.
 """
@@ -30,6 +31,7 @@ from typing import IO, Any
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from crisp_plugin.errors import ConfigError
+from crisp_plugin.event_loop import loop_problem
 from crisp_plugin.redis_client import redis_available
 from crisp_plugin.settings_models import (
     Config,
@@ -276,6 +278,9 @@ def file_problems(raw: Mapping[str, Any]) -> list[str]:
             "serves /healthz and /metrics; choose another port or leave metrics.enabled off"
         )
     problems.extend(_redis_problems(value))
+    loop = loop_problem(value("runtime", "event_loop"))
+    if loop is not None:
+        problems.append(loop)
     sandbox = value("sandbox", "enabled")
     if sandbox is not False:  # on, or not known: the sandbox may fill the credentials
         return problems

@@ -44,6 +44,7 @@ from aiohttp import web
 from crisp_plugin.config import Config
 from crisp_plugin.dispatch import Dispatcher
 from crisp_plugin.errors import ConfigError, CrispError
+from crisp_plugin.event_loop import loop_name
 from crisp_plugin.inbox import InboxUnavailable, create_inbox
 from crisp_plugin.inbox.redis_streams import RedisInbox
 from crisp_plugin.marketplace.mixin import Marketplace
@@ -142,6 +143,7 @@ class Runner:
             "plugin running",
             plugin=type(self.plugin).__name__,
             transport=self.settings.events.transport,
+            loop=loop_name(asyncio.get_running_loop()),
         )
 
     async def _start_parts(self, stack: AsyncExitStack) -> None:

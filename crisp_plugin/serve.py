@@ -1,9 +1,9 @@
 """``python -m crisp_plugin run``: a runner that owns its process.
 
-What only the owner of a process may do lives here, not in the runner: SIGINT and
-SIGTERM (the first stops the plugin, a second skips the rest of the drain), the exit
-code, the garbage-collector tuning (``[runtime] gc_tuning``) and the embedded sandbox
-(``[sandbox] enabled``).
+What only the owner of a process may do lives here, not in the runner: the event loop
+(``[runtime] event_loop``, :func:`serve_process`), SIGINT and SIGTERM (the first stops
+the plugin, a second skips the rest of the drain), the exit code, the garbage-collector
+tuning (``[runtime] gc_tuning``) and the embedded sandbox (``[sandbox] enabled``).
 
 Exit codes: 0 after a clean stop, 2 for a configuration problem found while starting
 (an unopenable ``state.path``, ``[settings]`` that do not fit the plugin's model), 1
@@ -25,16 +25,28 @@ import structlog
 from crisp_plugin import gc_tuning
 from crisp_plugin.config import Config
 from crisp_plugin.errors import ConfigError, CrispError
+from crisp_plugin.event_loop import loop_factory
 from crisp_plugin.plugin import Plugin
 from crisp_plugin.runner import Runner
 
-__all__ = ["EXIT_CONFIG", "EXIT_FAILURE", "EXIT_OK", "serve"]
+__all__ = ["EXIT_CONFIG", "EXIT_FAILURE", "EXIT_OK", "serve", "serve_process"]
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_CONFIG = 2
 
 log = structlog.get_logger("crisp_plugin.runner")
+
+
+def serve_process(settings: Config, plugin_class: type[Plugin[Any]] | None = None) -> int:
+    """:func:`serve` on a loop of this process's own, the one ``[runtime] event_loop``
+    names; return the exit code. ``ConfigError`` when that loop is not installed."""
+    try:
+        factory = loop_factory(settings.runtime.event_loop)
+    except ValueError as exc:
+        raise ConfigError([str(exc)]) from None
+    with asyncio.Runner(loop_factory=factory) as process:
+        return process.run(serve(settings, plugin_class))
 
 
 async def serve(

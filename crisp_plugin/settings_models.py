@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
 
 from crisp_plugin.api_url import normalize_api_url
+from crisp_plugin.event_loop import EventLoopChoice
 from crisp_plugin.redis_client import REDIS_SCHEMES, redis_password, shown_url
 
 __all__ = [
@@ -250,9 +251,12 @@ class RuntimeSettings(_Section):
     """``[runtime]``: what ``run`` does to the process it owns (never when embedded).
 
     ``gc_tuning``: freeze the start-up objects and enlarge the young generation while
-    the plugin runs (:mod:`crisp_plugin.gc_tuning`), for a flatter latency."""
+    the plugin runs (:mod:`crisp_plugin.gc_tuning`), for a flatter latency.
+    ``event_loop``: the loop ``run`` starts (:mod:`crisp_plugin.event_loop`): ``"auto"``
+    uvloop when installed, else asyncio's; ``"asyncio"``; ``"uvloop"`` (must be installed)."""
 
     gc_tuning: bool = True
+    event_loop: EventLoopChoice = "auto"
 
 
 class LogSettings(_Section):

@@ -33,7 +33,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Callable
-from typing import Protocol
+from typing import Protocol, cast
 
 import structlog
 
@@ -148,11 +148,13 @@ class HookProtocol(asyncio.Protocol):
     # -- asyncio.Protocol ----------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        if not self._guard.admit(self, transport):
+        # A stream server's transport is a read-write one; uvloop's does not subclass
+        # asyncio.Transport (an isinstance check refused every connection on it).
+        stream = cast(asyncio.Transport, transport)
+        if not self._guard.admit(self, stream):
             return  # over the cap: answered 503 and closed; nothing of it is read
-        self._transport = transport
-        peer = transport.get_extra_info("peername")
+        self._transport = stream
+        peer = stream.get_extra_info("peername")
         self._peer = str(peer[0]) if isinstance(peer, tuple) and peer else None
         self.since = clock()
         if not self._fast:
