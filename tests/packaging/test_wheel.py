@@ -13,27 +13,18 @@ checkout, and used there the way the README says.
   is answered, driven over HTTP through the sandbox's control API, then SIGTERM, exit 0.
 
 Nothing runs from the checkout there: no PYTHONPATH, no user site, the working folders
-outside it, and the installed package must be the environment's own. The wheels the
-fresh environment installs come from a wheelhouse next to the running interpreter's
-environment, filled by ``pip download`` when pyproject.toml's dependencies change and
-installed offline (``--no-index``) otherwise.
+outside it, and the installed package must be the environment's own. The fresh
+environment installs offline from the wheelhouse (:mod:`tests.packaging.kit`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import importlib.metadata
-import os
-import platform
 import re
-import shutil
 import signal
 import subprocess
-import sys
 import tarfile
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
@@ -41,9 +32,8 @@ import pytest
 
 from crisp_plugin import __version__
 from crisp_plugin.sandbox import SandboxControl
+from tests.packaging.kit import ROOT, Built, Venv, fresh_venv, mypy_requirement, run
 
-ROOT = Path(__file__).resolve().parents[2]
-PY = sys.executable
 PACKAGE = ROOT / "crisp_plugin"
 # What a missing package-data line would lose: the chat page, the routes, the types.
 MUST_SHIP = [
@@ -59,22 +49,6 @@ NOT_WITH_TESTING = ["mypy", "ruff", "playwright", "crisp-api", "redis", "uvloop"
 pytestmark = pytest.mark.timeout(600)  # the first run downloads the wheelhouse
 
 
-def run(
-    cmd: list[str | Path], *, cwd: Path, env: dict[str, str] | None = None, limit: float = 300
-) -> subprocess.CompletedProcess[str]:
-    """Run ``cmd``; on a non-zero exit fail with the command and everything it printed."""
-    done = subprocess.run(
-        [str(c) for c in cmd], cwd=cwd, env=env, capture_output=True, text=True, timeout=limit
-    )
-    if done.returncode != 0:
-        pytest.fail(
-            f"exit {done.returncode}: {' '.join(map(str, cmd))}\n"
-            f"--- stdout\n{done.stdout}\n--- stderr\n{done.stderr}",
-            pytrace=False,
-        )
-    return done
-
-
 def package_files() -> list[str]:
     """Every file of the package in the checkout, as its path in the wheel."""
     return sorted(
@@ -82,37 +56,6 @@ def package_files() -> list[str]:
         for path in PACKAGE.rglob("*")
         if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
     )
-
-
-@dataclass
-class Built:
-    wheel: Path
-    sdist: Path
-
-
-# Not part of the source: environments, caches, what builds and runs leave behind. An
-# egg-info above all: setuptools adds the files its SOURCES.txt lists to the sdist, so
-# the editable install's would hide a file that package-data forgets.
-_NOT_SOURCE = shutil.ignore_patterns(
-    ".git", ".venv*", "node_modules", "*.egg-info", "__pycache__", "*.pyc", "build", "dist",
-    ".mypy_cache", ".ruff_cache", ".pytest_cache", "out", "*.sqlite3*",
-)  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    """``python -m build`` on a clean copy of the source: the sdist, then the wheel built
-    from the unpacked sdist. Without build isolation (dev has build and setuptools): no
-    download for it."""
-    source, out = (
-        tmp_path_factory.mktemp("source") / "crisp-plugin",
-        tmp_path_factory.mktemp("dist"),
-    )
-    shutil.copytree(ROOT, source, ignore=_NOT_SOURCE)
-    run([PY, "-m", "build", "--no-isolation", "--outdir", out, source], cwd=out)
-    wheels, sdists = list(out.glob("*.whl")), list(out.glob("*.tar.gz"))
-    assert len(wheels) == 1 and len(sdists) == 1, sorted(p.name for p in out.iterdir())
-    return Built(wheel=wheels[0], sdist=sdists[0])
 
 
 def test_the_sdist_and_the_wheel_hold_every_file_of_the_package(built: Built) -> None:
@@ -151,73 +94,12 @@ def test_the_wheel_metadata_names_the_version_the_command_and_the_extras(built: 
 # ------------------------------------------------------------------- the fresh venv
 
 
-@dataclass
-class Venv:
-    root: Path
-    work: Path  # a folder of the user's, outside the checkout
-    env: dict[str, str]
-    wheelhouse: Path
-
-    def bin(self, name: str) -> Path:
-        return self.root / "bin" / name
-
-
-def _mypy_requirement() -> str:
-    """The mypy the contributors' checks run, for the scaffold's check."""
-    return f"mypy=={importlib.metadata.version('mypy')}"
-
-
-def _wheelhouse(wheel: Path) -> Path:
-    """The wheels ``<wheel>[testing]`` and mypy need, downloaded once per set of
-    dependencies next to the running environment, then reused offline."""
-    wheelhouse = Path(sys.prefix) / "crisp-plugin-wheelhouse"
-    with zipfile.ZipFile(wheel) as whl:
-        metadata = whl.read(f"crisp_plugin-{__version__}.dist-info/METADATA").decode()
-    requires = "\n".join(re.findall(r"^Requires-Dist: .+$", metadata, re.M))
-    key = "\n".join([requires, _mypy_requirement(), platform.python_version(), sys.platform])
-    want = hashlib.sha256(key.encode()).hexdigest()
-    stamp = wheelhouse / ".stamp"
-    if stamp.is_file() and stamp.read_text() == want:
-        return wheelhouse
-    shutil.rmtree(wheelhouse, ignore_errors=True)
-    wheelhouse.mkdir(parents=True)
-    run(
-        [PY, "-m", "pip", "download", "-q", "--only-binary", ":all:", "--dest", wheelhouse,
-         f"{wheel}[testing]", _mypy_requirement()],
-        cwd=wheelhouse,
-    )  # fmt: skip
-    for own in wheelhouse.glob("crisp_plugin-*"):
-        own.unlink()  # the wheel under test is always the one just built
-    stamp.write_text(want)
-    return wheelhouse
-
-
-def _user_env(venv: Path) -> dict[str, str]:
-    """A user's shell with the fresh environment on PATH and nothing of the checkout's."""
-    drop = ("PYTHON", "VIRTUAL_ENV", "CRISP_", "PIP_", "MYPY")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
-    env["PATH"] = os.pathsep.join([str(venv / "bin"), env.get("PATH", "")])
-    env["VIRTUAL_ENV"] = str(venv)
-    env["PYTHONNOUSERSITE"] = "1"
-    return env
-
-
 @pytest.fixture(scope="module")
-def venv(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Venv:
+def venv(built: Built, wheelhouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Venv:
     """A fresh environment with ``crisp-plugin[testing]`` installed from the wheel."""
-    base = tmp_path_factory.mktemp("user")
-    assert ROOT not in base.parents, "the user's folders must be outside the checkout"
-    root, work = base / "venv", base / "work"
-    work.mkdir()
-    run([PY, "-m", "venv", root], cwd=base, limit=120)
-    env = _user_env(root)
-    wheelhouse = _wheelhouse(built.wheel)
-    run(
-        [root / "bin" / "python", "-m", "pip", "install", "-q", "--no-index", "--find-links",
-         wheelhouse, f"{built.wheel}[testing]"],
-        cwd=work, env=env,
-    )  # fmt: skip
-    return Venv(root=root, work=work, env=env, wheelhouse=wheelhouse)
+    venv = fresh_venv(tmp_path_factory.mktemp("user"), wheelhouse)
+    venv.pip_install(f"{built.wheel}[testing]")
+    return venv
 
 
 def test_the_installed_package_is_the_environments_own_with_only_testing(venv: Venv) -> None:
@@ -275,11 +157,7 @@ def test_the_scaffold_passes_its_own_tests_with_the_environments_pytest(
 def test_the_scaffold_type_checks_strict_against_the_installed_package(
     venv: Venv, project: Path
 ) -> None:
-    run(
-        [venv.bin("python"), "-m", "pip", "install", "-q", "--no-index", "--find-links",
-         venv.wheelhouse, _mypy_requirement()],
-        cwd=venv.work, env=venv.env,
-    )  # fmt: skip
+    venv.pip_install(mypy_requirement())
     cache = venv.work / ".mypy_cache"
     done = run(
         [venv.bin("mypy"), "--strict", "--cache-dir", cache, "."], cwd=project, env=venv.env
