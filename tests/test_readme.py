@@ -52,6 +52,25 @@ COVERED = {
     "python -m crisp_plugin schema plugin.toml": "test_schema_and_widget_on_the_auto_responder",
     "python -m crisp_plugin widget plugin.toml": "test_schema_and_widget_on_the_auto_responder",
     "bash bench/run.sh": "tests/bench/test_bench_smoke.py (--quick)",
+    # the Install section: tests/packaging runs them from the wheel in a fresh venv
+    "pip install 'crisp-plugin[testing]'": (
+        "tests/packaging/test_wheel.py::"
+        "test_the_installed_package_is_the_environments_own_with_only_testing"
+    ),
+    "crisp-plugin --version": (
+        "tests/packaging/test_wheel.py::test_the_command_says_its_version_and_its_help"
+    ),
+    "crisp-plugin init mybot": (
+        "tests/packaging/test_wheel.py::"
+        "test_the_scaffold_passes_its_own_tests_with_the_environments_pytest"
+    ),
+    "python -m pytest": (
+        "tests/packaging/test_wheel.py::"
+        "test_the_scaffold_passes_its_own_tests_with_the_environments_pytest"
+    ),
+    "crisp-plugin run plugin.toml": (
+        "tests/packaging/test_wheel.py::test_run_on_the_embedded_sandbox_answers_a_visitors_hello"
+    ),
     "bash examples/several_instances/run.sh": (
         "examples/several_instances/test_several_instances.py::"
         "test_run_sh_starts_redis_the_sandbox_and_three_instances"
@@ -67,7 +86,7 @@ def _commands() -> list[str]:
         for line in body.splitlines():
             line = line.split("#")[0].strip()
             if line and not line.startswith(("crisp_plugin/", "examples/", "tests/")):
-                if re.match(r"(\./|\.venv/|python |bash )", line):
+                if re.match(r"(\./|\.venv/|python |bash |pip |crisp-plugin )", line):
                     found.append(re.split(r"\s{2,}", line)[0])
     found += re.findall(r"`(python -m crisp_plugin [^`]+|bash bench/run.sh)`", README)
     return found

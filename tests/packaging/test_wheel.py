@@ -87,6 +87,8 @@ def test_the_wheel_metadata_names_the_version_the_command_and_the_extras(built: 
     assert testing == ["pytest", "pytest-asyncio"], requires
     uvloop = [r for r in requires if r.startswith("uvloop")]
     assert uvloop and 'sys_platform != "win32"' in uvloop[0], uvloop
+    newest = re.search(r"^## (\S+)", (ROOT / "CHANGELOG.md").read_text(encoding="utf-8"), re.M)
+    assert newest is not None and newest.group(1) == __version__, "CHANGELOG.md: add this release"
     assert "crisp-plugin = crisp_plugin.cli:script_main" in entry_points
     assert re.search(r"\[pytest11\]\s+crisp_plugin = crisp_plugin.testing", entry_points)
 
@@ -149,7 +151,8 @@ def test_the_scaffold_passes_its_own_tests_with_the_environments_pytest(
     venv: Venv, project: Path
 ) -> None:
     done = run(
-        [venv.bin("pytest"), "-q", "-p", "no:cacheprovider"], cwd=project, env=venv.env
+        [venv.bin("python"), "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=project, env=venv.env,
     )  # fmt: skip
     assert re.search(r"^2 passed\b", done.stdout, re.M), done.stdout
 
