@@ -8,12 +8,13 @@ no-op handler sends nothing), so the API URL points at a closed loopback port. I
 REDIS_URL: one instance owning every partition). The dedupe TTL is
 5 s unless given: wrk cycles through a pool of distinct events, and an event seen again
 after the TTL is handled again, as a fresh one would be; W5 gives 0 (no dedupe), so
-every request is a new event that the inbox must keep.
+every request is a new event that the inbox must keep. The event loop is the one ``run``
+picks (uvloop when installed), or ``CRISP_BENCH_EVENT_LOOP`` (``asyncio``, ``uvloop``).
 """
 
 from __future__ import annotations
 
-import asyncio
+import os
 import sys
 
 from bench import ours
@@ -33,7 +34,8 @@ def main(
     elif inbox == "redis":
         data["inbox"] = {"backend": "redis"}
         data["redis"] = {"url": redis_url}
-    asyncio.run(ours_runner.main(Config.model_validate(data), None))
+    data["runtime"] = {"event_loop": os.environ.get("CRISP_BENCH_EVENT_LOOP", "auto")}
+    ours_runner.run_as_run_does(Config.model_validate(data))
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """Runs one of our plugins with the framework's Runner, the way ``crisp_plugin run`` does
-(the Runner, then the garbage-collector tuning ``run`` applies to the process it owns).
+(the event loop it picks, the Runner, then the garbage-collector tuning ``run`` applies
+to the process it owns).
 
     python -m bench.contenders.ours_runner SETTINGS_JSON [EXPECT]
 
@@ -22,6 +23,7 @@ from pathlib import Path
 from bench.contenders.bots import Counter
 from crisp_plugin import gc_tuning
 from crisp_plugin.config import Config, configure_logging_for
+from crisp_plugin.event_loop import loop_factory
 from crisp_plugin.runner import Runner
 
 
@@ -52,6 +54,13 @@ async def main(settings: Config, expect: int | None) -> None:
     await runner.stop()
 
 
+def run_as_run_does(config: Config, expect: int | None = None) -> None:
+    """``main`` on the event loop ``crisp_plugin run`` would start for ``config``
+    (``[runtime] event_loop``: uvloop when installed, unless it says otherwise)."""
+    with asyncio.Runner(loop_factory=loop_factory(config.runtime.event_loop)) as process:
+        process.run(main(config, expect))
+
+
 if __name__ == "__main__":
     config = Config.model_validate(json.loads(Path(sys.argv[1]).read_text()))
-    asyncio.run(main(config, int(sys.argv[2]) if len(sys.argv) > 2 else None))
+    run_as_run_does(config, int(sys.argv[2]) if len(sys.argv) > 2 else None)
