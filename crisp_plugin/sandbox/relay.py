@@ -7,22 +7,33 @@ tier, events, rooms?, inboxes?}`` and gets ``authenticated`` (``true``), or
 are sent to it, only for the websites in ``rooms`` when given. ``socket:bind:push`` /
 ``socket:bind:pop`` (``{events}``) change the list on a live socket; ``socket:bind``
 is accepted (new installs are picked up without it here).
+
+Both generations of client are served, at ``/relay/`` and at the default
+``/socket.io/``: Engine.IO v4 (socket.io-client 3+, python-socketio 5) by python-socketio,
+``?EIO=3`` (socket.io-client 2.x, go-crisp-api) by relay_eio3.py, whose sessions join
+this relay as peers (``join`` / ``receive`` / ``leave``): one handshake, one set of
+subscriptions, one fan-out.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 from dataclasses import dataclass
 from typing import Any
 
 import socketio
 from aiohttp import web
+from socketio.exceptions import ConnectionRefusedError as SioConnectionRefused
 
+from .relay_eio3 import Eio3Server, RelayPeer
 from .store import JSON
 
-__all__ = ["RELAY_PATH", "Relay", "Subscription"]
+__all__ = ["DEFAULT_SOCKETIO_PATH", "RELAY_PATH", "Relay", "Subscription"]
 
 RELAY_PATH = "/relay/"
+DEFAULT_SOCKETIO_PATH = "/socket.io/"
+"""Where clients without endpoint discovery (crisp-api <= 5, go-crisp-api) connect."""
 
 
 @dataclass
@@ -33,6 +44,8 @@ class Subscription:
     rooms: set[str] | None = None
     inboxes: set[str] | None = None
     tier: str = "plugin"
+    engine_io: int = 4
+    """The client's Engine.IO protocol: 4, or 3 for socket.io-client 2.x / go-crisp-api."""
     sent: int = 0
     """Events emitted to this socket (a test waits until its client received as many)."""
 
@@ -49,6 +62,7 @@ class Subscription:
             "rooms": sorted(self.rooms) if self.rooms is not None else None,
             "inboxes": sorted(self.inboxes) if self.inboxes is not None else None,
             "tier": self.tier,
+            "engine_io": self.engine_io,
             "sent": self.sent,
         }
 
@@ -76,13 +90,62 @@ class Relay:
         self.refused = 0
         self.sio.on("connect", self._on_connect)
         self.sio.on("disconnect", self._on_disconnect)
-        self.sio.on("authentication", self._on_authentication)
-        self.sio.on("socket:bind", self._on_bind)
-        self.sio.on("socket:bind:push", self._on_bind_push)
-        self.sio.on("socket:bind:pop", self._on_bind_pop)
+        self._events = {
+            "authentication": self._on_authentication,
+            "socket:bind": self._on_bind,
+            "socket:bind:push": self._on_bind_push,
+            "socket:bind:pop": self._on_bind_pop,
+        }
+        for name, handler in self._events.items():
+            self.sio.on(name, handler)
+        self.eio3 = Eio3Server(self)
+        self._peers: dict[str, RelayPeer] = {}
+        """Sockets of the Engine.IO v3 front, by sid; every other sid is python-socketio's."""
 
     def attach(self, app: web.Application) -> None:
-        self.sio.attach(app, socketio_path=RELAY_PATH.strip("/"))
+        for path in (RELAY_PATH, DEFAULT_SOCKETIO_PATH):
+            for method in ("GET", "POST", "OPTIONS"):
+                app.router.add_route(method, path, self._handle)
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        if request.query.get("EIO") == "3":
+            return await self.eio3.handle(request)
+        response: web.StreamResponse = await self.sio.handle_request(request)
+        return response
+
+    # -- the Engine.IO v3 front's sessions (relay_eio3.RelayHub) ---------------------
+
+    async def join(self, sid: str, peer: RelayPeer) -> bool:
+        self._peers[sid] = peer
+        with contextlib.suppress(SioConnectionRefused):
+            await self._on_connect(sid, {}, None)
+        if sid not in self.connected:  # refused
+            self._peers.pop(sid, None)
+            return False
+        return True
+
+    async def receive(self, sid: str, name: str, args: list[Any]) -> None:
+        handler = self._events.get(name)
+        if handler is not None and sid in self._peers:
+            await handler(sid, *args[:1])
+
+    async def leave(self, sid: str) -> None:
+        if self._peers.pop(sid, None) is not None:
+            await self._on_disconnect(sid)
+
+    async def _emit(self, sid: str, name: str, data: Any) -> None:
+        peer = self._peers.get(sid)
+        if peer is None:
+            await self.sio.emit(name, data, to=sid)
+        else:
+            await peer.emit(name, data)
+
+    async def _disconnect(self, sid: str) -> None:
+        peer = self._peers.get(sid)
+        if peer is None:
+            await self.sio.disconnect(sid)
+        else:
+            await peer.close()
 
     async def _on_connect(self, sid: str, environ: Any, auth: Any = None) -> None:
         self.connected.add(sid)
@@ -96,8 +159,8 @@ class Relay:
         if problem:
             self.refused += 1
             self.subscriptions.pop(sid, None)
-            await self.sio.emit("unauthorized", {"message": problem}, to=sid)
-            await self.sio.disconnect(sid)
+            await self._emit(sid, "unauthorized", {"message": problem})
+            await self._disconnect(sid)
             return
         assert isinstance(data, dict)
         subscription = Subscription(
@@ -105,10 +168,11 @@ class Relay:
             rooms=_names(data.get("rooms")) if data.get("rooms") else None,
             inboxes=_names(data.get("inboxes")) if data.get("inboxes") else None,
             tier=str(data.get("tier")),
+            engine_io=3 if sid in self._peers else 4,
         )
         # The answer goes out before the first event: a client never sees an event of
         # its subscription ahead of the word that it is subscribed.
-        await self.sio.emit("authenticated", True, to=sid)
+        await self._emit(sid, "authenticated", True)
         if sid in self.connected:
             self.subscriptions[sid] = subscription
 
@@ -157,13 +221,13 @@ class Relay:
         for sid, sub in list(self.subscriptions.items()):
             if sub.wants(name, payload):
                 sub.sent += 1
-                await self.sio.emit(name, payload, to=sid)
+                await self._emit(sid, name, payload)
 
     async def drop_all(self) -> int:
         """Disconnect every socket, as when Crisp's relay restarts; returns how many."""
         sids = list(self.connected)
         for sid in sids:
-            await self.sio.disconnect(sid)
+            await self._disconnect(sid)
         return len(sids)
 
     def to_json(self) -> JSON:
@@ -178,3 +242,4 @@ class Relay:
 
     async def close(self) -> None:
         await self.drop_all()
+        await self.eio3.close()
