@@ -227,7 +227,11 @@ class Relay:
         """Disconnect every socket, as when Crisp's relay restarts; returns how many."""
         sids = list(self.connected)
         for sid in sids:
-            await self._disconnect(sid)
+            peer = self._peers.get(sid)
+            if peer is None:
+                await self.sio.disconnect(sid)
+            else:
+                await peer.drop()
         return len(sids)
 
     def to_json(self) -> JSON:

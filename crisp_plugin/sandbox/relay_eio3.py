@@ -54,7 +54,12 @@ class RelayPeer(Protocol):
     async def emit(self, name: str, data: Any) -> None: ...
 
     async def close(self) -> None:
-        """Disconnect it from the server's side (the hub's ``leave`` follows)."""
+        """Disconnect it from the server's side, saying so (the hub's ``leave`` follows)."""
+        ...
+
+    async def drop(self) -> None:
+        """Cut its connection without a word, as a relay restart does: the client
+        reconnects on its own (the hub's ``leave`` follows)."""
         ...
 
 
@@ -104,6 +109,9 @@ class Eio3Session:
 
     async def close(self) -> None:
         await self.send(wire.encode_sio(wire.DISCONNECT))
+        await self.end()
+
+    async def drop(self) -> None:
         await self.end()
 
     # -- sending -------------------------------------------------------------------
