@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up everything the demo and the tests need on a fresh machine, then stays quiet
 # on later runs: a virtual environment with the package and its dev tools, the official
-# Node client for the conformance tests, Redis for the Redis tests, and Chromium for the
+# Node clients for the conformance tests, Redis for the Redis tests, and Chromium for the
 # chat-page browser test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,11 +23,15 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
 fi
 
 if [ "${1:-}" = "--with-test-deps" ]; then
-  # The official npm client, pinned by its lockfile, for tests/conformance.
-  if [ -f tests/conformance/node/package-lock.json ] && [ ! -d tests/conformance/node/node_modules ]; then
-    echo "setup: installing the official Node client (npm ci)"
-    (cd tests/conformance/node && npm ci --silent --no-audit --no-fund)
-  fi
+  # The official npm clients, each generation pinned by its lockfile, for
+  # tests/conformance: node/ (crisp-api 11, Engine.IO v4), node_eio3/ (crisp-api 5,
+  # node-crisp-api 4, socket.io-client 2: Engine.IO v3).
+  for dir in tests/conformance/node tests/conformance/node_eio3; do
+    if [ -f "$dir/package-lock.json" ] && [ ! -d "$dir/node_modules" ]; then
+      echo "setup: installing the official Node clients in $dir (npm ci)"
+      (cd "$dir" && npm ci --silent --no-audit --no-fund)
+    fi
+  done
   # Debian's Redis for tests/redis and the redis state backend's share of the state
   # tests: each test starts its own redis-server on a free loopback port.
   if ! command -v redis-server >/dev/null 2>&1; then

@@ -1,7 +1,10 @@
-"""Fixtures for the conformance tests: a sandbox and a runner for the Node scripts.
+"""Fixtures for the conformance tests: a sandbox and runners for the Node scripts.
 
-The official npm client is pinned in node/package.json and installed with ``npm ci``
-in node/ (the project's test command does it). Without it these tests fail, saying so.
+The official npm clients are pinned, each generation in its own folder with its
+package.json and package-lock.json, installed with ``npm ci`` there (the project's test
+command does it): node/ has crisp-api 11.3.0 (Engine.IO v4), node_eio3/ crisp-api 5.1.0,
+node-crisp-api 4.2.2 and socket.io-client 2.4.0 (Engine.IO v3). Without them these
+tests fail, saying so.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ import pytest
 from crisp_plugin.sandbox import Sandbox
 
 NODE_DIR = Path(__file__).parent / "node"
+NODE_EIO3_DIR = Path(__file__).parent / "node_eio3"
+LISTEN_JS = Path(__file__).parent / "listen.js"
 
 NodeRunner = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
 
@@ -28,38 +33,83 @@ async def sb() -> AsyncIterator[Sandbox]:
         yield sandbox
 
 
-@pytest.fixture
-def node() -> NodeRunner:
-    """Run ``node/<script>.js`` with a JSON argument; return the JSON it prints."""
+def _node_exe(folder: Path) -> str:
     exe = shutil.which("node")
     if exe is None:
         pytest.fail("node is not installed: the conformance tests need Node.js 18+")
-    if not (NODE_DIR / "node_modules" / "crisp-api" / "package.json").is_file():
+    if not (folder / "node_modules" / "crisp-api" / "package.json").is_file():
         pytest.fail(
-            f"crisp-api is not installed: run `npm ci` in tests/conformance/{NODE_DIR.name}/"
+            f"crisp-api is not installed: run `npm ci` in tests/conformance/{folder.name}/"
             " first (./scripts/test.sh does it)"
         )
+    return exe
+
+
+async def run_node(exe: str, script: Path, arg: dict[str, Any]) -> dict[str, Any]:
+    """Run a Node script with a JSON argument; return the JSON of its last line."""
+    proc = await asyncio.create_subprocess_exec(
+        exe,
+        str(script),
+        json.dumps(arg),
+        cwd=script.parent,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), 30)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+        raise AssertionError(f"node {script.name} did not finish in 30 s") from None
+    lines = out.decode().strip().splitlines()
+    assert lines, f"node {script.name} printed nothing; stderr: {err.decode()[-2000:]}"
+    result: dict[str, Any] = json.loads(lines[-1])
+    assert "crashed" not in result, result["crashed"]
+    return result
+
+
+@pytest.fixture
+def node() -> NodeRunner:
+    """Run ``node/<script>.js`` (npm crisp-api 11.3.0) with a JSON argument; return the
+    JSON it prints."""
+    exe = _node_exe(NODE_DIR)
 
     async def run(script: str, arg: dict[str, Any]) -> dict[str, Any]:
-        proc = await asyncio.create_subprocess_exec(
-            exe,
-            str(NODE_DIR / f"{script}.js"),
-            json.dumps(arg),
-            cwd=NODE_DIR,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
+        return await run_node(exe, NODE_DIR / f"{script}.js", arg)
+
+    return run
+
+
+@pytest.fixture
+def node_eio3() -> NodeRunner:
+    """The same for ``node_eio3/``: the Engine.IO v3 generation (socket.io-client 2.4.0)."""
+    exe = _node_exe(NODE_EIO3_DIR)
+
+    async def run(script: str, arg: dict[str, Any]) -> dict[str, Any]:
+        return await run_node(exe, NODE_EIO3_DIR / f"{script}.js", arg)
+
+    return run
+
+
+CLIENTS = {
+    "crisp-api@11.3.0": NODE_DIR,
+    "crisp-api@5.1.0": NODE_EIO3_DIR,
+    "node-crisp-api@4.2.2": NODE_EIO3_DIR,
+}
+"""Every official Node client the conformance tests drive, and the folder pinning it."""
+
+
+@pytest.fixture
+def listen() -> NodeRunner:
+    """Run listen.js with one of `CLIENTS` (``"crisp-api@5.1.0"``) and a JSON argument."""
+
+    async def run(client: str, arg: dict[str, Any]) -> dict[str, Any]:
+        folder = CLIENTS[client]
+        package = client.rpartition("@")[0]
+        exe = _node_exe(folder)
+        return await run_node(
+            exe, LISTEN_JS, {"client_dir": str(folder), "package": package, **arg}
         )
-        try:
-            out, err = await asyncio.wait_for(proc.communicate(), 30)
-        except TimeoutError:
-            proc.kill()
-            await proc.wait()
-            raise AssertionError(f"node {script}.js did not finish in 30 s") from None
-        lines = out.decode().strip().splitlines()
-        assert lines, f"node {script}.js printed nothing; stderr: {err.decode()[-2000:]}"
-        result: dict[str, Any] = json.loads(lines[-1])
-        assert "crashed" not in result, result["crashed"]
-        return result
 
     return run
 
