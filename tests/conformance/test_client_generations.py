@@ -190,3 +190,24 @@ async def test_socketio_client_2_reconnects_after_the_relay_drops(
     assert not out["timed_out"], out
     assert out["disconnect"] == "transport close"
     assert [r["data"]["content"] for r in out["received"]] == ["after the restart"]
+
+
+async def test_socketio_client_2_given_the_relay_url_is_told_the_namespace_is_invalid(
+    sb: Sandbox, node_eio3: NodeRunner
+) -> None:
+    # socket.io-client 2 reads a URL's path as a namespace: what crisp-api 5.x does
+    # with setRtmHost(url + "/relay/"). The relay knows only "/", and says so.
+    arg = {
+        "url": sb.relay_url,
+        "options": {"transports": ["websocket"]},
+        "identifier": sb.identifier,
+        "key": sb.key,
+        "events": ["message:send"],
+        "count": 1,
+        "until_error": True,
+        "timeout_ms": 20000,
+    }
+    out = await node_eio3("sio", arg)
+    assert not out["timed_out"], out
+    assert out["errors"] == ["Invalid namespace"] and out["authenticated"] is None
+    assert (await sb.control.relay())["authenticated"] == []

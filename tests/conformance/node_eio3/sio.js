@@ -2,7 +2,7 @@
 // with options the Crisp clients do not use: polling first and the websocket upgrade,
 // polling only, the relay's own path. Argument (JSON): {url, options, identifier, key,
 // password?, events, listen? (the events to record, if not only `events`),
-// emits_after_auth?, count, until_disconnect?, timeout_ms}. Prints {received,
+// emits_after_auth?, count, until_disconnect?, until_error?, timeout_ms}. Prints {received,
 // authenticated, unauthorized, errors, transports, disconnect, timed_out}.
 "use strict";
 
@@ -36,7 +36,10 @@ socket.on("authenticated", (value) => {
   for (const [name, data] of a.emits_after_auth || []) socket.emit(name, data);
 });
 socket.on("unauthorized", (data) => { result.unauthorized = data; });
-socket.on("error", (error) => { result.errors.push(String(error)); });
+socket.on("error", (error) => {
+  result.errors.push(String(error));
+  if (a.until_error) done();
+});
 socket.on("disconnect", (reason) => {
   result.disconnect = reason;
   if (a.until_disconnect) done();
