@@ -130,6 +130,7 @@ async def test_one_post_carries_several_packets_and_acks_are_answered(
 
 
 async def test_websocket_from_the_start(sb: Sandbox, http: aiohttp.ClientSession) -> None:
+    # What go-crisp-api does: websocket only, at the default path of the relay's host.
     params = {"EIO": "3", "transport": "websocket"}
     async with http.ws_connect(sb.url + "/socket.io/", params=params) as ws:
         opened = await ws.receive_str()
@@ -139,6 +140,7 @@ async def test_websocket_from_the_start(sb: Sandbox, http: aiohttp.ClientSession
         assert await ws.receive_str() == "3"
         await ws.send_str(auth_packet(sb))
         assert await ws.receive_str() == '42["authenticated",true]'
+        await ws.send_str('42["socket:bind",""]')  # go-crisp-api's Rebind sends "" as data
         session = await sb.control.create_conversation()
         await sb.control.visitor_says(None, session, "over websocket")
         name, data = json.loads((await ws.receive_str())[2:])
