@@ -3,6 +3,8 @@
 - ``/v1/...``        REST API v1 (rest_api.py)
 - ``/relay/``        the RTM relay, Socket.IO (relay.py); ``/v1/plugin/connect/endpoints``
                      points at it
+- ``/socket.io/``    the same relay at the default path, for clients without discovery;
+                     both paths take Engine.IO v4 and v3 (``?EIO=3``, relay_eio3.py)
 - ``/_sandbox/...``  the control API (control.py), wrapped by ``sb.control``
 - ``/``              the chat page, when ``static/index.html`` exists
 - ``/dashboard``     the operator's dashboard (static/dashboard.html)
