@@ -88,6 +88,7 @@ async def test_socketio_client_2_polls_then_upgrades(sb: Sandbox, node_eio3: Nod
     arg = {
         "url": sb.url,
         "options": {},  # socket.io-client's defaults: polling first, then websocket
+        "auth_after_upgrade": True,
         "identifier": sb.identifier,
         "key": sb.key,
         "events": ["message:send"],
@@ -102,7 +103,10 @@ async def test_socketio_client_2_polls_then_upgrades(sb: Sandbox, node_eio3: Nod
     out = await run
     assert out["authenticated"] is True and not out["timed_out"], out
     assert out["transports"] == ["polling", "websocket"]
-    assert [r["data"]["fingerprint"] for r in out["received"]] == [first, second]
+    assert [(r["data"]["fingerprint"], r["transport"]) for r in out["received"]] == [
+        (first, "websocket"),
+        (second, "websocket"),
+    ]
     assert out["received"][1]["data"]["content"] == "second, " + TEXT
     assert out["errors"] == []
 

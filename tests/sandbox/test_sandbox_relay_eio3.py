@@ -267,17 +267,17 @@ async def test_other_namespaces_are_refused_and_the_main_one_stays(
 
 
 async def test_a_silent_session_expires(sb: Sandbox, http: aiohttp.ClientSession) -> None:
-    sb.relay.eio3.ping_interval, sb.relay.eio3.ping_timeout = 0.2, 0.2
+    sb.relay.eio3.ping_interval, sb.relay.eio3.ping_timeout = 0.5, 0.5
     poller = Poller(http, sb.url + "/socket.io/")
     opened, _ = await poller.open()
-    assert json.loads(opened[1:])["pingInterval"] == 200
+    assert json.loads(opened[1:])["pingInterval"] == 500
     await poller.post(auth_packet(sb))
     assert await poller.events("authenticated") == [True]
     assert len((await sb.control.relay())["authenticated"]) == 1
-    for _ in range(3):  # pings keep it alive past pingInterval + pingTimeout
+    for _ in range(4):  # pings, paced as a client paces them, keep it alive past 1 s
         await poller.post("2")
         assert "3" in await poller.get()
-        await asyncio.sleep(0.15)
+        await asyncio.sleep(0.3)
     assert sb.relay.connected
     await until(lambda: not sb.relay.connected)  # then silence ends it
     assert await poller.get() == ["1"]  # the close, for the GET that comes
