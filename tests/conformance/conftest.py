@@ -19,10 +19,7 @@ from typing import Any
 import pytest
 
 from crisp_plugin.sandbox import Sandbox
-
-NODE_DIR = Path(__file__).parent / "node"
-NODE_EIO3_DIR = Path(__file__).parent / "node_eio3"
-LISTEN_JS = Path(__file__).parent / "listen.js"
+from tests.conformance.node_clients import CLIENTS, LISTEN_JS, NODE_DIR, NODE_EIO3_DIR
 
 NodeRunner = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
 
@@ -89,14 +86,6 @@ def node_eio3() -> NodeRunner:
         return await run_node(exe, NODE_EIO3_DIR / f"{script}.js", arg)
 
     return run
-
-
-CLIENTS = {
-    "crisp-api@11.3.0": NODE_DIR,
-    "crisp-api@5.1.0": NODE_EIO3_DIR,
-    "node-crisp-api@4.2.2": NODE_EIO3_DIR,
-}
-"""Every official Node client the conformance tests drive, and the folder pinning it."""
 
 
 @pytest.fixture

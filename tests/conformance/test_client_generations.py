@@ -15,9 +15,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from conftest import CLIENTS
 
 from crisp_plugin.sandbox import Sandbox, actions
+from tests.conformance.node_clients import CLIENTS
 
 NodeRunner = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
 
