@@ -30,7 +30,17 @@ def load_hook_json(body: bytes) -> Any:
     """The document in ``body``; ``ValueError`` when it is not JSON, :class:`TooDeep`
     (a ``ValueError`` too) when it nests deeper than :data:`MAX_DEPTH`."""
     try:
-        doc = json.loads(body)
+        if body[:1] == b"{" and body[1:2] != b"\x00":
+            # UTF-8 as Crisp sends it: decoded here, json.loads skips sniffing the
+            # encoding of bytes (a UTF-16/32 or BOM-prefixed body takes the general path)
+            try:
+                text = body.decode()
+            except UnicodeDecodeError:
+                doc = json.loads(body)
+            else:
+                doc = json.loads(text)
+        else:
+            doc = json.loads(body)
     except RecursionError:
         raise TooDeep(f"body nested deeper than {MAX_DEPTH} levels") from None
     # Each level opens a bracket: with few brackets in the whole body (every hook

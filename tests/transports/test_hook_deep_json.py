@@ -7,6 +7,7 @@ fast path on and off.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -128,3 +129,15 @@ def test_the_bound_is_exact_and_brackets_in_strings_do_not_count() -> None:
     assert len(load_hook_json(wide.encode())) == 5000
     with pytest.raises(ValueError):
         load_hook_json(b"{not json")
+
+
+def test_every_encoding_json_takes_is_still_taken() -> None:
+    # UTF-8 bodies are decoded before json.loads (the fast case); the others, and a
+    # UTF-8 body with a lone surrogate or a BOM, go through json.loads's own sniffing.
+    doc = {"content": "été ✓", "n": [1, 2]}
+    text = json.dumps(doc, ensure_ascii=False)
+    for encoding in ("utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-32"):
+        assert load_hook_json(text.encode(encoding)) == doc, encoding
+    assert load_hook_json(b'{"s": "\xed\xa0\x80"}') == {"s": "\ud800"}
+    with pytest.raises(ValueError):
+        load_hook_json(b'{"s": "\xff"}')
