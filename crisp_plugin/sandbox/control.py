@@ -78,6 +78,10 @@ GET    /_sandbox/relay                        relay sockets and their subscripti
 GET    /_sandbox/faults                       faults in force; PUT/POST sets some (keys of
                                               faults.Faults.update); DELETE clears all
 POST   /_sandbox/faults/drop_rtm              disconnect every relay socket now
+POST   /_sandbox/faults/relay_outage          ``{seconds}``: the relay goes away that long
+                                              (sockets dropped, new ones refused; REST,
+                                              hooks and this API go on) -> ``{dropped,
+                                              seconds}``
 ====== ====================================== ===========================================
 
 The plugin's Marketplace entry and its widgets: control_marketplace.py.
@@ -517,6 +521,15 @@ class Control:
     async def drop_rtm(self, request: web.Request) -> web.Response:
         return _json({"dropped": await self.sb.relay.drop_all()})
 
+    async def relay_outage(self, request: web.Request) -> web.Response:
+        seconds = (await read_body(request)).get("seconds")
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+            raise _Problem(400, "seconds should be a number (how long the relay is away)")
+        if not 0 <= seconds <= 3600:
+            raise _Problem(400, "seconds should be between 0 and 3600")
+        dropped = await self.sb.relay.outage(float(seconds))
+        return _json({"dropped": dropped, "seconds": seconds})
+
 
 def add_control_routes(app: web.Application, sb: Sandbox) -> None:
     """Mount the control API as a sub-application under ``/_sandbox``."""
@@ -558,5 +571,6 @@ def add_control_routes(app: web.Application, sb: Sandbox) -> None:
     r.add_get("/relay", c.relay)
     r.add_route("*", "/faults", c.faults)
     r.add_post("/faults/drop_rtm", c.drop_rtm)
+    r.add_post("/faults/relay_outage", c.relay_outage)
     add_marketplace_routes(sub, sb)
     app.add_subapp(PREFIX, sub)

@@ -441,3 +441,9 @@ class SandboxControl:
     async def drop_rtm(self) -> int:
         result = await self.call("POST", "/faults/drop_rtm")
         return int(result["dropped"])
+
+    async def relay_outage(self, seconds: float) -> int:
+        """Take the relay away for ``seconds`` (sockets dropped, new connections refused;
+        visitors, REST and hooks go on); how many sockets were dropped."""
+        result = await self.call("POST", "/faults/relay_outage", {"seconds": seconds})
+        return int(result["dropped"])

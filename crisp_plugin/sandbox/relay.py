@@ -13,12 +13,15 @@ Both generations of client are served, at ``/relay/`` and at the default
 ``?EIO=3`` (socket.io-client 2.x, go-crisp-api) by relay_eio3.py, whose sessions join
 this relay as peers (``join`` / ``receive`` / ``leave``): one handshake, one set of
 subscriptions, one fan-out.
+:meth:`Relay.outage` takes the relay away for a while, as when Crisp's relay is down:
+both fronts answer 503 before any handshake.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hmac
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,6 +91,9 @@ class Relay:
         self.connected: set[str] = set()
         self.subscriptions: dict[str, Subscription] = {}
         self.refused = 0
+        self._away_until = 0.0  # time.monotonic(): new connections refused until then
+        self.turned_away = 0
+        """Connections refused during an outage (:meth:`outage`)."""
         self.sio.on("connect", self._on_connect)
         self.sio.on("disconnect", self._on_disconnect)
         self._events = {
@@ -108,6 +114,9 @@ class Relay:
                 app.router.add_route(method, path, self._handle)
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        if time.monotonic() < self._away_until:  # an outage: refused before any handshake
+            self.turned_away += 1
+            return web.Response(status=503, text="relay unavailable (sandbox outage)")
         if request.query.get("EIO") == "3":
             return await self.eio3.handle(request)
         response: web.StreamResponse = await self.sio.handle_request(request)
@@ -234,8 +243,21 @@ class Relay:
                 await peer.drop()
         return len(sids)
 
+    async def outage(self, seconds: float) -> int:
+        """Take the relay away for ``seconds``: every socket dropped, new connections
+        refused until then (REST, hooks and the control API go on); how many dropped."""
+        self._away_until = time.monotonic() + max(0.0, seconds)
+        return await self.drop_all()
+
+    @property
+    def away_for(self) -> float:
+        """Seconds the current outage still lasts (0 when the relay is up)."""
+        return max(0.0, self._away_until - time.monotonic())
+
     def to_json(self) -> JSON:
         return {
+            "away_for": round(self.away_for, 3),
+            "turned_away": self.turned_away,
             "path": RELAY_PATH,
             "connected": len(self.connected),
             "authenticated": [

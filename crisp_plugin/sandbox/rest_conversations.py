@@ -19,6 +19,8 @@ answer.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -67,20 +69,34 @@ def duplicate_fingerprint(conv: Conversation, body: JSON) -> str | None:
 
 @handles("getMessagesInConversation")
 async def _list_messages(api: RestApi, call: Call) -> web.Response:
+    """Oldest first, at most :data:`MESSAGES_PAGE`. ``timestamp_after`` (ms) keeps the
+    later ones and reads forward from there (the first page after it);
+    ``timestamp_before`` keeps the earlier ones and pages back (the last page before
+    it); both together bound a window, paged back from ``timestamp_before``. Without
+    either: the last page."""
     conv = api.conversation(call)
     messages = conv.messages
     try:
-        if "timestamp_before" in call.query:
-            before = int(call.query["timestamp_before"])
-            messages = [m for m in messages if m["timestamp"] < before][-40:]
-        elif "timestamp_after" in call.query:
-            after = int(call.query["timestamp_after"])
-            messages = [m for m in messages if m["timestamp"] > after][:40]
-        else:
-            messages = messages[-40:]
+        before = _ms(call.query.get("timestamp_before"))
+        after = _ms(call.query.get("timestamp_after"))
     except ValueError:
-        check("timestamp_before / timestamp_after should be integers (ms)")
-    return ok(messages)
+        problem = "timestamp_before / timestamp_after should be integers (ms)"
+        raise Refused(fail(400, "invalid_data", problem)) from None
+    if after is not None:
+        messages = [m for m in messages if m["timestamp"] > after]
+    if before is not None:
+        messages = [m for m in messages if m["timestamp"] < before]
+    if after is not None and before is None:
+        return ok(messages[:MESSAGES_PAGE])
+    return ok(messages[-MESSAGES_PAGE:])
+
+
+MESSAGES_PAGE = 40
+"""Messages one listing answers at most."""
+
+
+def _ms(value: str | None) -> int | None:
+    return None if value is None else int(value)
 
 
 @handles("getMessageInConversation")
@@ -156,14 +172,29 @@ async def _remove_conversation(api: RestApi, call: Call) -> web.Response:
 
 @handles("listConversations")
 async def _list_conversations(api: RestApi, call: Call) -> web.Response:
+    """A page of ``per_page`` (20 to 50, 20 by default), newest first: by update date
+    (``order_date_updated=1``, also the default) or by creation (``order_date_created=1``).
+    ``filter_date_start`` / ``filter_date_end`` (ISO 8601) keep the conversations whose
+    date of that order falls in the range, both ends included (which date Crisp's
+    filters read is not documented: this is the sandbox's choice)."""
     assert call.site is not None
     page = page_number(call)
+    q = call.query
     try:
-        per_page = min(50, max(20, int(call.query.get("per_page", "20"))))
+        per_page = min(50, max(20, int(q.get("per_page", "20"))))
     except ValueError:
         per_page = 20
-    convs = sorted(call.site.conversations.values(), key=lambda c: -c.updated_at)
-    q = call.query
+    by_created = q.get("order_date_created") == "1" and q.get("order_date_updated") != "1"
+
+    def date_of(c: Conversation) -> int:
+        return c.created_at if by_created else c.updated_at
+
+    convs = sorted(call.site.conversations.values(), key=lambda c: -date_of(c))
+    start, end = _iso_ms(q, "filter_date_start"), _iso_ms(q, "filter_date_end")
+    if start is not None:
+        convs = [c for c in convs if date_of(c) >= start]
+    if end is not None:
+        convs = [c for c in convs if date_of(c) <= end]
     if q.get("filter_resolved") == "1":
         convs = [c for c in convs if c.state == "resolved"]
     if q.get("filter_not_resolved") == "1":
@@ -181,6 +212,21 @@ async def _list_conversations(api: RestApi, call: Call) -> web.Response:
         convs = [c for c in convs if c.messages]
     chunk = convs[(page - 1) * per_page : page * per_page]
     return ok([c.to_json() for c in chunk])
+
+
+def _iso_ms(query: Mapping[str, str], key: str) -> int | None:
+    """An ISO 8601 date of the query in ms (UTC when it names no zone), or None."""
+    raw = query.get(key)
+    if raw is None or raw == "":
+        return None
+    try:
+        when = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        problem = f"{key} should be an ISO 8601 date, e.g. 2024-01-31T12:00:00.000Z"
+        raise Refused(fail(400, "invalid_data", problem)) from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return int(when.timestamp() * 1000)
 
 
 def _matches(conv: Conversation, needle: str) -> bool:
