@@ -1,7 +1,8 @@
 """``Observer``: the one interface through which the parts report what happened.
 
 The REST client reports each HTTP attempt and each message it sent, the dispatcher each
-handler run, the hook server each answer. Whoever wants to know (the metrics, the echo
+handler run, the hook server each answer, the RTM transport each gap in the relay and
+the recovery what it brought back. Whoever wants to know (the metrics, the echo
 filter, the test kit, a user's own exporter) subclasses :class:`Observer`, overrides the
 methods it cares about and is handed to the part: ``RestClient(..., observers=[...])``,
 ``Runner(..., observers=[...])``. The defaults do nothing.
@@ -36,3 +37,12 @@ class Observer:
 
     def hook_answered(self, status: int) -> None:
         """The web hook endpoint answered with ``status``."""
+
+    def relay_gap(self, seconds: float, cause: str) -> None:
+        """The RTM socket is back after ``seconds`` without the relay; ``cause`` is
+        ``drop``, ``restart`` or ``takeover``."""
+
+    def recovery_finished(self, messages: int, calls: int, complete: bool) -> None:
+        """A recovery after a gap fed ``messages`` missed messages, spending ``calls``
+        REST calls; ``complete`` is False when a budget, an error or the token's
+        rights cut it short."""

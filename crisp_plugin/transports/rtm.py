@@ -17,6 +17,9 @@ names the plugin handles (wildcards already expanded for the tier) and the optio
   both, the endpoints are discovered again.
 
 Every other Socket.IO event is handed to the dispatcher as ``(name, payload, "rtm")``.
+A :class:`~crisp_plugin.transports.gaps.RelayWatch` (``watch=``) is told when the
+socket is up and when it went down (with the time of the last packet it received), so
+the gaps in what the relay delivered can be measured and recovered.
 ``plugin:subscription:updated`` also triggers ``socket:bind`` (at most once per 2.5 s)
 so a newly installed website starts flowing. :meth:`RtmTransport.update_events` adds
 or removes names on the live socket with ``socket:bind:push`` / ``socket:bind:pop``.
@@ -38,6 +41,7 @@ import structlog
 
 from crisp_plugin.errors import CrispError, EventError, RtmError, RtmUnauthorized
 from crisp_plugin.transports.base import EventSink
+from crisp_plugin.transports.gaps import RelayWatch, now_ms
 from crisp_plugin.transports.hook_json import too_deep
 from crisp_plugin.transports.sio_import import import_socketio
 
@@ -73,7 +77,16 @@ class _RootPathEngineIO(engineio.AsyncClient):  # type: ignore[misc]
 
     python-engineio formats ``/{path}/``, which gives ``//`` for Crisp's relays (served
     at ``/``); socket.io-client, which Crisp's relays are built for, sends ``/``.
+
+    It also notes when it last received a packet (an event, or the relay's ping): a
+    connection that went silent was heard up to then.
     """
+
+    last_packet_ms: int | None = None
+
+    async def _receive_packet(self, pkt: Any) -> None:
+        self.last_packet_ms = now_ms()
+        await super()._receive_packet(pkt)
 
     def _get_engineio_url(self, url: str, engineio_path: str, transport: str) -> str:
         full: str = super()._get_engineio_url(url, engineio_path, transport)
@@ -111,6 +124,7 @@ class RtmTransport:
         reconnect_delay: float = 1.0,
         reconnect_max: float = 10.0,
         rediscover_after: int = 3,
+        watch: RelayWatch | None = None,
     ) -> None:
         if url is None and discover is None:
             raise ValueError("RtmTransport needs a relay url or a discover() function")
@@ -127,6 +141,7 @@ class RtmTransport:
         self._reconnect_delay = max(0.05, reconnect_delay)
         self._reconnect_max = max(self._reconnect_delay, reconnect_max)
         self._rediscover_after = max(1, rediscover_after)
+        self.watch = watch
 
         self._state = "stopped"
         self._events: list[str] = []
@@ -181,6 +196,8 @@ class RtmTransport:
         self._failed.clear()
         self.error = None
         self._first = asyncio.get_running_loop().create_future()
+        if self.watch is not None:
+            await self.watch.starting()
         self._task = asyncio.create_task(self._run(), name="crisp-rtm")
         await asyncio.shield(self._first)
 
@@ -204,6 +221,8 @@ class RtmTransport:
         if self._http is not None:
             await self._http.close()
             self._http = None
+        if self.watch is not None and task is not None:
+            await self.watch.stopped()
         self._ready.clear()
         if self._state != "failed":
             self._set_state("stopped")
@@ -353,10 +372,19 @@ class RtmTransport:
         loop = asyncio.get_running_loop()
         answer: asyncio.Future[bool] = loop.create_future()
         dropped = asyncio.Event()
+        watched = False
 
         async def on_authenticated(*args: Any) -> None:
-            if not answer.done():
-                answer.set_result(args[0] is not False if args else True)
+            nonlocal watched
+            if answer.done():
+                return
+            accepted = args[0] is not False if args else True
+            if accepted and self.watch is not None:
+                # Before any event of this socket is delivered (handlers run in the
+                # order their packets came): a recovery may hold them back.
+                watched = True
+                self.watch.up()
+            answer.set_result(accepted)
 
         async def on_unauthorized(*args: Any) -> None:
             message = ""
@@ -423,6 +451,12 @@ class RtmTransport:
             if not self._stopping.is_set():
                 log.warning("rtm connection lost", url=url)
         finally:
+            if watched and self.watch is not None:
+                eio = sio.eio
+                if isinstance(eio, _RootPathEngineIO):
+                    self.watch.down(eio.last_packet_ms, float(eio.ping_interval or 0) or None)
+                else:
+                    self.watch.down(None, None)
             self._ready.clear()
             self._sio = None
             self.sid = None
