@@ -34,6 +34,7 @@ from crisp_plugin.errors import ConfigError
 from crisp_plugin.event_loop import loop_problem
 from crisp_plugin.redis_client import redis_available
 from crisp_plugin.settings_models import (
+    BackfillSettings,
     Config,
     CrispSettings,
     DispatchSettings,
@@ -51,6 +52,7 @@ from crisp_plugin.settings_models import (
 )
 
 __all__ = [
+    "BackfillSettings",
     "Config",
     "CrispSettings",
     "DispatchSettings",

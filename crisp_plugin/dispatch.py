@@ -54,7 +54,7 @@ from crisp_plugin.admission import Admission
 from crisp_plugin.config import DispatchSettings
 from crisp_plugin.dedupe import Deduplicate, DropEchoes
 from crisp_plugin.errors import EventError
-from crisp_plugin.events.base import Event, SessionEvent
+from crisp_plugin.events.base import RECOVERY_SOURCE, Event, SessionEvent
 from crisp_plugin.events.derived import derive
 from crisp_plugin.events.parse import parse_event
 from crisp_plugin.guard import FAILED, Guard
@@ -70,6 +70,7 @@ ConversationKey = tuple[str | None, str | None]
 
 _REACHED = "_crisp_reached"  # in an event's __dict__: it got past the outer middleware
 _ENTRY = "_crisp_entry"  # its inbox entry
+_RECOVERED = "_crisp_recovered"  # fed by a recovery after an RTM gap (event.recovered)
 _ACK = "_crisp_ack"  # the future a web hook waits on with webhooks.ack = "handled"
 _REDELIVERABLE = frozenset({"webhook"})  # sources that deliver again what they were refused
 
@@ -183,6 +184,8 @@ class Dispatcher:
             self.inbox.done(entry)
             return
         event.__dict__[_ENTRY] = entry
+        if entry.source == RECOVERY_SOURCE:
+            event.__dict__[_RECOVERED] = True
         self._enqueue((event.website_id, event.session_id), event)
 
     def feed(
@@ -203,6 +206,8 @@ class Dispatcher:
         except EventError:
             stats.count("malformed", name)
             raise
+        if source == RECOVERY_SOURCE:
+            event.__dict__[_RECOVERED] = True
         received = stats.received
         if name in received:
             received[name] += 1

@@ -15,7 +15,11 @@ Names (all prefixed ``crisp_``):
 - ``inbox_depth`` and ``inbox_oldest_age_seconds``: what the inbox keeps, not done;
 - ``inbox_partitions_owned`` and ``relay_holder`` (``inbox.backend = "redis"``): this
   instance's share of the shared inbox, and 1 when it holds the relay socket;
-- ``transport_up{transport}``: 1 when the transport is connected or listening.
+- ``transport_up{transport}``: 1 when the transport is connected or listening;
+- ``rtm_gaps_total{cause}`` and ``rtm_gap_seconds_total{cause}``: gaps in the relay
+  (drop, restart, takeover) and their length; ``rtm_recovered_messages_total``,
+  ``rtm_recovery_calls_total`` and ``rtm_recoveries_total{outcome}`` (complete, cut):
+  what recovery after a gap brought back and spent (:mod:`crisp_plugin.backfill`).
 
 Each runner owns one :class:`Metrics` (no global registry), so several plugins, or
 tests, in one process do not collide. ``/metrics`` serves :meth:`Metrics.render`.
@@ -175,6 +179,35 @@ class _LiveCollector(Collector):
         for code, answers in sorted(m._hook_answers.items()):
             hooks.add_metric([str(code)], answers)
         yield hooks
+        yield from _gap_families(m)
+
+
+def _gap_families(m: Metrics) -> Iterator[Metric]:
+    gaps = CounterMetricFamily(
+        "crisp_rtm_gaps", "Gaps in the relay, by cause (drop, restart, takeover).", labels=["cause"]
+    )
+    seconds = CounterMetricFamily(
+        "crisp_rtm_gap_seconds", "Seconds without the relay, by cause.", labels=["cause"]
+    )
+    for cause, (count, total) in sorted(m._gaps.items()):
+        gaps.add_metric([cause], count)
+        seconds.add_metric([cause], total)
+    yield gaps
+    yield seconds
+    outcomes = CounterMetricFamily(
+        "crisp_rtm_recoveries", "Recoveries after a gap, by outcome.", labels=["outcome"]
+    )
+    for outcome, count in sorted(m._recoveries.items()):
+        outcomes.add_metric([outcome], count)
+    yield outcomes
+    yield CounterMetricFamily(
+        "crisp_rtm_recovered_messages",
+        "Missed messages recovery fed to the dispatcher (duplicates then dropped).",
+        value=m.recovered_messages,
+    )
+    yield CounterMetricFamily(
+        "crisp_rtm_recovery_calls", "REST calls spent recovering gaps.", value=m.recovery_calls
+    )
 
 
 class Metrics(Observer):
@@ -190,6 +223,10 @@ class Metrics(Observer):
         self._handler_runs: dict[str, tuple[list[int], float]] = {}
         self._rest_calls: dict[tuple[str, str], int] = {}
         self._hook_answers: dict[int, int] = {}
+        self._gaps: dict[str, tuple[int, float]] = {}
+        self._recoveries: dict[str, int] = {}
+        self.recovered_messages = 0
+        self.recovery_calls = 0
         self.registry.register(_LiveCollector(self))
 
     def handler_ran(self, event: str, handler: str, seconds: float, outcome: str) -> None:
@@ -219,6 +256,16 @@ class Metrics(Observer):
         """Record one answer of the hook endpoint (kept cheap: it is on the hot path)."""
         answers = self._hook_answers
         answers[status] = answers.get(status, 0) + 1
+
+    def relay_gap(self, seconds: float, cause: str) -> None:
+        count, total = self._gaps.get(cause, (0, 0.0))
+        self._gaps[cause] = (count + 1, total + seconds)
+
+    def recovery_finished(self, messages: int, calls: int, complete: bool) -> None:
+        outcome = "complete" if complete else "cut"
+        self._recoveries[outcome] = self._recoveries.get(outcome, 0) + 1
+        self.recovered_messages += messages
+        self.recovery_calls += calls
 
     def render(self) -> bytes:
         """The Prometheus text exposition of every metric."""

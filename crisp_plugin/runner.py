@@ -59,9 +59,11 @@ from crisp_plugin.transports.http_extras import StatusServer, health_routes
 from crisp_plugin.transports.webhook import WebhookServer
 
 if TYPE_CHECKING:
+    from crisp_plugin.backfill.setup import Backfill
     from crisp_plugin.marketplace.runtime import MarketplaceRuntime
     from crisp_plugin.redis_client import RedisLink
     from crisp_plugin.rest import RestClient
+    from crisp_plugin.transports.gaps import RelayWatch
     from crisp_plugin.transports.relay_lease import LeasedRelay
     from crisp_plugin.transports.rtm import RtmTransport
 
@@ -95,6 +97,8 @@ class Runner:
         self.marketplace: MarketplaceRuntime | None = None
         """For a ``Marketplace`` plugin: its installations, sync and pages."""
         """With ``inbox.backend = "redis"``: the relay lease around ``rtm``."""
+        self.backfill: Backfill | None = None
+        """With RTM: the relay's gaps and their recovery (``[rtm.backfill]``)."""
         self.webhooks: WebhookServer | None = None
         self.status_server: StatusServer | None = None
         self.transports: list[Transport] = []
@@ -236,18 +240,37 @@ class Runner:
             await _listening("marketplace", s.marketplace.host, s.marketplace.port, market.serve)
             log.info("settings page and widget actions listening", url=market.url)
         if transport in ("rtm", "both"):
+            from crisp_plugin.backfill.setup import build_backfill
+
             relay: Transport
+            lease = None
             if isinstance(inbox, RedisInbox):  # N instances: one holds the relay socket
                 from crisp_plugin.inbox.leases import Lease
-                from crisp_plugin.transports.relay_lease import LeasedRelay
 
                 lease = Lease(inbox.link, "relay", inbox.owner, s.inbox.lease_ttl)
+            # gaps in the relay measured, and recovered over REST (rtm.backfill)
+            backfill = build_backfill(
+                s,
+                dispatcher,
+                rest,
+                state,
+                wants=plugin.wants,
+                lease=lease,
+                link=link,
+                observers=observers,
+            )
+            self.backfill = backfill
+            stack.push_async_callback(_quietly, "recovery stop", backfill.close)
+            watch = backfill.tracker
+            if lease is not None:
+                from crisp_plugin.transports.relay_lease import LeasedRelay
+
                 leased = LeasedRelay(
-                    dispatcher, lease, lambda sink: self._build_rtm(sink, plugin, rest)
+                    backfill.gate, lease, lambda sink: self._build_rtm(sink, plugin, rest, watch)
                 )
                 self.relay, self.rtm, relay = leased, leased.rtm, leased
             else:
-                self.rtm = relay = self._build_rtm(dispatcher, plugin, rest)
+                self.rtm = relay = self._build_rtm(backfill.gate, plugin, rest, watch)
             self.transports.append(relay)
             stack.push_async_callback(_quietly, "rtm stop", relay.stop)
             await relay.start()
@@ -283,7 +306,9 @@ class Runner:
             cls = load_plugin_class(self.settings.plugin.class_)
         return cls(self.settings, rest=rest, state=state)
 
-    def _build_rtm(self, sink: EventSink, plugin: Plugin[Any], rest: RestClient) -> RtmTransport:
+    def _build_rtm(
+        self, sink: EventSink, plugin: Plugin[Any], rest: RestClient, watch: RelayWatch | None
+    ) -> RtmTransport:
         from crisp_plugin.transports.rtm import RtmTransport  # python-socketio: on use
 
         s = self.settings
@@ -308,6 +333,7 @@ class Runner:
             auth_timeout=s.rtm.auth_timeout,
             reconnect_delay=s.rtm.reconnect_delay,
             reconnect_max=s.rtm.reconnect_max,
+            watch=watch,
         )
 
     # -- running -------------------------------------------------------------------

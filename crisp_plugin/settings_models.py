@@ -18,6 +18,7 @@ from crisp_plugin.event_loop import EventLoopChoice
 from crisp_plugin.redis_client import REDIS_SCHEMES, redis_password, shown_url
 
 __all__ = [
+    "BackfillSettings",
     "Config",
     "CrispSettings",
     "DispatchSettings",
@@ -133,8 +134,28 @@ class WebhookSettings(_Section):
         return value
 
 
+class BackfillSettings(_Section):
+    """``[rtm.backfill]``: after a gap in the relay (a drop, an outage, a restart, a
+    takeover), ask the REST API for the messages sent meanwhile and handle them late
+    (:mod:`crisp_plugin.backfill`).
+
+    ``max_age``: seconds a recovery reaches back at most (a restart after a longer
+    stop recovers only that much). ``margin``: seconds before the moment the relay was
+    last heard that a recovery starts (the two clocks, events in flight at the drop).
+    ``min_gap``: gaps shorter than this are not recovered. ``max_calls_per_gap`` and
+    ``max_calls_per_day``: REST calls recovery may spend (they count in the daily
+    quota like every call); past them a warning names what was not recovered."""
+
+    enabled: bool = True
+    max_age: float = Field(default=600.0, gt=0)
+    margin: float = Field(default=2.0, ge=0, le=300)
+    min_gap: float = Field(default=0.0, ge=0)
+    max_calls_per_gap: int = Field(default=200, ge=1)
+    max_calls_per_day: int = Field(default=1000, ge=1)
+
+
 class RtmSettings(_Section):
-    """``[rtm]``: the Socket.IO relay."""
+    """``[rtm]``: the Socket.IO relay; ``[rtm.backfill]`` what is done after a gap."""
 
     url: str | None = None
     rooms: list[str] = Field(default_factory=list)
@@ -142,6 +163,7 @@ class RtmSettings(_Section):
     auth_timeout: float = Field(default=10.0, gt=0)
     reconnect_delay: float = Field(default=1.0, gt=0)
     reconnect_max: float = Field(default=10.0, gt=0)
+    backfill: BackfillSettings = Field(default_factory=BackfillSettings)
 
 
 class DispatchSettings(_Section):

@@ -25,7 +25,10 @@ if TYPE_CHECKING:
     from crisp_plugin.flows import Flow
     from crisp_plugin.rest.models import SentMessage
 
-__all__ = ["Event", "GenericEvent", "SessionEvent", "WebsiteEvent"]
+__all__ = ["RECOVERY_SOURCE", "Event", "GenericEvent", "SessionEvent", "WebsiteEvent"]
+
+RECOVERY_SOURCE = "recovery"
+"""The source of the events a recovery after an RTM gap feeds (``event.recovered``)."""
 
 
 class Event(BaseModel):
@@ -80,7 +83,9 @@ class Event(BaseModel):
 
     @property
     def recovered(self) -> bool:
-        """True when the event was not pushed live but recovered after a gap."""
+        """True when the event was not pushed live but recovered after a gap in the
+        relay: read back over REST, handled late (``[rtm.backfill]``). Its fields are
+        those of the message as the REST API lists it."""
         return bool(self.__dict__.get("_crisp_recovered", False))
 
     @property
