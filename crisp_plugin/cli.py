@@ -314,6 +314,9 @@ def cmd_check(path: str, *, offline: bool = False, out: TextIO | None = None) ->
     subscribed = plugin.subscribed_events(tier)
     print(f"events ({tier} tier, {len(subscribed)}): {', '.join(subscribed) or '-'}", file=out)
     print(f"transport: {settings.events.transport}", file=out)
+    from crisp_plugin.backfill.setup import backfill_line
+
+    print(backfill_line(settings), file=out)
     _describe_marketplace(settings, cls, out)
     code = EXIT_OK
     if settings.sandbox.enabled:
@@ -357,6 +360,7 @@ async def _check_redis(settings: Config, out: TextIO) -> int:
 
 
 async def _check_token(settings: Config, out: TextIO) -> int:
+    from crisp_plugin.backfill.setup import probe_backfill
     from crisp_plugin.rest import RestClient
 
     # one HEAD to test the token: the shared limits (on Redis) are not needed for it
@@ -364,6 +368,7 @@ async def _check_token(settings: Config, out: TextIO) -> int:
     try:
         async with RestClient.from_settings(settings.model_copy(update={"crisp": crisp})) as rest:
             valid = await rest.check_session()
+            cannot = await probe_backfill(settings, rest) if valid else None
     except CrispError as exc:
         print(f"token: could not reach {settings.crisp.api_url}: {exc}", file=sys.stderr)
         return EXIT_FAILURE
@@ -376,6 +381,8 @@ async def _check_token(settings: Config, out: TextIO) -> int:
         )
         return EXIT_CONFIG
     print(f"token: valid ({settings.crisp.api_url})", file=out)
+    if cannot is not None:
+        print(cannot, file=out)
     return EXIT_OK
 
 

@@ -42,7 +42,15 @@ from crisp_plugin.backfill.budget import BudgetSpent, CallBudget
 from crisp_plugin.backfill.gate import RecoveryGate
 from crisp_plugin.backfill.marks import RecoveryLedger, utc_day
 from crisp_plugin.backfill.reader import RestReader, WindowReader
-from crisp_plugin.errors import CrispError, EventError
+from crisp_plugin.errors import (
+    CrispError,
+    EventError,
+    NotAllowed,
+    NotFound,
+    NotSubscribed,
+    RestrictedRouteTier,
+    Unauthorized,
+)
 from crisp_plugin.events.base import RECOVERY_SOURCE
 from crisp_plugin.observer import Observer
 from crisp_plugin.settings_models import BackfillSettings
@@ -108,6 +116,8 @@ class Recovery:
         self._day_spent: dict[str, int] = {}  # when no ledger is kept
         self.reports: list[RecoveryReport] = []
         """Every recovery of this run, oldest first (the last 100)."""
+        self.off: str | None = None
+        """Why recovery turned itself off (the token cannot list conversations)."""
         self._idle = asyncio.Event()
         self._idle.set()
 
@@ -126,7 +136,7 @@ class Recovery:
 
     def gap(self, gap: Gap) -> None:
         s = self.settings
-        if not s.enabled or gap.seconds < s.min_gap:
+        if not s.enabled or self.off is not None or gap.seconds < s.min_gap:
             return
         self.gate.hold()  # before the new socket's first event is fed
         pending = self._pending
@@ -203,7 +213,20 @@ class Recovery:
             websites = await self._websites_of(reader)
             self.gate.expect(websites)
             for current, website in enumerate(websites):  # noqa: B007 (read in except)
-                await self._website(reader, website, start, report)
+                try:
+                    await self._website(reader, website, start, report)
+                except (NotSubscribed, NotFound) as exc:  # uninstalled meanwhile: the next
+                    report.complete = False
+                    report.missed.append(f"{website} ({exc.reason})")
+        except (NotAllowed, RestrictedRouteTier, Unauthorized) as exc:
+            self.off = f"the token cannot list conversations ({exc.reason})"
+            log.warning(
+                "rtm.backfill turned off: the token cannot list conversations; "
+                "gaps in the relay will be lost",
+                reason=exc.reason,
+            )
+            report.complete, report.error = False, str(exc)
+            report.missed.extend(websites[current:] if websites else ["every website"])
         except (BudgetSpent, CrispError, OSError) as exc:
             report.complete, report.error = False, str(exc)
             report.missed.extend(websites[current:] if websites else ["every website"])

@@ -11,7 +11,8 @@ it tells of each gap. Where the mark "relay heard up to" lives:
 - else in the state store (``[state] backend``): SQLite keeps it across a restart;
   memory keeps nothing past the process, so recovery then covers drops within one run.
 
-:func:`backfill_line` is what ``python -m crisp_plugin check`` says about it.
+:func:`backfill_line` is what ``python -m crisp_plugin check`` says about it, and
+:func:`probe_backfill` whether the token can read what a recovery reads.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ from crisp_plugin.backfill.gate import RecoveryGate
 from crisp_plugin.backfill.marks import LeaseMarks, StoreMarks
 from crisp_plugin.backfill.reader import RestReader
 from crisp_plugin.backfill.recovery import Recovery
+from crisp_plugin.errors import NotAllowed, NotSubscribed, RestrictedRouteTier, Unauthorized
 from crisp_plugin.observer import Observer
+from crisp_plugin.rest.core import quote_segment
 from crisp_plugin.settings_models import Config
 from crisp_plugin.state.base import StateStore
 from crisp_plugin.state.memory import MemoryState
@@ -38,7 +41,7 @@ if TYPE_CHECKING:
     from crisp_plugin.inbox.leases import Lease
     from crisp_plugin.redis_client import RedisLink
 
-__all__ = ["Backfill", "backfill_line", "build_backfill"]
+__all__ = ["Backfill", "backfill_line", "build_backfill", "probe_backfill"]
 
 log = structlog.get_logger("crisp_plugin.backfill")
 
@@ -126,3 +129,28 @@ def backfill_line(settings: Config) -> str:
         f"rtm backfill: on, {where}, {keep}; up to {s.max_age:g} s back, "
         f"{s.max_calls_per_gap} calls a gap, {s.max_calls_per_day} a day"
     )
+
+
+async def probe_backfill(settings: Config, rest: RestReader) -> str | None:
+    """Whether the token can list what a recovery lists (at most two calls): ``None``
+    when it can (or when recovery is off, or there is no website to try), else the
+    line ``check`` prints."""
+    if settings.events.transport == "webhooks" or not settings.rtm.backfill.enabled:
+        return None
+    website: str | None = settings.rtm.rooms[0] if settings.rtm.rooms else None
+    try:
+        if website is None and settings.crisp.tier == "plugin":
+            sites = await rest.request("GET", "/v1/plugin/connect/websites/all/1")
+            if isinstance(sites, list) and sites and isinstance(sites[0], dict):
+                found = sites[0].get("website_id")
+                website = found if isinstance(found, str) else None
+        if website is None:
+            return None
+        path = f"/v1/website/{quote_segment(website)}/conversations/1"
+        await rest.request("GET", path, query={"order_date_updated": 1, "per_page": 20})
+    except (NotAllowed, RestrictedRouteTier, Unauthorized, NotSubscribed) as exc:
+        return (
+            f"rtm backfill: off at run time: the token cannot list conversations "
+            f"({exc.reason}); gaps in the relay will be lost"
+        )
+    return None
