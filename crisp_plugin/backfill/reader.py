@@ -19,7 +19,8 @@ keeps is not said, so a batch of :data:`FULL_PAGE` or more is read on from both 
 (back with ``timestamp_before`` within the window, forward with ``timestamp_after``
 from its newest millisecond) until nothing new comes: whichever way the server pages,
 nothing in the window is skipped, and a batch shorter than any page Crisp serves
-costs one call.
+costs one call. Once a conversation has shown which way the server pages (only one
+direction brought new messages), the other is not tried for the rest of the recovery.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from crisp_plugin.backfill.budget import CallBudget
 from crisp_plugin.rest.core import quote_segment
@@ -84,6 +85,8 @@ class WindowReader:
     def __init__(self, rest: RestReader, budget: CallBudget) -> None:
         self._rest = rest
         self.budget = budget
+        self.pages: Literal["back", "forward"] | None = None
+        """Which way the server pages a cut batch, once a conversation showed it."""
 
     async def _get(self, path: str, query: Mapping[str, Any] | None = None) -> Any:
         self.budget.take()
@@ -159,29 +162,38 @@ class WindowReader:
 
         first = await self._get(path, {"timestamp_after": after_ms})
         _, oldest, newest = add(first)
-        if isinstance(first, list) and len(first) >= FULL_PAGE:
-            back = oldest
-            for _ in range(MAX_PAGES):  # older ones, within the window
-                if back is None:
-                    break
-                batch = await self._get(
-                    path, {"timestamp_after": after_ms, "timestamp_before": back}
-                )
-                new, batch_oldest, _ = add(batch)
-                if not new or batch_oldest is None or batch_oldest >= back:
-                    break
-                back = batch_oldest
-                if not isinstance(batch, list) or len(batch) < FULL_PAGE:
-                    break
-            forward = newest
-            for _ in range(MAX_PAGES):  # newer ones (a server that keeps the oldest first)
-                if forward is None:
-                    break
-                batch = await self._get(path, {"timestamp_after": forward - 1})
-                new, _, batch_newest = add(batch)
-                if not new or batch_newest is None:
-                    break
-                forward = batch_newest
-                if not isinstance(batch, list) or len(batch) < FULL_PAGE:
-                    break
-        return sorted(kept.values(), key=lambda m: (m["timestamp"], m["fingerprint"]))
+        if not isinstance(first, list) or len(first) < FULL_PAGE:
+            return _in_order(kept)
+        went_back = went_on = False
+        back = oldest
+        for _ in range(MAX_PAGES if self.pages != "forward" else 0):  # older, in the window
+            if back is None:
+                break
+            # that millisecond included: a batch cut inside it loses nothing
+            batch = await self._get(
+                path, {"timestamp_after": after_ms, "timestamp_before": back + 1}
+            )
+            new, batch_oldest, _ = add(batch)
+            if not new or batch_oldest is None or batch_oldest >= back:
+                break
+            went_back, back = True, batch_oldest
+            if not isinstance(batch, list) or len(batch) < FULL_PAGE:
+                break
+        forward = newest
+        for _ in range(MAX_PAGES if self.pages != "back" else 0):  # newer ones
+            if forward is None:
+                break
+            batch = await self._get(path, {"timestamp_after": forward - 1})
+            new, _, batch_newest = add(batch)
+            if not new or batch_newest is None:
+                break
+            went_on, forward = True, batch_newest
+            if not isinstance(batch, list) or len(batch) < FULL_PAGE:
+                break
+        if self.pages is None and went_back != went_on:
+            self.pages = "back" if went_back else "forward"  # the other way is not tried again
+        return _in_order(kept)
+
+
+def _in_order(kept: Mapping[int, Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    return sorted(kept.values(), key=lambda m: (m["timestamp"], m["fingerprint"]))
