@@ -112,6 +112,10 @@ class RecoveryGate:
         sessions = sites[website]
         return sessions is None or session in sessions
 
+    def held_sessions(self, website: str) -> set[str]:
+        """The conversations of ``website`` with live events waiting now."""
+        return {s for w, s in self._held if w == website}
+
     # -- the recovery face ------------------------------------------------------------
 
     def hold(self) -> None:

@@ -105,33 +105,56 @@ class WindowReader:
         return list(dict.fromkeys(found))
 
     async def conversations(self, website_id: str, since_ms: int) -> list[ListedConversation]:
-        """The conversations of ``website_id`` updated at or after ``since_ms``."""
+        """The conversations of ``website_id`` updated at or after ``since_ms``.
+
+        Pages are read by number while conversations keep being updated: one updated
+        after its page was read moves to the front, onto a page already read, and the
+        pages after it shift back by one. So when the listing took more than one page,
+        the front is read again, page after page until one holds a conversation already
+        found: those that moved are found at the cost of a call (more only when over a
+        page of them moved)."""
+        found: dict[str, ListedConversation] = {}
+        pages = await self._list(website_id, since_ms, found, stop_at_known=False)
+        if pages > 1:
+            await self._list(website_id, since_ms, found, stop_at_known=True)
+        return list(found.values())
+
+    async def _list(
+        self,
+        website_id: str,
+        since_ms: int,
+        found: dict[str, ListedConversation],
+        *,
+        stop_at_known: bool,
+    ) -> int:
+        """Read pages into ``found`` until one is short or reaches past the window (or,
+        with ``stop_at_known``, holds one already found: those that moved up are all
+        ahead of it); how many pages were read."""
         base = f"/v1/website/{quote_segment(website_id)}/conversations/"
         query = {"order_date_updated": 1, "per_page": CONVERSATIONS_PER_PAGE}
-        found: dict[str, ListedConversation] = {}
         for page in range(1, MAX_PAGES + 1):
             data = await self._get(f"{base}{page}", query)
             if not isinstance(data, list) or not data:
-                break
-            older = False
+                return page
+            older = known = False
             for item in data:
                 if not isinstance(item, Mapping) or not isinstance(item.get("session_id"), str):
                     continue
                 updated = _int(item.get("updated_at"))
                 if updated is not None and updated < since_ms:
-                    older = True  # past the window (a server that ignored the filter)
+                    older = True  # past the window
+                    continue
+                session = item["session_id"]
+                if session in found:
+                    known = True
                     continue
                 inbox = item.get("inbox_id")
-                session = item["session_id"]
-                found.setdefault(
-                    session,
-                    ListedConversation(
-                        website_id, session, updated, inbox if isinstance(inbox, str) else None
-                    ),
+                found[session] = ListedConversation(
+                    website_id, session, updated, inbox if isinstance(inbox, str) else None
                 )
-            if older or len(data) < CONVERSATIONS_PER_PAGE:
-                break
-        return list(found.values())
+            if older or len(data) < CONVERSATIONS_PER_PAGE or (stop_at_known and known):
+                return page
+        return MAX_PAGES
 
     async def messages(
         self, website_id: str, session_id: str, after_ms: int

@@ -41,7 +41,7 @@ import structlog
 from crisp_plugin.backfill.budget import BudgetSpent, CallBudget
 from crisp_plugin.backfill.gate import RecoveryGate
 from crisp_plugin.backfill.marks import RecoveryLedger, utc_day
-from crisp_plugin.backfill.reader import RestReader, WindowReader
+from crisp_plugin.backfill.reader import ListedConversation, RestReader, WindowReader
 from crisp_plugin.errors import (
     CrispError,
     EventError,
@@ -240,8 +240,15 @@ class Recovery:
         self, reader: WindowReader, website: str, start: int, report: RecoveryReport
     ) -> None:
         listed = await reader.conversations(website, start)
-        self.gate.narrow(website, [c.session_id for c in listed])
+        # a conversation written to while the list was read may have moved past its
+        # pages; the relay told of it (its events wait in the gate): read it too
+        named = {c.session_id for c in listed}
         listed.sort(key=lambda c: c.updated_at or 0)
+        listed += [
+            ListedConversation(website, s, None)
+            for s in sorted(self.gate.held_sessions(website) - named)
+        ]
+        self.gate.narrow(website, [c.session_id for c in listed])
         for index, conversation in enumerate(listed):
             session = conversation.session_id
             try:

@@ -1,7 +1,7 @@
-"""Recovery's REST reads against the two ways a server may page a cut message batch
-(Crisp does not document which end it keeps), and its call budget. The servers here
-are in-process stand-ins of those two behaviours: no real one can be made to page
-the other way."""
+"""Recovery's REST reads: against the two ways a server may page a cut message batch
+(Crisp does not document which end it keeps; ``Pager`` stands in for both, as no real
+server here pages the other way), against the sandbox while a conversation moves up
+the list being read, and its call budget."""
 
 from __future__ import annotations
 
@@ -10,8 +10,11 @@ from typing import Any
 
 import pytest
 
+from crisp_plugin import Config
 from crisp_plugin.backfill.budget import BudgetSpent, CallBudget
 from crisp_plugin.backfill.reader import WindowReader
+from crisp_plugin.rest import RestClient
+from crisp_plugin.sandbox import Sandbox
 
 PAGE = 20
 
@@ -72,3 +75,42 @@ def test_the_budget_stops_at_the_gap_cap_and_at_what_is_left_of_the_day() -> Non
     with pytest.raises(BudgetSpent, match=r"max_calls_per_day \(10\)"):
         late.take()
     assert late.left == 0
+
+
+class WritesAfterFirstPage:
+    """The plugin's REST client on a sandbox; once the first conversations page is
+    read, a visitor writes in the conversation at the end of the list, which moves it
+    to the front, onto the page already read."""
+
+    def __init__(self, rest: RestClient, sb: Sandbox, session: str) -> None:
+        self.rest, self.sb, self.session = rest, sb, session
+        self.pages: list[str] = []
+
+    async def request(
+        self, method: str, path: str, *, query: Mapping[str, Any] | None = None
+    ) -> Any:
+        answer = await self.rest.request(method, path, query=query)
+        if "/conversations/" in path:
+            self.pages.append(path.rsplit("/", 1)[1])
+            if len(self.pages) == 1:
+                await self.sb.control.visitor_says(None, self.session, "moved up")
+        return answer
+
+
+async def test_a_conversation_that_moves_up_while_the_list_is_read_is_not_missed() -> None:
+    async with Sandbox(port=0) as sb:
+        sessions = [await sb.control.create_conversation() for _ in range(60)]
+        for session in sessions:  # oldest first: the first one is last in the list
+            await sb.control.visitor_says(None, session, "hello")
+        settings = Config.model_validate(
+            {
+                "plugin": {"class": "bot:Bot"},
+                "crisp": {"identifier": sb.identifier, "key": sb.key, "api_url": sb.url},
+            }
+        )
+        async with RestClient.from_settings(settings) as rest:
+            server = WritesAfterFirstPage(rest, sb, sessions[0])
+            reader = WindowReader(server, CallBudget(100, 1000, 0))
+            listed = await reader.conversations(sb.websites[0], 0)
+    assert {c.session_id for c in listed} == set(sessions)
+    assert server.pages == ["1", "2", "1"]  # the front read again once: one call
