@@ -283,6 +283,18 @@ def file_problems(raw: Mapping[str, Any]) -> list[str]:
     loop = loop_problem(value("runtime", "event_loop"))
     if loop is not None:
         problems.append(loop)
+    backfill, dedupe_ttl = value("rtm", "backfill"), value("dispatch", "dedupe_ttl")
+    if (
+        isinstance(backfill, BackfillSettings)
+        and backfill.enabled
+        and isinstance(dedupe_ttl, int | float)
+        and backfill.max_age > dedupe_ttl
+    ):
+        problems.append(
+            f"rtm.backfill.max_age = {backfill.max_age:g} is longer than dispatch.dedupe_ttl "
+            f"= {dedupe_ttl:g}: a recovery would read back messages whose dedupe keys have "
+            "expired and handle them again; lower max_age or raise dedupe_ttl"
+        )
     sandbox = value("sandbox", "enabled")
     if sandbox is not False:  # on, or not known: the sandbox may fill the credentials
         return problems

@@ -71,6 +71,7 @@ COVERED = {
     "crisp-plugin run plugin.toml": (
         "tests/packaging/test_wheel.py::test_run_on_the_embedded_sandbox_answers_a_visitors_hello"
     ),
+    "python -m bench.rtm_gap": "tests/bench/test_rtm_gap_smoke.py (one short gap)",
     "bash examples/several_instances/run.sh": (
         "examples/several_instances/test_several_instances.py::"
         "test_run_sh_starts_redis_the_sandbox_and_three_instances"

@@ -76,3 +76,17 @@ async def test_the_probe_says_off_when_the_token_cannot_list_a_website() -> None
             line = await probe_backfill(settings, rest)
     assert line is not None and line.startswith("rtm backfill: off at run time")
     assert "not_subscribed" in line
+
+
+def test_a_recovery_reaching_past_the_dedupe_ttl_is_refused(tmp_path: Path) -> None:
+    toml = GOOD + "[sandbox]\nenabled = true\n[rtm.backfill]\nmax_age = 900\n"
+    toml += "[dispatch]\ndedupe_ttl = 600\n"
+    with pytest.raises(ConfigError) as caught:
+        load_config(project(tmp_path, toml))
+    assert caught.value.problems == [
+        "rtm.backfill.max_age = 900 is longer than dispatch.dedupe_ttl = 600: a recovery "
+        "would read back messages whose dedupe keys have expired and handle them again; "
+        "lower max_age or raise dedupe_ttl"
+    ]
+    fine = toml.replace("dedupe_ttl = 600", "dedupe_ttl = 900")
+    assert load_config(project(tmp_path, fine)).rtm.backfill.max_age == 900
