@@ -324,7 +324,8 @@ class PluginRunner:
         self._running: list[Runner] = []
 
     async def settle(self) -> None:
-        """Wait until the sandbox delivered everything and every plugin is idle."""
+        """Wait until the sandbox delivered everything and every plugin is idle (a
+        recovery after a relay gap finished too)."""
         sandbox = self.sandbox
         while True:
             emitted = sandbox.bus.emitted
@@ -333,6 +334,8 @@ class PluginRunner:
                 rtm = runner.rtm
                 if rtm is not None:
                     await _received_everything(sandbox, rtm)
+                if runner.backfill is not None:  # what a relay gap's recovery feeds
+                    await runner.backfill.recovery.wait_idle()
                 if runner.dispatcher is not None:
                     await runner.dispatcher.wait_idle()
             if sandbox.bus.emitted == emitted and sandbox.hooks.idle:

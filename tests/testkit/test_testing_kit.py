@@ -246,3 +246,14 @@ def test_a_forgotten_await_fails_a_scaffolded_projects_test(
     )
     assert result.ret != 0
     result.stdout.fnmatch_lines(["*was never awaited*"])
+
+
+async def test_a_message_said_while_the_relay_is_away_is_answered_once_it_is_back(
+    run_plugin: PluginRunner, visitor: Visitor, sandbox: Sandbox
+) -> None:
+    async with run_plugin(Echo):
+        await sandbox.control.relay_outage(0.3)
+        await visitor.say("anyone there?")  # the relay is away: only a recovery sees it
+        reply = await visitor.expect_reply(timeout=10)
+        assert reply.text == "echo: anyone there?"
+        await visitor.expect_no_reply()  # once: settled includes the recovery
