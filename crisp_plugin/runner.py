@@ -257,6 +257,7 @@ class Runner:
                 wants=plugin.wants,
                 lease=lease,
                 link=link,
+                installed=_installed_websites(market),
                 observers=observers,
             )
             self.backfill = backfill
@@ -495,6 +496,16 @@ class Runner:
         left = dispatcher.in_flight
         if in_flight or left:
             log.info("drained", seconds=round(time.monotonic() - started, 3), left=left)
+
+
+def _installed_websites(
+    market: MarketplaceRuntime | None,
+) -> Callable[[], list[str]] | None:
+    """The websites a Marketplace plugin keeps as installed (recovery lists none)."""
+    if market is None:
+        return None
+    registry = market.registry
+    return lambda: [site.website_id for site in registry]
 
 
 def _register_secrets(settings: Config) -> None:

@@ -8,7 +8,8 @@ Told of each gap by the :class:`~crisp_plugin.transports.gaps.GapTracker` (it is
 2. takes the window: from ``rtm.backfill.margin`` seconds before the relay was last
    heard (never further back than ``max_age``) to now;
 3. for each website (``rtm.rooms`` when set, else every website that installed the
-   plugin, plus those the relay was heard from), lists the conversations updated in the
+   plugin, as a Marketplace plugin keeps them or else listed over REST, plus those the
+   relay was heard from), lists the conversations updated in the
    window (newest first, paged until one is older than the window), then reads each
    one's messages stamped after the window's start;
 4. feeds every message to the dispatcher, oldest first per conversation, as
@@ -32,7 +33,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,6 +97,7 @@ class Recovery:
         wants: Callable[[str], bool] = lambda name: True,
         rooms: Sequence[str] = (),
         list_websites: bool = True,
+        installed: Callable[[], Iterable[str]] | None = None,
         observers: Sequence[Observer] = (),
         clock: Callable[[], int] = now_ms,
     ) -> None:
@@ -107,6 +109,7 @@ class Recovery:
         self._wants = wants
         self._rooms = list(rooms)
         self._list_websites = list_websites
+        self._installed = installed
         self._observers = tuple(observers)
         self._clock = clock
         self._pending: Gap | None = None
@@ -283,7 +286,9 @@ class Recovery:
         if self._rooms:
             return list(self._rooms)
         found: list[str] = []
-        if self._list_websites:
+        if self._installed is not None:  # kept by the plugin already: no call
+            found = list(self._installed())
+        elif self._list_websites:
             cached = self._websites
             if cached is not None and time.monotonic() - cached[0] < _WEBSITES_FOR:
                 found = cached[1]

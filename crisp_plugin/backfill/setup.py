@@ -17,7 +17,7 @@ it tells of each gap. Where the mark "relay heard up to" lives:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -67,10 +67,13 @@ def build_backfill(
     wants: Callable[[str], bool],
     lease: Lease | None = None,
     link: RedisLink | None = None,
+    installed: Callable[[], Iterable[str]] | None = None,
     observers: Sequence[Observer] = (),
 ) -> Backfill:
     """Gap tracking (always: gaps are measured and logged) and recovery (when
-    ``rtm.backfill.enabled``) in front of ``sink`` (the dispatcher)."""
+    ``rtm.backfill.enabled``) in front of ``sink`` (the dispatcher). ``installed``
+    gives the websites that installed the plugin when the plugin keeps them (a
+    Marketplace plugin): recovery then lists none over REST."""
     s = settings.rtm.backfill
     marks: HeardMarks
     ledger: RecoveryLedger
@@ -95,6 +98,7 @@ def build_backfill(
         wants=wants,
         rooms=settings.rtm.rooms,
         list_websites=settings.crisp.tier == "plugin",
+        installed=installed,
         observers=observers,
     )
     tracker = GapTracker(
