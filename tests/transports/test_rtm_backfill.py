@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
+import structlog
 from backfill_kit import Echo, Visitors, assert_each_answered_once_in_order, wait_for_replies
 from transport_kit import eventually, settings_for
 
@@ -139,24 +139,28 @@ async def test_with_both_what_a_hook_delivered_during_the_gap_is_not_handled_aga
 
 
 async def test_recovery_stops_at_its_call_budget_and_says_what_it_left(
-    sandbox: Sandbox, capsys: pytest.CaptureFixture[str]
+    sandbox: Sandbox,
 ) -> None:
     runner = await _run(sandbox, rtm={"backfill": {"max_calls_per_gap": 3}})
     try:
         assert runner.backfill is not None and runner.rtm is not None
         sessions = await _sessions(sandbox, 5)
-        await sandbox.control.relay_outage(0.3)
-        for session in sessions:
-            await sandbox.control.visitor_says(None, session, "while away")
-        await eventually(lambda: runner.rtm is not None and runner.rtm.auth_count >= 2, 10)
-        recovery = runner.backfill.recovery
-        await eventually(lambda: bool(recovery.reports), 10)
+        with structlog.testing.capture_logs() as logs:
+            await sandbox.control.relay_outage(0.3)
+            for session in sessions:
+                await sandbox.control.visitor_says(None, session, "while away")
+            await eventually(lambda: runner.rtm is not None and runner.rtm.auth_count >= 2, 10)
+            recovery = runner.backfill.recovery
+            await eventually(lambda: bool(recovery.reports), 10)
         [report] = recovery.reports
         assert not report.complete and report.calls == 3
         assert "max_calls_per_gap" in (report.error or "")
         # websites listed (2 calls), their conversations (1): none of the 5 read
-        assert len(report.missed) >= 1 and _bot(runner).seen == {}
+        assert _bot(runner).seen == {}
+        [warning] = [e for e in logs if e["event"].startswith("recovery cut short")]
+        assert warning["log_level"] == "warning" and warning["calls"] == 3
+        assert warning["reason"] == "rtm.backfill.max_calls_per_gap (3) spent"
+        website = sandbox.websites[0]
+        assert {f"{website}/{s}" for s in sessions} <= set(warning["not_recovered"])
     finally:
         await runner.stop()
-    logged = capsys.readouterr()
-    assert "recovery cut short" in logged.out + logged.err
