@@ -3,7 +3,8 @@ Redis, behind the sandbox: the kit of the multi-instance tests.
 
 Each instance has its own folder and plugin.toml (its own hook port, the same Redis,
 the same plugin URN, so the same key prefix) and can be killed (SIGKILL), stopped
-(SIGTERM) and started again on the same port.
+(SIGTERM) and started again on the same port. With RTM, one holds the relay: the
+role helpers at the end read it from each instance's ``/healthz``.
 """
 
 from __future__ import annotations
@@ -13,8 +14,12 @@ import os
 import signal
 import sys
 import textwrap
+import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
+
+import aiohttp
 
 from crisp_plugin.sandbox import Sandbox
 from tests.redis_server import free_port
@@ -184,3 +189,58 @@ def check_answers(sandbox: Sandbox, messages: int) -> int:
         firsts = list(dict.fromkeys(texts))
         assert firsts == [f"re:m{i}" for i in range(messages)], (session, texts)
     return twice
+
+
+# -- the relay among instances (RTM on the Redis inbox) ------------------------------
+
+
+def relay_instances(folder: Path, sandbox: Sandbox, redis_url: str) -> list[Instance]:
+    """Two RTM instances on one Redis, each serving ``/healthz`` on its own port (the
+    ``relay`` field says ``holder`` or ``standby``)."""
+    made = []
+    for i in range(2):
+        port = free_port()
+        text = plugin_toml(
+            sandbox,
+            redis_url,
+            free_port(),
+            transport="rtm",
+            extra=f"[metrics]\nenabled = true\nport = {port}\n",
+        )
+        made.append(Instance(folder, f"i{i}", text, port))
+    return made
+
+
+async def relay_role(instance: Instance) -> str:
+    """``holder`` (with the socket connected), ``standby``, or ``down``."""
+    try:
+        url = f"http://127.0.0.1:{instance.port}/healthz"
+        async with aiohttp.ClientSession() as http, http.get(url) as resp:
+            report: dict[str, Any] = await resp.json()
+    except (aiohttp.ClientError, OSError):
+        return "down"
+    relay = str(report.get("relay", "none"))
+    if relay == "holder" and report["transports"]["rtm"] != "connected":
+        return "holder, not connected yet"  # the relay keeps no backlog: not ready
+    return relay
+
+
+async def until_lease(instance: Instance, within: float) -> None:
+    """Until ``instance`` holds the relay lease (connected or not yet)."""
+    deadline = time.monotonic() + within
+    while not (await relay_role(instance)).startswith("holder"):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{instance.name} did not take the relay in {within:g} s")
+        await asyncio.sleep(0.05)
+
+
+async def roles(group: list[Instance]) -> list[str]:
+    return [await relay_role(i) for i in group]
+
+
+async def until_roles(group: list[Instance], wanted: list[str], within: float) -> None:
+    deadline = time.monotonic() + within
+    while (seen := await roles(group)) != wanted:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"relay roles {seen}, wanted {wanted}")
+        await asyncio.sleep(0.05)

@@ -8,71 +8,18 @@ says ``holder`` or ``standby``.
 
 from __future__ import annotations
 
-import asyncio
 import signal
 import time
 from pathlib import Path
-from typing import Any
 
-import aiohttp
 import pytest
 
 from crisp_plugin.sandbox import Sandbox
-from tests.redis_server import RedisServer, free_port
-from tests.shared.instances import Instance, plugin_toml, replies
+from tests.redis_server import RedisServer
+from tests.shared.instances import relay_instances, replies, until_lease, until_roles
 from tests.transports.transport_kit import eventually
 
 TTL = 2.0
-
-
-def relay_instances(folder: Path, sandbox: Sandbox, redis_url: str) -> list[Instance]:
-    made = []
-    for i in range(2):
-        port = free_port()
-        text = plugin_toml(
-            sandbox,
-            redis_url,
-            free_port(),
-            transport="rtm",
-            extra=f"[metrics]\nenabled = true\nport = {port}\n",
-        )
-        made.append(Instance(folder, f"i{i}", text, port))
-    return made
-
-
-async def relay_role(instance: Instance) -> str:
-    """``holder`` (with the socket connected), ``standby``, or ``down``."""
-    try:
-        url = f"http://127.0.0.1:{instance.port}/healthz"
-        async with aiohttp.ClientSession() as http, http.get(url) as resp:
-            report: dict[str, Any] = await resp.json()
-    except (aiohttp.ClientError, OSError):
-        return "down"
-    relay = str(report.get("relay", "none"))
-    if relay == "holder" and report["transports"]["rtm"] != "connected":
-        return "holder, not connected yet"  # the relay keeps no backlog: not ready
-    return relay
-
-
-async def until_lease(instance: Instance, within: float) -> None:
-    """Until ``instance`` holds the relay lease (connected or not yet)."""
-    deadline = time.monotonic() + within
-    while not (await relay_role(instance)).startswith("holder"):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{instance.name} did not take the relay in {within:g} s")
-        await asyncio.sleep(0.05)
-
-
-async def roles(group: list[Instance]) -> list[str]:
-    return [await relay_role(i) for i in group]
-
-
-async def until_roles(group: list[Instance], wanted: list[str], within: float) -> None:
-    deadline = time.monotonic() + within
-    while (seen := await roles(group)) != wanted:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"relay roles {seen}, wanted {wanted}")
-        await asyncio.sleep(0.05)
 
 
 async def answered_once(sandbox: Sandbox, session: str, text: str) -> None:

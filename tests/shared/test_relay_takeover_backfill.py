@@ -11,8 +11,7 @@ import pytest
 
 from crisp_plugin.sandbox import Sandbox
 from tests.redis_server import RedisServer
-from tests.shared.instances import Instance, replies
-from tests.shared.test_relay_lease import relay_instances, until_roles
+from tests.shared.instances import Instance, relay_instances, replies, until_roles
 from tests.transports.backfill_kit import Visitors
 from tests.transports.transport_kit import eventually
 
