@@ -8,11 +8,10 @@ Node client's CPU per send.
 
 from __future__ import annotations
 
-from typing import Any
-
 from bench import rest_send
 from bench.fast_server import nginx_path
 from bench.model import Contender, Options, Workload, ratio
+from bench.w4_rest import sized
 
 __all__ = ["CALLS", "targets", "workload"]
 
@@ -32,17 +31,12 @@ LIMITS = (
 )
 
 
-def _sized(key: str) -> Any:
-    async def run(opts: Options) -> dict[str, float]:
-        calls = max(50, round(opts.rest_calls * CALLS.get(key, 1.0)))
-        return await rest_send.measure(key, calls, server="nginx")
-
-    return run
-
-
 def workload(opts: Options) -> Workload:
     base = rest_send.workload(opts)
-    contenders = [Contender(c.key, c.label, _sized(c.key), ours=c.ours) for c in base.contenders]
+    contenders = [
+        Contender(c.key, c.label, sized(c.key, CALLS, "nginx"), ours=c.ours)
+        for c in base.contenders
+    ]
     if nginx_path() is None:
         contenders = []  # said by the harness as an empty workload; run.sh installs nginx
     sizes = ", ".join(

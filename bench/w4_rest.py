@@ -7,13 +7,14 @@ their figure."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
 from bench import rest_send
 from bench.model import Options, Workload
 from bench.rest_send import targets
 
-__all__ = ["CALLS", "targets", "workload"]
+__all__ = ["CALLS", "sized", "targets", "workload"]
 
 # calls per run for each contender, as multiples of Options.rest_calls (5,000 full)
 CALLS = {"ours": 4.0, "node": 1.6, "pypi-threads": 0.8, "pypi": 0.6}
@@ -31,17 +32,22 @@ LIMITS = (
 )
 
 
-def _sized(key: str) -> Any:
+def sized(
+    key: str, calls: Mapping[str, float] = CALLS, server: rest_send.Server = "sandbox"
+) -> Any:
+    """A contender's run with its own number of calls (``calls``: multiples of
+    ``Options.rest_calls``) against ``server``."""
+
     async def run(opts: Options) -> dict[str, float]:
-        calls = max(50, round(opts.rest_calls * CALLS.get(key, 1.0)))
-        return await rest_send.measure(key, calls)
+        n = max(50, round(opts.rest_calls * calls.get(key, 1.0)))
+        return await rest_send.measure(key, n, server=server)
 
     return run
 
 
 def workload(opts: Options) -> Workload:
     w = rest_send.workload(opts)
-    w.contenders = [dataclasses.replace(c, run=_sized(c.key)) for c in w.contenders]
+    w.contenders = [dataclasses.replace(c, run=sized(c.key)) for c in w.contenders]
     sizes = ", ".join(
         f"{c.key} {round(opts.rest_calls * CALLS.get(c.key, 1.0)):,}" for c in w.contenders
     )
