@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import importlib
 import sys
-import typing
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Generic
@@ -40,7 +39,7 @@ from crisp_plugin.events.catalogue import EVENTS, expand, is_known
 from crisp_plugin.events.derived import DERIVED
 from crisp_plugin.filters import compile_filters
 from crisp_plugin.middleware import Group, InnerMiddleware, Plan, Unit
-from crisp_plugin.plugin_settings import validate_settings
+from crisp_plugin.plugin_settings import declared_model, validate_settings
 from crisp_plugin.routing import (
     GENERATION,
     HANDLERS_ATTR,
@@ -171,7 +170,7 @@ class Plugin(Generic[SettingsT]):
                 raise HandlerError(
                     f"handler {cls.__name__}.{attr} hides Plugin.{attr}: rename the method"
                 )
-        model = _settings_model(cls)
+        model = declared_model(cls, Plugin, "Settings")
         if model is not None:
             cls.settings_model = model
 
@@ -433,20 +432,6 @@ class Plugin(Generic[SettingsT]):
 
     if TYPE_CHECKING:
         _crisp: _Runtime
-
-
-def _settings_model(cls: type) -> type[BaseModel] | None:
-    """The settings model a plugin class declares, if any."""
-    for base in cls.__dict__.get("__orig_bases__", ()):
-        origin = typing.get_origin(base)
-        if isinstance(origin, type) and issubclass(origin, Plugin):
-            args = typing.get_args(base)
-            if args and isinstance(args[0], type) and issubclass(args[0], BaseModel):
-                return args[0]
-    nested = cls.__dict__.get("Settings")
-    if isinstance(nested, type) and issubclass(nested, BaseModel):
-        return nested
-    return None
 
 
 def load_plugin_class(path: str, *, search: list[str | Path] | None = None) -> type[Plugin[Any]]:

@@ -21,6 +21,7 @@ declares no model gets ``[settings]`` as a plain dict, as before.
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Mapping
 from typing import Any
 
@@ -29,7 +30,7 @@ from pydantic import BaseModel, ValidationError
 from crisp_plugin.config import explain_errors, nested_model, unknown_key_line
 from crisp_plugin.errors import ConfigError
 
-__all__ = ["unknown_keys", "validate_settings"]
+__all__ = ["declared_model", "unknown_keys", "validate_settings"]
 
 
 def validate_settings(model: type[BaseModel] | None, raw: Mapping[str, Any]) -> Any:
@@ -72,3 +73,18 @@ def unknown_keys(
             for index, item in enumerate(value):
                 found.extend(unknown_keys(inner, item, (*at, str(key), index)))
     return found
+
+
+def declared_model(cls: type, generic: type, nested: str) -> type[BaseModel] | None:
+    """The pydantic model ``cls`` declares for ``generic``: its parameter where ``cls``
+    subclasses ``generic[Model]`` directly, else a nested class named ``nested``."""
+    for base in cls.__dict__.get("__orig_bases__", ()):
+        origin = typing.get_origin(base)
+        if isinstance(origin, type) and issubclass(origin, generic):
+            args = typing.get_args(base)
+            if args and isinstance(args[0], type) and issubclass(args[0], BaseModel):
+                return args[0]
+    found = cls.__dict__.get(nested)
+    if isinstance(found, type) and issubclass(found, BaseModel):
+        return found
+    return None

@@ -23,7 +23,6 @@ plugin for one's own workspace keeps using plugin.toml's ``[settings]`` instead.
 
 from __future__ import annotations
 
-import typing
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, ClassVar, Generic
 
@@ -35,6 +34,7 @@ from crisp_plugin.marketplace.installation import Installation, WebsiteSettingsT
 from crisp_plugin.marketplace.registry import Installations
 from crisp_plugin.marketplace.sync import SYSTEM_EVENTS, InstallationSync
 from crisp_plugin.marketplace.widgets import WidgetAction, WidgetItem, collect_items
+from crisp_plugin.plugin_settings import declared_model
 
 __all__ = ["Marketplace", "website_id_of"]
 
@@ -74,7 +74,7 @@ class Marketplace(Generic[WebsiteSettingsT]):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        model = _model_of(cls)
+        model = declared_model(cls, Marketplace, "WebsiteSettings")
         if model is not None:
             missing = [n for n, f in model.model_fields.items() if f.is_required()]
             if missing:
@@ -158,16 +158,3 @@ class Marketplace(Generic[WebsiteSettingsT]):
         after: WebsiteSettingsT,
     ) -> None:
         """A website's settings changed (saved in Crisp, or on the settings page)."""
-
-
-def _model_of(cls: type) -> type[BaseModel] | None:
-    for base in cls.__dict__.get("__orig_bases__", ()):
-        origin = typing.get_origin(base)
-        if isinstance(origin, type) and issubclass(origin, Marketplace):
-            args = typing.get_args(base)
-            if args and isinstance(args[0], type) and issubclass(args[0], BaseModel):
-                return args[0]
-    nested = cls.__dict__.get("WebsiteSettings")
-    if isinstance(nested, type) and issubclass(nested, BaseModel):
-        return nested
-    return None
