@@ -41,6 +41,7 @@ MUST_SHIP = [
     "crisp_plugin/rest/routes.tsv",
     "crisp_plugin/sandbox/static/index.html",
     "crisp_plugin/sandbox/static/app.js",
+    "crisp_plugin/sandbox/static/control_api.js",
     "crisp_plugin/sandbox/static/style.css",
 ]
 # What the testing extra must not pull in: the contributors' tools and the other extras.

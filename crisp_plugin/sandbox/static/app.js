@@ -7,25 +7,9 @@
  */
 "use strict";
 
-const API = "/_sandbox";
-
 const api = {
-  async call(method, path, body) {
-    const init = { method, headers: {} };
-    if (body !== undefined) {
-      init.headers["Content-Type"] = "application/json";
-      init.body = JSON.stringify(body);
-    }
-    const res = await fetch(API + path, init);
-    const text = await res.text();
-    const data = text ? JSON.parse(text) : null;
-    if (!res.ok) {
-      const reason = data && (data.error || data.message);
-      throw new Error(`${method} ${path}: ${res.status} ${reason || ""}`.trim());
-    }
-    return data;
-  },
-  conv: (w, s) => `/websites/${enc(w)}/conversations/${enc(s)}`,
+  call: controlCall, // control_api.js
+  conv: convPath,
   websites: () => api.call("GET", "/websites"),
   conversations: (w) => api.call("GET", `/websites/${enc(w)}/conversations`),
   create: (w) => api.call("POST", `/websites/${enc(w)}/conversations`, {}),
@@ -39,10 +23,6 @@ const api = {
   setInstalled: (w, on) => api.call("POST", `/websites/${enc(w)}/${on ? "install" : "uninstall"}`),
   streamUrl: (w, s) => `${API}${api.conv(w, s)}/events`,
 };
-
-function enc(value) {
-  return encodeURIComponent(value);
-}
 
 const $ = (id) => document.getElementById(id);
 

@@ -10,31 +10,11 @@
  */
 "use strict";
 
-const API = "/_sandbox";
-
-function enc(value) {
-  return encodeURIComponent(value);
-}
-
 const $ = (id) => document.getElementById(id);
 
 const api = {
-  async call(method, path, body) {
-    const init = { method, headers: {} };
-    if (body !== undefined) {
-      init.headers["Content-Type"] = "application/json";
-      init.body = JSON.stringify(body);
-    }
-    const res = await fetch(API + path, init);
-    const text = await res.text();
-    const data = text ? JSON.parse(text) : null;
-    if (!res.ok) {
-      const reason = data && (data.error || data.message);
-      throw new Error(`${method} ${path}: ${res.status} ${reason || ""}`.trim());
-    }
-    return data;
-  },
-  conv: (w, s) => `/websites/${enc(w)}/conversations/${enc(s)}`,
+  call: controlCall, // control_api.js
+  conv: convPath,
   plugin: () => api.call("GET", "/plugin"),
   websites: () => api.call("GET", "/websites"),
   setInstalled: (w, on) => api.call("POST", `/websites/${enc(w)}/${on ? "install" : "uninstall"}`),
