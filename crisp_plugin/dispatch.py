@@ -28,8 +28,11 @@ Semantics:
 - Concurrency: at most ``concurrency`` conversations run at once, each in one worker
   task. A worker that empties its conversation takes the next waiting one, and hands
   over after each event while others wait, so a chatty conversation cannot starve the
-  rest. Workers exit when nothing waits: tasks and queues are bounded by the traffic
-  in flight, not by the number of conversations ever seen.
+  rest. When nothing waits, a worker parks (at most :data:`PARKED_WORKERS` of them,
+  never more than ``concurrency``) and the next new conversation wakes it, which costs
+  less than a new task; the others exit, so tasks and queues are bounded by the traffic
+  in flight, not by the number of conversations ever seen. A drain lets the parked
+  workers go.
 - Failures: a handler that raises or times out stops nothing else (:mod:`crisp_plugin.guard`).
 - Drain: ``drain()`` stops accepting and waits for every accepted event up to the
   deadline; what is still running then is cancelled and logged with its count.
@@ -64,7 +67,10 @@ from crisp_plugin.observer import Observer
 from crisp_plugin.plugin import Plugin
 from crisp_plugin.stats import DispatchStats
 
-__all__ = ["Dispatcher"]
+__all__ = ["PARKED_WORKERS", "Dispatcher"]
+
+PARKED_WORKERS = 64
+"""The most idle workers kept waiting for the next conversation."""
 
 ConversationKey = tuple[str | None, str | None]
 
@@ -132,6 +138,11 @@ class Dispatcher:
         self._queues: dict[ConversationKey, deque[Event]] = {}
         self._ready: deque[ConversationKey] = deque()
         self._workers: set[asyncio.Task[None]] = set()
+        self._alive = 0  # workers running or parked (their tasks may not be done yet)
+        # Idle workers, each waiting on its future for a conversation (None: exit).
+        self._parked: deque[asyncio.Future[ConversationKey | None]] = deque()
+        self._park_limit = min(PARKED_WORKERS, s.concurrency)
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._pending = 0
         self._idle = asyncio.Event()
         self._idle.set()
@@ -242,7 +253,7 @@ class Dispatcher:
             self._enqueue(conversation, event)
             return self._ack_of(event) if self._ack_handled else True
         self._reserve()  # counted in flight while it is being stored
-        answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        answer: asyncio.Future[bool] = self._running_loop().create_future()
         stored.add_done_callback(partial(self._stored, event, key, answer))
         return answer
 
@@ -275,8 +286,16 @@ class Dispatcher:
         else:
             answer.set_result(True)
 
+    def _running_loop(self) -> asyncio.AbstractEventLoop:
+        """The running loop, asked of asyncio only when it changed (``get_running_loop``
+        makes a ``getpid`` system call every time)."""
+        loop = self._loop
+        if loop is None or not loop.is_running():
+            loop = self._loop = asyncio.get_running_loop()
+        return loop
+
     def _ack_of(self, event: Event) -> asyncio.Future[bool]:
-        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[bool] = self._running_loop().create_future()
         event.__dict__[_ACK] = future
         return future
 
@@ -297,12 +316,27 @@ class Dispatcher:
             queue.append(event)
             return
         self._queues[conversation] = deque((event,))
-        if len(self._workers) < self.settings.concurrency:
-            task = asyncio.get_running_loop().create_task(self._work(conversation))
+        parked = self._parked
+        while parked:
+            wake = parked.pop()  # the last parked: the warmest
+            if not wake.done():
+                wake.set_result(conversation)
+                return
+        if self._alive < self.settings.concurrency:
+            self._alive += 1
+            task = self._running_loop().create_task(self._work(conversation))
             self._workers.add(task)
             task.add_done_callback(self._worker_done)
         else:
             self._ready.append(conversation)
+
+    def _unpark(self) -> None:
+        """Let every parked worker exit."""
+        parked = self._parked
+        while parked:
+            wake = parked.pop()
+            if not wake.done():
+                wake.set_result(None)
 
     # -------------------------------------------------------------------- workers
 
@@ -312,9 +346,13 @@ class Dispatcher:
             self.log.error("dispatch worker crashed", exc_info=task.exception())
 
     async def _work(self, conversation: ConversationKey) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        queues, ready = self._queues, self._ready
+        try:
+            await self._serve(conversation)
+        finally:
+            self._alive -= 1
+
+    async def _serve(self, conversation: ConversationKey) -> None:
+        queues, ready, parked = self._queues, self._ready, self._parked
         while True:
             queue = queues[conversation]
             event = queue[0]  # stays queued while running: later events line up behind
@@ -328,10 +366,17 @@ class Dispatcher:
                     ack.set_result(False)  # cancelled (the drain deadline): not handled
             if not queue:
                 del queues[conversation]
-                if not ready:
-                    self._workers.discard(task)
+                if ready:
+                    conversation = ready.popleft()
+                    continue
+                if len(parked) >= self._park_limit or not self._accepting:
                     return
-                conversation = ready.popleft()
+                wake: asyncio.Future[ConversationKey | None] = self._running_loop().create_future()
+                parked.append(wake)
+                woken = await wake
+                if woken is None:
+                    return
+                conversation = woken
             elif ready:
                 ready.append(conversation)
                 conversation = ready.popleft()
@@ -416,6 +461,7 @@ class Dispatcher:
         """Stop accepting, wait for accepted events up to ``timeout`` (default
         ``drain_timeout``); True when all finished, False when some were cancelled."""
         self._accepting = False
+        self._unpark()
         self.inbox.stop_delivering()
         limit = self.settings.drain_timeout if timeout is None else timeout
         try:
@@ -431,10 +477,12 @@ class Dispatcher:
             conversations=len(self._queues),
             drain_timeout=limit,
         )
+        self._parked.clear()
         workers = list(self._workers)
         for task in workers:
             task.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
+        self._alive = 0  # (a worker cancelled before its first step never counted down)
         for queue in self._queues.values():
             for event in queue:  # with ack on handled, their hooks get 503: redelivered
                 ack = event.__dict__.get(_ACK)
@@ -447,7 +495,8 @@ class Dispatcher:
         return False
 
     def close(self) -> None:
-        """Stop the timeout watchdog (after ``drain``)."""
+        """Stop the timeout watchdog and let parked workers go (after ``drain``)."""
+        self._unpark()
         self.guard.close()
 
     def resume(self) -> None:

@@ -60,6 +60,7 @@ class Guard:
         self._deadlines: dict[asyncio.Task[Any], float] = {}
         self._expired: set[asyncio.Task[Any]] = set()
         self._watchdog: asyncio.TimerHandle | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def add_observer(self, observer: Observer) -> None:
         """Report handler runs to ``observer`` too."""
@@ -70,8 +71,7 @@ class Guard:
 
     async def run(self, event: Event, unit: Unit) -> None:
         """Run one handler (through its inner middleware) and report the outcome."""
-        task = asyncio.current_task()
-        assert task is not None
+        task = self._current_task()
         handler = unit.handler
         started = time.perf_counter()
         self._deadlines[task] = started + self.timeout
@@ -187,6 +187,17 @@ class Guard:
                 error=f"{type(hook_exc).__name__}: {hook_exc}",
                 exc_info=hook_exc,
             )
+
+    def _current_task(self) -> asyncio.Task[Any]:
+        """The task running the handler. ``current_task(loop)`` with the loop known
+        saves the ``getpid`` system call ``get_running_loop`` makes every time."""
+        loop = self._loop
+        task = asyncio.current_task(loop) if loop is not None else None
+        if task is None:  # the first run, or a new loop
+            loop = self._loop = asyncio.get_running_loop()
+            task = asyncio.current_task(loop)
+        assert task is not None
+        return task
 
     # -- the watchdog --------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ import hmac
 import json
 from typing import Any
 
-__all__ = ["compact_json", "sign", "verify"]
+__all__ = ["HookKey", "compact_json", "sign", "verify"]
 
 
 def compact_json(obj: Any) -> bytes:
@@ -34,3 +34,34 @@ def verify(secret: str, timestamp: str, body: bytes, signature: str) -> bool:
         return False  # a hex digest is ASCII; anything else is simply wrong, not an error
     expected = sign(secret, timestamp, body)
     return hmac.compare_digest(expected, signature.strip().lower())
+
+
+class HookKey:
+    """One secret's HMAC-SHA256, with its keyed inner and outer states computed once.
+
+    ``hexdigest(message)`` is ``hmac.new(secret, message, sha256).hexdigest()``
+    (RFC 2104: the key padded to the block, XORed with 0x36 and 0x5C), done by copying
+    the two prepared states instead of keying a new HMAC for every hook: half the cost
+    for a hook-sized message. The key never leaves the states; the repr shows nothing.
+    """
+
+    __slots__ = ("_inner", "_outer")
+
+    _BLOCK = 64  # SHA-256's block size
+
+    def __init__(self, secret: bytes) -> None:
+        key = hashlib.sha256(secret).digest() if len(secret) > self._BLOCK else secret
+        key = key.ljust(self._BLOCK, b"\x00")
+        self._inner = hashlib.sha256(bytes(byte ^ 0x36 for byte in key))
+        self._outer = hashlib.sha256(bytes(byte ^ 0x5C for byte in key))
+
+    def hexdigest(self, message: bytes) -> str:
+        """The lowercase hex HMAC-SHA256 of ``message``."""
+        inner = self._inner.copy()
+        inner.update(message)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()
+
+    def __repr__(self) -> str:
+        return "<HookKey>"

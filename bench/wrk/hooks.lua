@@ -2,8 +2,10 @@
 -- distinct events (so no contender can answer from a duplicate cache), and prints
 -- the figures as one JSON line when done.
 --
--- usage: wrk ... -s hooks.lua URL -- POOL_FILE
+-- usage: wrk ... -s hooks.lua URL -- POOL_FILE [FIRST]
 -- POOL_FILE: one request per line, "timestamp<TAB>signature<TAB>compact JSON body".
+-- FIRST: the line to start from (1 unless given), so that a warm-up and the measured
+-- run that follows it send different events.
 
 local requests = {}
 local n = 0
@@ -27,6 +29,9 @@ function init(args)
   end
   if n == 0 then
     error("no requests in " .. tostring(args[1]))
+  end
+  if args[2] then
+    i = (tonumber(args[2]) - 1) % n
   end
 end
 

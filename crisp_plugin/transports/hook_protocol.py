@@ -42,9 +42,9 @@ from crisp_plugin.transports.hook_wire import (
     MAX_HEAD,
     Answer,
     Head,
+    HeadReader,
     http_date,
     is_redelivery,
-    parse_head,
     rendered,
 )
 
@@ -92,10 +92,9 @@ class HookProtocol(asyncio.Protocol):
         "_guard",
         "_head",
         "_inner",
-        "_limit",
         "_paused",
         "_peer",
-        "_request_line",
+        "_reader",
         "_scanned",
         "_target",
         "_transport",
@@ -109,15 +108,13 @@ class HookProtocol(asyncio.Protocol):
     def __init__(
         self,
         target: HookTarget,
-        request_line: bytes,
-        body_limit: int,
+        reader: HeadReader,
         fallback: Callable[[], asyncio.Protocol],
         guard: ConnectionGuard,
         fast: bool = True,
     ) -> None:
         self._target = target
-        self._request_line = request_line
-        self._limit = body_limit
+        self._reader = reader  # the endpoint's: its request line, body limit, template
         self._fallback = fallback
         self._guard = guard
         self._fast = fast
@@ -227,7 +224,7 @@ class HookProtocol(asyncio.Protocol):
                     head = None  # a big head, even whole: aiohttp's limits apply to it
                 else:
                     text = bytes(buf[pos:end]) if buf is pending else data[pos:end]
-                    head = parse_head(text, self._request_line, self._limit)
+                    head = self._reader.read(text)
                 if head is None:
                     self._hand_over(buf, pos)
                     return

@@ -21,9 +21,11 @@ __all__ = [
     "MAX_LINE_SIZE",
     "Answer",
     "Head",
+    "HeadReader",
     "http_date",
     "is_redelivery",
     "parse_head",
+    "parse_head_lines",
     "render_answer",
     "rendered",
 ]
@@ -121,12 +123,78 @@ def is_redelivery(attempt: str | None) -> bool:
     return attempt.isascii() and attempt.isdigit() and int(attempt) > 1
 
 
+# Maps the bytes a header line may hold, name and value (visible ASCII, space, tab,
+# obs-text), to "a", every other byte (CR and LF among them) to NUL: in a head of such
+# lines, NULs are its line ends, two per line after the first.
+_FIELD_MAP = bytes(
+    0x61 if byte == 0x09 or 0x20 <= byte <= 0x7E or byte >= 0x80 else 0 for byte in range(256)
+)
+# The bytes of a token (a header name), lower-cased.
+_TOKEN_BYTES = b"!#$%&'*+.^_`|~0123456789abcdefghijklmnopqrstuvwxyz-"
+
+
 def parse_head(head: bytes, request_line: bytes, body_limit: int) -> Head | None:
     """What the fast path needs of a plain hook POST, ``None`` for anything else.
 
     ``head`` runs from the request line to the last header line, without the blank
     line that ends it, and is at most :data:`MAX_HEAD` bytes long.
+
+    The common head (every header once, digits where digits belong) is read with a
+    few whole-head operations, not a loop over its lines; any other head is read line
+    by line (:func:`parse_head_lines`), which gives the same answers, only slower.
     """
+    first = head.find(b"\r\n")
+    if first < 0 or head[:first] != request_line:
+        return None
+    fields = head[first + 2 :]
+    low = fields.lower()  # ASCII only, as header names compare
+    lines = low.split(b"\r\n")
+    count = len(lines)
+    if count > FAST_MAX_HEADERS:
+        return None  # aiohttp serves it, or refuses it when over its own limit
+    if fields.translate(_FIELD_MAP).count(0) != 2 * (count - 1):
+        return None  # control bytes, a bare CR or LF
+    try:
+        headers = dict([line.split(b":", 1) for line in lines])
+    except ValueError:
+        return None  # a line without a colon
+    if len(headers) != count:
+        return parse_head_lines(head, request_line, body_limit)  # a name repeated
+    if b"".join(headers).translate(None, _TOKEN_BYTES) or b"" in headers:
+        return None  # a name that is not a token (a space before the colon, a fold)
+    if b"transfer-encoding" in headers or b"expect" in headers:
+        return None
+    value = headers.get(b"content-length")
+    if value is None:
+        return None  # aiohttp answers 411
+    value = value.strip(b" \t")
+    if not value.isdigit() or len(value) > 12:
+        return None  # sign, hex, a list, huge: aiohttp refuses or decides
+    length = int(value)
+    if length > body_limit:
+        return None  # aiohttp answers 413
+    close = False
+    value = headers.get(b"connection")
+    if value is not None:
+        token = value.strip()
+        if token == b"close":
+            close = True
+        elif token != b"keep-alive":
+            return None  # upgrade and the like: aiohttp's business
+    stamp = headers.get(b"x-crisp-request-timestamp", b"").strip()
+    if stamp and not stamp.isdigit():
+        # signed as sent: the lower-cased copy would not do
+        return parse_head_lines(head, request_line, body_limit)
+    value = headers.get(b"x-crisp-signature")
+    # hex, compared lower-cased: the lower-cased copy does
+    signature = None if value is None else value.strip().decode("latin-1")
+    attempt = headers.get(b"x-delivery-attempt-count")
+    redelivery = attempt is not None and is_redelivery(attempt.decode("latin-1"))
+    return length, close, signature, stamp.decode("latin-1"), redelivery
+
+
+def parse_head_lines(head: bytes, request_line: bytes, body_limit: int) -> Head | None:
+    """:func:`parse_head`, line by line: the general reading of a head."""
     first = head.find(b"\r\n")
     if first < 0 or head[:first] != request_line:
         return None
@@ -170,3 +238,102 @@ def parse_head(head: bytes, request_line: bytes, body_limit: int) -> Head | None
     if length < 0 or length > body_limit:
         return None  # aiohttp answers 411 / 413
     return length, close, signature, timestamp, redelivery
+
+
+# The headers whose values change from one hook to the next (a template's holes).
+_VARYING = (
+    b"content-length",
+    b"x-crisp-request-timestamp",
+    b"x-crisp-signature",
+    b"x-delivery-attempt-count",
+)
+
+
+class HeadReader:
+    """:func:`parse_head` for one endpoint, with the shape of the last head kept.
+
+    Crisp's deliveries differ only in a few values (length, timestamp, signature,
+    attempt): the rest of the head is the same bytes every time. Once a head parses,
+    its bytes are kept as a template with those values as holes; a head of the same
+    length whose bytes outside the holes are the template's, and whose holes hold only
+    digits (a hex signature: letters and digits) between spaces or tabs, is read from
+    the holes alone, with the answer :func:`parse_head` gives it. Any other head is
+    parsed and becomes the template.
+    """
+
+    __slots__ = ("_body_limit", "_close", "_fixed", "_holes", "_request_line", "_size")
+
+    def __init__(self, request_line: bytes, body_limit: int) -> None:
+        self._request_line = request_line
+        self._body_limit = body_limit
+        self._size = -1  # the template's length (-1: none yet)
+        self._fixed: tuple[tuple[int, bytes], ...] = ()  # (offset, bytes) between holes
+        # (start, end) of each varying value, in _VARYING's order; (0, 0): absent
+        self._holes: tuple[tuple[int, int], ...] = ()
+        self._close = False
+
+    def read(self, head: bytes) -> Head | None:
+        """The :func:`parse_head` answer for ``head``."""
+        if len(head) == self._size:
+            for offset, fixed in self._fixed:
+                if not head.startswith(fixed, offset):
+                    break
+            else:
+                found = self._from_holes(head)
+                if found is not None:
+                    return found
+        answer = parse_head(head, self._request_line, self._body_limit)
+        if answer is not None:
+            self._learn(head, answer[1])
+        return answer
+
+    def _from_holes(self, head: bytes) -> Head | None:
+        (ls, le), (ts, te), (ss, se), (as_, ae) = self._holes
+        length = head[ls:le].strip(b" \t")
+        if not length.isdigit() or len(length) > 12:
+            return None
+        size = int(length)
+        if size > self._body_limit:
+            return None
+        stamp = head[ts:te].strip(b" \t")
+        if te and not stamp.isdigit():
+            return None
+        signature: str | None = None
+        if se:
+            sign = head[ss:se].strip(b" \t")
+            if not (sign.isalnum() and sign.isascii()):
+                return None
+            signature = sign.decode("ascii")
+        redelivery = False
+        if ae:
+            attempt = head[as_:ae].strip(b" \t")
+            if not attempt.isdigit():
+                return None
+            redelivery = int(attempt) > 1
+        return size, self._close, signature, stamp.decode("ascii"), redelivery
+
+    def _learn(self, head: bytes, close: bool) -> None:
+        low = head.lower()
+        holes: list[tuple[int, int]] = []
+        for name in _VARYING:
+            needle = b"\r\n" + name + b":"
+            at = low.find(needle)
+            if at < 0:
+                holes.append((0, 0))
+                continue
+            if low.find(needle, at + 1) >= 0:
+                self._size = -1  # a varying header twice: no template
+                return
+            start = at + len(needle)
+            end = low.find(b"\r\n", start)
+            holes.append((start, len(head) if end < 0 else end))
+        fixed: list[tuple[int, bytes]] = []
+        offset = 0
+        for start, end in sorted(hole for hole in holes if hole[1]):
+            fixed.append((offset, head[offset:start]))
+            offset = end
+        fixed.append((offset, head[offset:]))
+        self._fixed = tuple(fixed)
+        self._holes = tuple(holes)
+        self._close = close
+        self._size = len(head)

@@ -51,11 +51,17 @@ from aiohttp import web
 
 from crisp_plugin.config import WebhookSettings
 from crisp_plugin.errors import CrispError, EventError
+from crisp_plugin.signing import HookKey
 from crisp_plugin.transports.base import EventSink
 from crisp_plugin.transports.hook_guard import ConnectionGuard, track_requests
 from crisp_plugin.transports.hook_json import TooDeep, load_hook_json
 from crisp_plugin.transports.hook_protocol import IDLE_SWEEP, Answer, HookProtocol, is_redelivery
-from crisp_plugin.transports.hook_wire import MAX_FIELD_SIZE, MAX_HEADERS, MAX_LINE_SIZE
+from crisp_plugin.transports.hook_wire import (
+    MAX_FIELD_SIZE,
+    MAX_HEADERS,
+    MAX_LINE_SIZE,
+    HeadReader,
+)
 
 __all__ = ["WebhookServer", "timestamp_age"]
 
@@ -128,7 +134,7 @@ class WebhookServer:
         self.host = host
         self._port = port
         self.path = path if path.startswith("/") else "/" + path
-        self._secret_bytes = (secret or "").encode("utf-8")
+        self._hook_key = HookKey(secret.encode("utf-8")) if secret else None
         self._body_limit = body_limit
         self._replay_window = replay_window
         self._unsigned = unsigned
@@ -213,10 +219,11 @@ class WebhookServer:
         server = runner.server
         assert server is not None
         request_line = f"POST {self.path} HTTP/1.1".encode("latin-1")
+        reader = HeadReader(request_line, self._body_limit)
         guard, fast = self.guard, self.fast_path
 
         def factory() -> asyncio.Protocol:
-            return HookProtocol(self, request_line, self._body_limit, server, guard, fast)
+            return HookProtocol(self, reader, server, guard, fast)
 
         loop = asyncio.get_running_loop()
         try:
@@ -270,12 +277,12 @@ class WebhookServer:
             log.info("webhooks stopped")
 
     def _signature_ok(self, timestamp: str, body: bytes, signature: str) -> bool:
-        """The check of :func:`crisp_plugin.signing.verify`, with the key bytes kept.
-
-        One-shot ``hmac.digest`` (OpenSSL) over the same ``[timestamp;body]`` message,
-        then a constant-time compare of the hex strings.
+        """The check of :func:`crisp_plugin.signing.verify`, with the key prepared once
+        (:class:`~crisp_plugin.signing.HookKey`): the HMAC of the same
+        ``[timestamp;body]`` message, then a constant-time compare of the hex strings.
         """
-        if not self._secret_bytes or not timestamp or not signature:
+        key = self._hook_key
+        if key is None or not timestamp or not signature:
             return False
         if not signature.isascii():
             return False  # compare_digest refuses non-ASCII text: a forged header, 403
@@ -283,7 +290,7 @@ class WebhookServer:
             message = b"[" + timestamp.encode("ascii") + b";" + body + b"]"
         except UnicodeEncodeError:
             return False
-        expected = hmac.digest(self._secret_bytes, message, "sha256").hex()
+        expected = key.hexdigest(message)
         return hmac.compare_digest(expected, signature.strip().lower())
 
     def _refusal(

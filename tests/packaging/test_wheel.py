@@ -45,7 +45,7 @@ MUST_SHIP = [
     "crisp_plugin/sandbox/static/style.css",
 ]
 # What the testing extra must not pull in: the contributors' tools and the other extras.
-NOT_WITH_TESTING = ["mypy", "ruff", "playwright", "crisp-api", "redis", "uvloop", "build"]
+NOT_WITH_TESTING = ["mypy", "ruff", "playwright", "crisp-api", "redis", "uvloop", "orjson", "build"]
 
 pytestmark = pytest.mark.timeout(600)  # the first run downloads the wheelhouse
 
@@ -82,7 +82,7 @@ def test_the_wheel_metadata_names_the_version_the_command_and_the_extras(built: 
         entry_points = wheel.read(f"{info}/entry_points.txt").decode()
     assert f"\nVersion: {__version__}\n" in metadata
     extras = re.findall(r"^Provides-Extra: (\S+)$", metadata, re.M)
-    assert sorted(extras) == ["dev", "redis", "testing", "uvloop"]
+    assert sorted(extras) == ["dev", "redis", "speed", "testing", "uvloop"]
     requires = re.findall(r"^Requires-Dist: (.+)$", metadata, re.M)
     testing = sorted(re.split(r"[<>=;]", r)[0] for r in requires if 'extra == "testing"' in r)
     assert testing == ["pytest", "pytest-asyncio"], requires

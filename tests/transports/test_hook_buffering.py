@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from crisp_plugin.signing import compact_json
-from crisp_plugin.transports import hook_protocol
 from crisp_plugin.transports.hook_protocol import HookProtocol
+from crisp_plugin.transports.hook_wire import HeadReader
 from crisp_plugin.transports.webhook import WebhookServer
 from tests.transports.test_hook_fast_path import read_answer
 from tests.transports.test_webhook_server import SECRET, RecordingSink, hook, signed_headers
@@ -58,7 +58,7 @@ class Counts:
 def counts(monkeypatch: pytest.MonkeyPatch) -> Counts:
     seen = Counts()
     read = HookProtocol.data_received
-    parse = hook_protocol.parse_head
+    parse = HeadReader.read
 
     def counting_read(self: HookProtocol, data: bytes) -> None:
         seen.reads += 1
@@ -69,7 +69,7 @@ def counts(monkeypatch: pytest.MonkeyPatch) -> Counts:
         return parse(*args)
 
     monkeypatch.setattr(HookProtocol, "data_received", counting_read)
-    monkeypatch.setattr(hook_protocol, "parse_head", counting_parse)
+    monkeypatch.setattr(HeadReader, "read", counting_parse)
     return seen
 
 
