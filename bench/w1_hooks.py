@@ -44,7 +44,16 @@ def pool_file(count: int) -> Path:
     return _pool[count]
 
 
-async def wrk(opts: Options, port: int, seconds: float, pool: Path) -> dict[str, float]:
+# The pool: more distinct events than the fastest contender answers in a measured run
+# (5 s at well under 60,000/s), and a warm-up that starts WARM_UP lines before the end,
+# so that no event of a measured run was sent before to the same server.
+POOL = 330_000
+WARM_UP = 60_000
+
+
+async def wrk(
+    opts: Options, port: int, seconds: float, pool: Path, first: int = 1
+) -> dict[str, float]:
     if shutil.which("wrk") is None:
         raise RuntimeError("wrk is not installed (Debian: apt-get install wrk)")
     argv = [
@@ -59,6 +68,7 @@ async def wrk(opts: Options, port: int, seconds: float, pool: Path) -> dict[str,
         f"http://127.0.0.1:{port}{HOOK_PATH}",
         "--",
         str(pool),
+        str(first),
     ]
     proc = await asyncio.create_subprocess_exec(
         *pinned(argv, opts.load_cpu),
@@ -84,13 +94,15 @@ async def measure(
 ) -> dict[str, float]:
     """wrk against the server ``argv`` starts: hooks/s, p99, server CPU per hook (and,
     with ``count``, ``hooks``: how many were answered in the measured run)."""
-    pool = pool_file(3_000 if opts.quick else 60_000)
+    size = 3_000 if opts.quick else POOL
+    pool = pool_file(size)
     env = {**(env or child_env()), "CRISP_HOOK_SECRET": SECRET}
     cwd = NODE_DIR if argv[0] == "node" else None
     server = await Proc.start(name, argv, cpu=opts.server_cpu, cwd=cwd, env=env)
     try:
         await server.ready()
-        await wrk(opts, port, 0.5 if opts.quick else 1.0, pool)  # warm-up, not counted
+        warm_from = 1 if opts.quick else size - WARM_UP + 1
+        await wrk(opts, port, 0.5 if opts.quick else 1.0, pool, warm_from)  # not counted
         cpu0 = cpu_seconds(server.pid)
         figures = await wrk(opts, port, opts.duration, pool)
         cpu = cpu_seconds(server.pid) - cpu0
@@ -100,6 +112,11 @@ async def measure(
         raise RuntimeError(
             f"{name}: {figures['non2xx']:.0f} non-200 answers, {figures['errors']:.0f} "
             "socket errors"
+        )
+    if not opts.quick and figures["requests"] > size - WARM_UP:
+        raise RuntimeError(
+            f"{name}: {figures['requests']:.0f} requests reached the warm-up's events: "
+            "make bench.w1_hooks.POOL larger"
         )
     result = {
         "rps": figures["rps"],

@@ -111,6 +111,7 @@ class Dispatcher:
         self.log: Any = structlog.get_logger("crisp_plugin.dispatch").bind()
         s = self.settings
         self.inbox: Inbox = inbox if inbox is not None else MemoryInbox()
+        self._keeps = self.inbox.keeps
         durable = self.inbox.durable
         self.dedupe = Deduplicate(s, self.stats, stable=durable)
         self.echoes = DropEchoes(
@@ -243,6 +244,9 @@ class Dispatcher:
                 self.dedupe.forget(key)
                 stats.count("rejected", name)  # more than a drain could finish: 503
                 return False
+        if not self._keeps:  # the memory inbox: the queues are the only copy
+            self._enqueue(conversation, event)
+            return self._ack_of(event) if self._ack_handled else True
         entry = Entry(0, name, payload, source, redelivery)
         try:
             stored = self.inbox.put(entry, key if isinstance(key, int) else None)
@@ -382,59 +386,73 @@ class Dispatcher:
                 conversation = ready.popleft()
 
     async def _process(self, event: Event) -> None:
-        """The pipeline for one event, its outcome counted, its entry done."""
+        """The pipeline for one event (the echo drop, the gate, the outer middleware
+        around the handlers), its outcome counted, its entry done. One coroutine for
+        what every event goes through."""
         data = event.__dict__
+        name = event.name
         entry = data.get(_ENTRY)
         if entry is not None and not self.inbox.current(entry):
-            self.stats.count("fenced", event.name)  # its partition moved: not ours to run
+            self.stats.count("fenced", name)  # its partition moved: not ours to run
             return
-        started = time.perf_counter()
-        await self._pipeline(event)
+        admission = self.admission
+        started = time.perf_counter() if admission is not None else 0.0
+        if not (name == "message:received" and await self.echoes.is_echo(event)) and (
+            self.gate is None or await self._passes_gate(event, name)
+        ):
+            plan = self.plugin.plan(name)
+            try:
+                if plan.outer:
+                    await chain(plan.outer, self._deliver)(event)
+                else:
+                    await self._handle(event, name, plan)
+            except Exception as exc:
+                await self.guard.failed(event, "outer middleware", exc)
+            stats = self.stats
+            if FAILED in data:
+                stats.count("failed", name)
+            elif _REACHED not in data:
+                stats.count("dropped", name)  # an outer middleware did not pass it on
+            elif name in stats.handled:
+                stats.handled[name] += 1  # the common case, without the generic path
+            else:
+                stats.count("handled", name)
         if entry is not None:
             self.inbox.done(entry)
         ack = data.get(_ACK)
         if ack is not None and not ack.done():
             ack.set_result(True)
-        if self.admission is not None:
-            self.admission.finished(time.perf_counter() - started)
+        if admission is not None:
+            admission.finished(time.perf_counter() - started)
 
-    async def _pipeline(self, event: Event) -> None:
-        name = event.name
-        if name == "message:received" and await self.echoes.is_echo(event):
-            return
-        gate = self.gate
-        if gate is not None:
-            try:
-                passes = await gate(event)
-            except Exception as exc:
-                await self.guard.failed(event, "gate", exc)
-                return
-            if not passes:
-                self.stats.count("dropped", name)
-                return
-        outer = self.plugin.plan(name).outer
+    async def _passes_gate(self, event: Event, name: str) -> bool:
+        assert self.gate is not None
         try:
-            if outer:
-                await chain(outer, self._deliver)(event)
-            else:
-                await self._deliver(event)
+            passes = await self.gate(event)
         except Exception as exc:
-            await self.guard.failed(event, "outer middleware", exc)
-        data, stats = event.__dict__, self.stats
-        if FAILED in data:
-            stats.count("failed", name)
-        elif _REACHED not in data:
-            stats.count("dropped", name)  # an outer middleware did not pass it on
-        elif name in stats.handled:
-            stats.handled[name] += 1  # the common case, without the generic path
-        else:
-            stats.count("handled", name)
+            await self.guard.failed(event, "gate", exc)
+            return False
+        if not passes:
+            self.stats.count("dropped", name)
+        return passes
 
     async def _deliver(self, event: Event) -> None:
         """The end of the outer middleware: the handlers, then a derived event's."""
+        name = event.name
+        await self._handle(event, name, self.plugin.plan(name))
+
+    async def _handle(self, event: Event, name: str, plan: Plan) -> None:
         event.__dict__[_REACHED] = True
-        await self._run(event, self.plugin.plan(event.name))
-        if event.name != "message:updated":
+        if isinstance(event, SessionEvent):
+            self.plugin.bind_event(event)
+            if plan.needs_flow:
+                await event.flow.load()
+        single = plan.single
+        if single is None:
+            await run_steps(plan.steps, event, self.guard)
+        elif not event.stopped:
+            await self.guard.run(event, single)
+        if name != "message:updated":
             return
         derived = derive(event)
         if derived is None:
@@ -444,16 +462,9 @@ class Dispatcher:
             return
         if FLOW_SLOT in event.__dict__:
             derived.__dict__[FLOW_SLOT] = event.__dict__[FLOW_SLOT]  # the same snapshot
-        await self._run(derived, plan)
+        await self._handle(derived, derived.name, plan)
         if FAILED in derived.__dict__:
             event.__dict__[FAILED] = True
-
-    async def _run(self, event: Event, plan: Plan) -> None:
-        if isinstance(event, SessionEvent):
-            self.plugin.bind_event(event)
-            if plan.needs_flow:
-                await event.flow.load()
-        await run_steps(plan.steps, event, self.guard)
 
     # ---------------------------------------------------------------------- drain
 

@@ -30,7 +30,7 @@ event, not the plugin. An exception in an inner middleware counts as its handler
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from crisp_plugin.events.base import Event
@@ -82,6 +82,14 @@ class Plan:
     outer: tuple[OuterMiddleware, ...]
     steps: tuple[Unit | Group, ...]
     needs_flow: bool
+    # The one step when it is a single handler without filters (the common plan): run
+    # directly, without the general loop of run_steps.
+    single: Unit | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        step = self.steps[0] if len(self.steps) == 1 else None
+        if isinstance(step, Unit) and step.handler.filters.empty:
+            object.__setattr__(self, "single", step)
 
     @property
     def empty(self) -> bool:

@@ -5,11 +5,11 @@
 A Runner with ``events.transport = "webhooks"`` on PORT; REST is never called (the
 no-op handler sends nothing), so the API URL points at a closed loopback port. INBOX is
 ``memory`` (the default), ``sqlite`` (a file in a scratch folder) or ``redis`` (at
-REDIS_URL: one instance owning every partition). The dedupe TTL is
-5 s unless given: wrk cycles through a pool of distinct events, and an event seen again
-after the TTL is handled again, as a fresh one would be; W5 gives 0 (no dedupe), so
-every request is a new event that the inbox must keep. The event loop is the one ``run``
-picks (uvloop when installed), or ``CRISP_BENCH_EVENT_LOOP`` (``asyncio``, ``uvloop``).
+REDIS_URL: one instance owning every partition). The dedupe TTL is the default unless
+given (wrk's pool is larger than a run sends, so every event is new and handled); W5
+gives 0 (no dedupe): every request is a new event the inbox must keep. The event loop
+is the one ``run`` picks (uvloop when installed), or ``CRISP_BENCH_EVENT_LOOP``
+(``asyncio``, ``uvloop``).
 """
 
 from __future__ import annotations
@@ -24,7 +24,10 @@ from crisp_plugin.config import Config
 
 
 def main(
-    port: int, inbox: str = "memory", dedupe_ttl: float = 5.0, redis_url: str | None = None
+    port: int,
+    inbox: str = "memory",
+    dedupe_ttl: float | None = None,
+    redis_url: str | None = None,
 ) -> None:
     data = ours.settings(
         "NoopPlugin", api_url="http://127.0.0.1:9", hook_port=port, dedupe_ttl=dedupe_ttl
@@ -43,6 +46,6 @@ if __name__ == "__main__":
     main(
         int(args[0]),
         args[2] if len(args) > 2 else "memory",
-        float(args[3]) if len(args) > 3 else 5.0,
+        float(args[3]) if len(args) > 3 else None,
         args[4] if len(args) > 4 else None,
     )

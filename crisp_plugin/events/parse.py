@@ -100,12 +100,15 @@ def parse_event(name: str, payload: Any) -> Event:
         event: Event = _generic(payload)
     else:
         try:
-            event = model.model_validate(payload)
+            # what model_validate does, without its frame: this runs for every event
+            event = model.__pydantic_validator__.validate_python(payload)
         except ValidationError as exc:
             raise EventError(_describe(name, exc)) from None
         except RecursionError:
             raise EventError(f"{name}: payload nested too deep to read") from None
-    event._bind(name, payload)
+    data = event.__dict__  # what Event._bind sets, written directly (hot path)
+    data["_crisp_name"] = name
+    data["_crisp_raw"] = payload
     return event
 
 

@@ -58,6 +58,9 @@ class Inbox(ABC):
     """Keeps accepted events until done. Subclass for a backend."""
 
     durable: ClassVar[bool] = False
+    keeps: ClassVar[bool] = True
+    """False when ``put`` keeps nothing and ``done`` has nothing to forget (memory): the
+    dispatcher then makes no entry for an event."""
     routes: ClassVar[bool] = False
     """True when what is put comes back through ``deliver``, on whichever instance owns
     its conversation (Redis); False when the instance that put it handles it (the

@@ -16,6 +16,7 @@ class MemoryInbox(Inbox):
     """Keeps nothing: ``put`` returns at once."""
 
     name = "memory"
+    keeps = False
 
     def put(self, entry: Entry, dedupe_key: int | None) -> asyncio.Future[None] | None:
         return None
