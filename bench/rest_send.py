@@ -3,7 +3,8 @@
 Contenders, each in its own process, the sandbox in another (pinned to other cores
 when there are enough):
 
-- ``ours``: ``RestClient.send_message`` with 32 calls in flight (one aiohttp session);
+- ``ours``: ``RestClient.send_message`` with 32 calls in flight (one aiohttp session),
+  on the event loop ``crisp-plugin run`` starts (uvloop when installed);
 - ``pypi``: the PyPI ``crisp-api`` client, sequential, as its users write it (it opens a
   new connection per call);
 - ``pypi-threads``: the same client in a 32-thread pool;
@@ -43,6 +44,7 @@ from typing import Any, Literal
 from bench.model import Contender, Metric, Options, Workload, ratio, rotation
 from bench.payloads import IDENTIFIER, KEY
 from bench.procs import NODE_DIR, PYTHON, Proc, child_env, cpu_count
+from crisp_plugin.event_loop import loop_factory
 
 URN = "urn:crisp-plugin:bench:1"
 FAST_WEBSITE = "8c842203-7ed8-4e29-a608-7cf78a7d2fcc"  # any ids: nginx answers every path
@@ -316,7 +318,9 @@ def main(argv: list[str] | None = None) -> int:
         width = int(argv[5]) if len(argv) > 5 else IN_FLIGHT
         api_url = os.environ["CRISP_API_URL"]
         if kind == "ours":
-            asyncio.run(_ours(api_url, website, session, total, width))
+            # on the loop `crisp-plugin run` starts (uvloop when installed), as W1 does
+            with asyncio.Runner(loop_factory=loop_factory("auto")) as process:
+                process.run(_ours(api_url, website, session, total, width))
         elif kind == "pypi":
             _pypi(api_url, website, session, total, width)
         else:
