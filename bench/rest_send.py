@@ -3,8 +3,9 @@
 Contenders, each in its own process, the sandbox in another (pinned to other cores
 when there are enough):
 
-- ``ours``: ``RestClient.send_message`` with 32 calls in flight (one aiohttp session),
-  on the event loop ``crisp-plugin run`` starts (uvloop when installed);
+- ``ours``: ``RestClient.send_message`` with 32 calls in flight (one client: its pool
+  of kept-alive connections), on the event loop ``crisp-plugin run`` starts (uvloop
+  when installed);
 - ``pypi``: the PyPI ``crisp-api`` client, sequential, as its users write it (it opens a
   new connection per call);
 - ``pypi-threads``: the same client in a 32-thread pool;

@@ -1,9 +1,10 @@
-"""The HTTP core of the REST client: one session, the envelope, errors, retries, limits.
+"""The HTTP core of the REST client: one pool, the envelope, errors, retries, limits.
 
 ``RestCore.request(method, path, body=..., query=...)`` sends one Crisp REST v1 call
-and returns the envelope's ``data``. It is the hot path: headers are built once, the
-aiohttp session (keep-alive pool) is reused, JSON goes through the stdlib, and no
-pydantic model is built here (the typed short forms do that on top).
+and returns the envelope's ``data``. It is the hot path: headers are rendered once,
+the connections are kept alive (:mod:`crisp_plugin.rest.http11`, a lean HTTP/1.1
+client), JSON goes through the stdlib, and no pydantic model is built here (the typed
+short forms do that on top).
 
 Wire rules (PROTOCOL.md): Basic auth, ``X-Crisp-Tier``, a User-Agent naming this library,
 path segments URL-encoded (``call`` quotes each one with ``safe=""``), query values
@@ -35,9 +36,7 @@ from types import TracebackType
 from typing import Any, Literal, Self
 from urllib.parse import quote
 
-import aiohttp
 import structlog
-from yarl import URL
 
 from crisp_plugin.api_url import normalize_api_url
 from crisp_plugin.errors import (
@@ -51,6 +50,14 @@ from crisp_plugin.errors import (
 )
 from crisp_plugin.log import register_credentials
 from crisp_plugin.observer import Observer
+from crisp_plugin.rest.http11 import (
+    Answer,
+    ConnectFailed,
+    ConnectTimeout,
+    Http11Pool,
+    HttpError,
+    TlsFailed,
+)
 from crisp_plugin.rest.limits import DailyQuota, RequestLimiter, RequestQuota, TokenBucket
 from crisp_plugin.rest.retry import IDEMPOTENT_METHODS, RetryPolicy, parse_retry_after
 from crisp_plugin.version import __version__
@@ -155,9 +162,7 @@ class RestCore:
             "User-Agent": _user_agent(),
             "Accept": "application/json",
         }
-        self._json_headers = {**self._headers, "Content-Type": "application/json"}
-        self._session: aiohttp.ClientSession | None = None
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._pool: Http11Pool | None = None
         self._observers: tuple[Observer, ...] = tuple(observers)
 
     # -- lifecycle -------------------------------------------------------------
@@ -169,7 +174,7 @@ class RestCore:
         )
 
     async def __aenter__(self) -> Self:
-        self._ensure_session()
+        self._ensure_pool()
         return self
 
     async def __aexit__(
@@ -180,35 +185,22 @@ class RestCore:
     ) -> None:
         await self.close()
 
-    def _ensure_session(self) -> aiohttp.ClientSession:
-        session = self._session
-        if session is None or session.closed:
-            connector = aiohttp.TCPConnector(
-                limit=self._pool_size,
-                keepalive_timeout=30.0,
-                ttl_dns_cache=300,
-                # plain http (the sandbox): skip building a TLS context nobody will use
-                ssl=False if self.api_url.startswith("http:") else True,
-            )
-            session = aiohttp.ClientSession(
-                connector=connector,
-                timeout=self._timeout,
-                json_serialize=json.dumps,
-                raise_for_status=False,
-                skip_auto_headers=("Content-Type",),
-            )
-            self._session = session
-        return session
+    def _ensure_pool(self) -> Http11Pool:
+        pool = self._pool
+        if pool is None or pool.closed:
+            pool = Http11Pool(self.api_url, self._headers, limit=self._pool_size, keepalive=30.0)
+            self._pool = pool
+        return pool
 
     async def close(self) -> None:
-        """Close the HTTP session (idempotent). The client can be reopened by using it."""
-        session, self._session = self._session, None
-        if session is not None and not session.closed:
-            await session.close()
+        """Close the connections (idempotent). The client can be reopened by using it."""
+        pool, self._pool = self._pool, None
+        if pool is not None and not pool.closed:
+            await pool.close()
 
     @property
     def closed(self) -> bool:
-        return self._session is None or self._session.closed
+        return self._pool is None or self._pool.closed
 
     # -- observers -------------------------------------------------------------------
 
@@ -276,15 +268,14 @@ class RestCore:
         method = method.upper()
         if not path.startswith("/"):
             path = "/" + path
-        url_text = self.api_url + path
+        target = path
         if query:
             encoded = encode_query(query)
             if encoded:
-                url_text = f"{url_text}?{encoded}"
-        url = URL(url_text, encoded=True)
+                target = f"{path}?{encoded}"
         data = _dumps(body).encode() if body is not None else None
-        headers = self._json_headers if data is not None else self._headers
-        req_timeout = self._timeout if timeout is None else aiohttp.ClientTimeout(total=timeout)
+        content_type = "application/json" if data is not None else None
+        limit = self.timeout if timeout is None else timeout
         idempotent = method in IDEMPOTENT_METHODS
         policy = self.retry if retry is None else retry
         retries = 0
@@ -293,9 +284,9 @@ class RestCore:
                 await self.quota.take()
             if self.limiter is not None:
                 await self.limiter.acquire()
-            session = self._session
-            if session is None or session.closed:
-                session = self._ensure_session()
+            pool = self._pool
+            if pool is None or pool.closed:
+                pool = self._ensure_pool()
             retryable: bool
             retry_after: float | None = None
             retry_header: str | None = None
@@ -305,44 +296,41 @@ class RestCore:
             started = time.perf_counter() if listening else 0.0
             try:
                 try:
-                    async with session.request(
-                        method, url, data=data, headers=headers, timeout=req_timeout
-                    ) as resp:
-                        status = resp.status
-                        raw = await resp.read()
-                        if listening:
-                            self._notify_response(method, status, started)
-                        if status < 300:
-                            if method == "HEAD":
-                                return None
-                            return self._data(status, raw, method, path)
-                        error = self._error(status, raw, resp.content_type, method, path, resp)
-                        retry_header = resp.headers.get("Retry-After")
-                except (aiohttp.ClientError, TimeoutError):
+                    answer = await pool.request(
+                        method, target, data, limit, content_type=content_type
+                    )
+                except (HttpError, TimeoutError):
                     if listening:
                         self._notify_response(method, None, started)
                     raise
-            except aiohttp.ConnectionTimeoutError:
+                status = answer.status
+                if listening:
+                    self._notify_response(method, status, started)
+                if status < 300:
+                    if method == "HEAD":
+                        return None
+                    return self._data(status, answer.body, method, path)
+                error = self._error(answer, method, path)
+                retry_header = answer.headers.get("retry-after")
+            except ConnectTimeout:
                 error = RequestTimeout(
-                    f"could not connect within {req_timeout.total}s",
+                    f"could not connect within {limit}s",
                     method=method,
                     path=path,
                     never_sent=True,
                 )
                 retryable = True
             except TimeoutError:
-                error = RequestTimeout(
-                    f"no answer within {req_timeout.total}s", method=method, path=path
-                )
+                error = RequestTimeout(f"no answer within {limit}s", method=method, path=path)
                 retryable = idempotent
-            except aiohttp.ClientSSLError as exc:
+            except TlsFailed as exc:
                 raise TransportError(
-                    f"TLS failure with {self.api_url}: {type(exc).__name__}",
+                    f"TLS failure with {self.api_url}: {exc}",
                     method=method,
                     path=path,
                     never_sent=True,
                 ) from exc
-            except aiohttp.ClientConnectorError as exc:
+            except ConnectFailed as exc:
                 error = TransportError(
                     f"cannot connect to {self.api_url}: {exc.os_error.strerror or exc.os_error}",
                     method=method,
@@ -351,7 +339,7 @@ class RestCore:
                 )
                 error.__cause__ = exc
                 retryable = True  # the request never left: safe for any verb
-            except aiohttp.ClientError as exc:
+            except HttpError as exc:
                 error = TransportError(
                     f"connection to {self.api_url} failed: {type(exc).__name__}",
                     method=method,
@@ -404,14 +392,8 @@ class RestCore:
         return envelope
 
     @staticmethod
-    def _error(
-        status: int,
-        raw: bytes,
-        content_type: str,
-        method: str,
-        path: str,
-        resp: aiohttp.ClientResponse,
-    ) -> APIError:
+    def _error(answer: Answer, method: str, path: str) -> APIError:
+        status, raw = answer.status, answer.body
         reason = ""
         message = ""
         data: Any = None
@@ -426,7 +408,7 @@ class RestCore:
                 if isinstance(data, dict) and isinstance(data.get("message"), str):
                     message = data["message"]
             elif status >= 400:
-                kind = content_type or "unknown type"
+                kind = answer.content_type or "unknown type"
                 message = f"answer is not Crisp JSON ({kind}, {len(raw)} bytes)"
                 reason = "invalid_response" if status >= 500 else ""
         if not reason:
@@ -435,7 +417,7 @@ class RestCore:
         if not raw and status >= 500:
             cls = ServerError
         if cls is RateLimited:
-            retry_after = parse_retry_after(resp.headers.get("Retry-After"))
+            retry_after = parse_retry_after(answer.headers.get("retry-after"))
             return RateLimited(
                 status,
                 reason,
