@@ -56,6 +56,7 @@ from crisp_plugin.rest.http11 import (
     ConnectTimeout,
     Http11Pool,
     HttpError,
+    PoolClosed,
     TlsFailed,
 )
 from crisp_plugin.rest.limits import DailyQuota, RequestLimiter, RequestQuota, TokenBucket
@@ -323,6 +324,10 @@ class RestCore:
             except TimeoutError:
                 error = RequestTimeout(f"no answer within {limit}s", method=method, path=path)
                 retryable = idempotent
+            except PoolClosed as exc:
+                raise TransportError(
+                    "the REST client was closed", method=method, path=path, never_sent=True
+                ) from exc
             except TlsFailed as exc:
                 raise TransportError(
                     f"TLS failure with {self.api_url}: {exc}",

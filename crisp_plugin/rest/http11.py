@@ -15,8 +15,9 @@ What it does not: proxies, redirects, cookies, HTTP/2, pipelining.
 
 Errors say what RestCore must know: whether the request can have reached the server.
 
-- :class:`ConnectFailed` / :class:`ConnectTimeout` / :class:`TlsFailed`: no connection
-  was made, nothing was sent.
+- :class:`ConnectFailed` / :class:`ConnectTimeout` / :class:`TlsFailed` /
+  :class:`PoolClosed`: no connection was made (or the client was closed first),
+  nothing was sent.
 - :class:`ConnectionLost`, :class:`BadAnswer`, ``TimeoutError``: the request was
   written; the server may have acted on it.
 """
@@ -38,6 +39,7 @@ __all__ = [
     "ConnectionLost",
     "Http11Pool",
     "HttpError",
+    "PoolClosed",
     "TlsFailed",
 ]
 
@@ -79,6 +81,10 @@ class TlsFailed(HttpError):
     """The TLS handshake failed (a certificate, a protocol): nothing was sent."""
 
 
+class PoolClosed(HttpError):
+    """The client was closed before this request was written: nothing was sent."""
+
+
 class ConnectionLost(HttpError):
     """The connection ended before the whole answer came: the request was written."""
 
@@ -88,6 +94,7 @@ class BadAnswer(HttpError):
 
 
 _HEAD, _LENGTH, _CHUNKS, _UNTIL_CLOSE, _DONE = range(5)
+_HEX_DIGITS = b"0123456789abcdefABCDEF"
 
 
 class _Connection(asyncio.Protocol):
@@ -148,7 +155,7 @@ class _Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = True
         self.reusable = False
-        if self._stage == _UNTIL_CLOSE:
+        if self._stage == _UNTIL_CLOSE and exc is None:  # a clean close ends the body
             self._finish(bytes(self._buf))
         else:
             reason = f": {exc}" if exc is not None else ""
@@ -158,7 +165,8 @@ class _Connection(asyncio.Protocol):
 
     def send(self, request: bytes, answer: asyncio.Future[Answer], head_only: bool) -> None:
         """Write ``request``; ``answer`` gets the framed answer (or the failure)."""
-        assert self.transport is not None
+        if self.lost or self.transport is None:
+            raise ConnectionLost("the connection closed before the request was written")
         self._answer = answer
         self._buf.clear()
         self._stage = _HEAD
@@ -277,13 +285,10 @@ class _Connection(asyncio.Protocol):
                     if len(buf) > 1024:
                         raise BadAnswer("a chunk size line longer than 1 KiB")
                     return False
-                size_text = bytes(buf[:end]).partition(b";")[0].strip()
-                try:
-                    size = int(size_text, 16)
-                except ValueError:
-                    raise BadAnswer(f"a chunk size that is not hex: {size_text[:20]!r}") from None
-                if size < 0:
-                    raise BadAnswer("a negative chunk size")
+                size_text = bytes(buf[:end]).partition(b";")[0].strip(b" \t")
+                if not size_text or size_text.strip(_HEX_DIGITS) or len(size_text) > 16:
+                    raise BadAnswer(f"a chunk size that is not hex: {size_text[:20]!r}")
+                size = int(size_text, 16)
                 del buf[: end + 2]
                 if size == 0:
                     self._need = -2  # the trailers, up to an empty line
@@ -307,6 +312,8 @@ class _Connection(asyncio.Protocol):
                 need = self._need
                 if len(buf) < need + 2:
                     return False
+                if buf[need : need + 2] != b"\r\n":
+                    raise BadAnswer("a chunk not followed by CRLF")
                 body += buf[:need]
                 del buf[: need + 2]
                 self._need = -1
@@ -316,17 +323,26 @@ def _decoded(body: bytes, encoding: str) -> bytes:
     encoding = encoding.strip().lower()
     if not encoding or encoding == "identity" or not body:
         return body
+    if encoding in ("gzip", "x-gzip"):
+        return _inflate(body, 16 + zlib.MAX_WBITS, encoding)
+    if encoding == "deflate":
+        try:
+            return _inflate(body, zlib.MAX_WBITS, encoding)
+        except BadAnswer:
+            return _inflate(body, -zlib.MAX_WBITS, encoding)  # raw deflate, as some send
+    raise BadAnswer(f"an answer in an encoding this client does not decode: {encoding!r}")
+
+
+def _inflate(body: bytes, wbits: int, encoding: str) -> bytes:
+    """``body`` decompressed, at most :data:`MAX_BODY` bytes of it."""
+    inflater = zlib.decompressobj(wbits)
     try:
-        if encoding in ("gzip", "x-gzip"):
-            return zlib.decompress(body, 16 + zlib.MAX_WBITS)
-        if encoding == "deflate":
-            try:
-                return zlib.decompress(body)
-            except zlib.error:
-                return zlib.decompress(body, -zlib.MAX_WBITS)  # raw deflate, as some send
+        out = inflater.decompress(body, MAX_BODY + 1)
     except zlib.error as exc:
         raise BadAnswer(f"a {encoding} body that does not decode: {exc}") from None
-    raise BadAnswer(f"an answer in an encoding this client does not decode: {encoding!r}")
+    if len(out) > MAX_BODY or inflater.unconsumed_tail:
+        raise BadAnswer("an answer body larger than 64 MiB once decoded")
+    return out
 
 
 class Http11Pool:
@@ -364,6 +380,7 @@ class Http11Pool:
         self._count = 0  # connections open or opening
         self._waiters: deque[asyncio.Future[None]] = deque()
         self._closed = False
+        self._loop: asyncio.AbstractEventLoop | None = None  # the loop its connections are on
 
     def __repr__(self) -> str:
         return f"<Http11Pool {self._host}:{self._port} open={self._count}>"
@@ -383,8 +400,10 @@ class Http11Pool:
     ) -> Answer:
         """One exchange: ``target`` is the encoded path (and query) under the base URL."""
         if self._closed:
-            raise ConnectionLost("the client is closed")
+            raise PoolClosed("the client is closed")
         loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._adopt(loop)
         deadline = loop.time() + timeout
         head = [f"{method} {self._prefix}{target} HTTP/1.1\r\n".encode("latin-1"), self._fixed]
         if content_type is not None:
@@ -400,9 +419,10 @@ class Http11Pool:
         if conn is None:
             conn = await self._connect(loop, deadline)
         answer: asyncio.Future[Answer] = loop.create_future()
-        conn.send(b"".join(head), answer, method == "HEAD")
-        timer = loop.call_at(deadline, conn.expire)
+        timer: asyncio.TimerHandle | None = None
         try:
+            conn.send(b"".join(head), answer, method == "HEAD")
+            timer = loop.call_at(deadline, conn.expire)
             result = await answer
         except BaseException:
             conn.reusable = False
@@ -410,7 +430,8 @@ class Http11Pool:
             self._release(conn)
             raise
         finally:
-            timer.cancel()
+            if timer is not None:
+                timer.cancel()
         self._release(conn)
         return result
 
@@ -427,6 +448,19 @@ class Http11Pool:
                 waiter.set_result(None)
 
     # -- connections -------------------------------------------------------------------------
+
+    def _adopt(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Used from a new event loop (a second ``asyncio.run``): the connections and
+        waiters of the old one cannot serve it, so they are forgotten."""
+        for conn in self._idle:
+            try:
+                conn.close()
+            except RuntimeError:
+                pass  # its loop is closed: the socket went with it
+        self._idle = []
+        self._waiters.clear()
+        self._count = 0
+        self._loop = loop
 
     def _take_idle(self, now: float) -> _Connection | None:
         idle = self._idle
@@ -452,13 +486,16 @@ class Http11Pool:
             try:
                 async with asyncio.timeout_at(deadline):
                     await waiter
-            except TimeoutError:
-                raise ConnectTimeout("no connection of the pool came free in time") from None
-            finally:
-                if not waiter.done():
+            except BaseException as exc:
+                if waiter.done() and not waiter.cancelled():
+                    self._wake()  # woken as it gave up: the turn goes to the next one
+                else:
                     waiter.cancel()
+                if isinstance(exc, TimeoutError):
+                    raise ConnectTimeout("no connection of the pool came free in time") from None
+                raise
             if self._closed:
-                raise ConnectionLost("the client is closed")
+                raise PoolClosed("the client is closed")
             conn = self._take_idle(loop.time())
             if conn is not None:
                 return conn

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import socket
 import ssl
+import struct
 import subprocess
+import threading
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -23,6 +27,7 @@ from crisp_plugin.rest.http11 import (
     ConnectionLost,
     ConnectTimeout,
     Http11Pool,
+    PoolClosed,
     TlsFailed,
 )
 
@@ -396,3 +401,118 @@ async def test_tls_with_a_trusted_certificate_and_an_untrusted_one(tmp_path: Pat
     finally:
         await server.stop()
     assert server.requests[0].startswith(b"GET /t HTTP/1.1\r\n")
+
+
+async def test_a_waiter_cancelled_as_it_is_woken_passes_its_turn_on(
+    serve: Callable[[Script], Awaitable[Server]],
+) -> None:
+    release = asyncio.Event()
+
+    def make(server: Server) -> Script:
+        async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            while await server.read_request(reader) is not None:
+                await release.wait()
+                writer.write(with_length(OK))
+                await writer.drain()
+
+        return script
+
+    server = await scripted(serve, make)
+    pool = pool_for(server, limit=1)
+    held = asyncio.ensure_future(pool.request("GET", "/held", None, 10.0))
+    first = asyncio.ensure_future(pool.request("GET", "/first", None, 10.0))
+    second = asyncio.ensure_future(pool.request("GET", "/second", None, 10.0))
+    for _ in range(1000):  # until both wait for the one connection
+        if len(pool._waiters) == 2 and server.requests:
+            break
+        await asyncio.sleep(0.005)
+    assert len(pool._waiters) == 2
+    wake = pool._wake
+
+    def wake_then_cancel() -> None:  # the first waiter's caller gives up in that tick
+        pool._wake = wake  # type: ignore[method-assign]
+        wake()
+        first.cancel()
+
+    pool._wake = wake_then_cancel  # type: ignore[method-assign]
+    release.set()
+    assert (await held).status == 200
+    assert (await asyncio.wait_for(second, 5.0)).status == 200  # not stuck till its deadline
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    await pool.close()
+
+
+async def test_a_request_after_close_was_never_sent(
+    serve: Callable[[Script], Awaitable[Server]],
+) -> None:
+    server = await scripted(serve, answering(with_length(OK)))
+    pool = pool_for(server)
+    await pool.close()
+    with pytest.raises(PoolClosed):
+        await pool.request("POST", "/late", b"{}", 5.0)
+    assert not server.requests
+
+
+async def test_a_body_until_close_cut_by_a_reset_is_not_an_answer(
+    serve: Callable[[Script], Awaitable[Server]],
+) -> None:
+    def make(server: Server) -> Script:
+        async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await server.read_request(reader)
+            writer.write(b'HTTP/1.1 200 OK\r\n\r\n{"error":false,"da')
+            await writer.drain()
+            sock = writer.get_extra_info("socket")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            writer.transport.abort()  # a reset, not a clean end
+
+        return script
+
+    server = await scripted(serve, make)
+    pool = pool_for(server)
+    with pytest.raises(ConnectionLost):
+        await pool.request("GET", "/cut", None, 5.0)
+    await pool.close()
+
+
+@pytest.mark.parametrize(
+    "chunks",
+    [b"0x5\r\nhello\r\n0\r\n\r\n", b"+5\r\nhello\r\n0\r\n\r\n", b"5\r\nhelloXX0\r\n\r\n"],
+)
+async def test_chunks_not_framed_as_http_says_are_refused(
+    serve: Callable[[Script], Awaitable[Server]], chunks: bytes
+) -> None:
+    answer = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + chunks
+    server = await scripted(serve, answering(answer))
+    pool = pool_for(server)
+    with pytest.raises(BadAnswer, match="chunk"):
+        await pool.request("GET", "/c", None, 5.0)
+    await pool.close()
+
+
+class _Answering(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # kept alive
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(OK)))
+        self.end_headers()
+        self.wfile.write(OK)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_a_pool_used_from_a_second_event_loop_opens_its_own_connections() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Answering)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    pool = Http11Pool(f"http://127.0.0.1:{server.server_address[1]}", {})
+    try:
+        for _ in range(2):  # two asyncio.run, as a script calling the client twice does
+            answer = asyncio.run(asyncio.wait_for(pool.request("GET", "/", None, 5.0), 5.0))
+            assert answer.body == OK
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
