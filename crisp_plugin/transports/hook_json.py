@@ -13,10 +13,12 @@ choices); :data:`MAX_DEPTH` leaves a wide margin.
 
 With orjson installed (``pip install 'crisp-plugin[speed]'``) a body is parsed by it
 first, three times faster; a body it refuses (a lone surrogate, ``NaN``, a number past
-a double's range, nesting past its own limit) is parsed again by ``json``, so what is
+a double's range) is parsed again by ``json``, so what is
 accepted and what is refused does not depend on whether orjson is there. A body with a
-run of 19 digits or more goes to ``json`` directly: orjson reads an integer past 64
-bits as a float, ``json`` keeps it exact.
+run of 19 digits or more goes to ``json`` directly (orjson reads an integer past 64
+bits as a float, ``json`` keeps it exact), and so does a body with more than
+:data:`MAX_DEPTH` opening brackets: orjson 3.9 recurses without a limit, and a body
+nested 100,000 deep crashed the process in it.
 """
 
 from __future__ import annotations
@@ -52,8 +54,16 @@ def load_hook_json(body: bytes) -> Any:
     (a ``ValueError`` too) when it nests deeper than :data:`MAX_DEPTH`."""
     doc: Any = None
     shape = body.translate(_SHAPE)
+    brackets = shape.count(b"{")
     try:
-        if _fast_loads is not None and body[:1] == b"{" and _LONG_RUN not in shape:
+        # orjson only sees bodies that cannot nest past MAX_DEPTH: some of its versions
+        # recurse without a limit and crash the process on a body nested deep enough
+        if (
+            _fast_loads is not None
+            and brackets <= MAX_DEPTH
+            and body[:1] == b"{"
+            and _LONG_RUN not in shape
+        ):
             try:
                 doc = _fast_loads(body)
             except ValueError:
@@ -64,7 +74,7 @@ def load_hook_json(body: bytes) -> Any:
         raise TooDeep(f"body nested deeper than {MAX_DEPTH} levels") from None
     # Each level opens a bracket: with few brackets in the whole body (every hook
     # Crisp sends) the depth cannot be over the limit, and there is nothing to walk.
-    if shape.count(b"{") > MAX_DEPTH and too_deep(doc):
+    if brackets > MAX_DEPTH and too_deep(doc):
         raise TooDeep(f"body nested deeper than {MAX_DEPTH} levels")
     return doc
 
