@@ -19,8 +19,6 @@ stays pending for the next start.
 
 from __future__ import annotations
 
-import math
-
 __all__ = ["Admission"]
 
 _LEARNED_AFTER = 10  # events finished before the average is trusted
@@ -31,7 +29,7 @@ _MARGIN = 1.25
 class Admission:
     """Whether one more event fits the drain budget; fed with what events took."""
 
-    __slots__ = ("_average", "_finished", "budget", "concurrency", "worst")
+    __slots__ = ("_average", "_each", "_finished", "budget", "concurrency", "worst")
 
     def __init__(self, *, budget: float, concurrency: int, worst: float) -> None:
         self.budget = budget
@@ -39,31 +37,33 @@ class Admission:
         self.worst = min(worst, budget) if budget > 0 else worst
         self._average = 0.0
         self._finished = 0
+        self._each = self.worst  # the duration, kept up to date by finished()
 
     @property
     def duration(self) -> float:
         """The time an event is expected to take, in seconds."""
-        if self._finished < _LEARNED_AFTER:
-            return self.worst
-        return self._average * _MARGIN
+        return self._each
 
     def finished(self, seconds: float) -> None:
         """One event took ``seconds`` (queued time not included)."""
-        self._finished += 1
-        if self._finished == 1:
+        done = self._finished = self._finished + 1
+        if done == 1:
             self._average = seconds
         else:
             self._average += (seconds - self._average) * _WEIGHT
+        if done >= _LEARNED_AFTER:
+            self._each = self._average * _MARGIN
 
     def allows(self, pending: int, in_conversation: int) -> bool:
         """True when one more event (behind ``pending`` in all, ``in_conversation`` of
         them in its own conversation) can still finish within the budget."""
-        if self.budget <= 0:
+        budget = self.budget
+        if budget <= 0:
             return True  # no drain wait: nothing to protect
-        each = self.duration
-        rounds = math.ceil((pending + 1) / self.concurrency)
-        if rounds * each > self.budget:
+        each = self._each
+        rounds = pending // self.concurrency + 1  # ceil((pending + 1) / concurrency)
+        if rounds * each > budget:
             return False
         # One conversation's events run one after the other: checked once the average is
         # known (the worst case would allow a single event per conversation).
-        return self._finished < _LEARNED_AFTER or (in_conversation + 1) * each <= self.budget
+        return self._finished < _LEARNED_AFTER or (in_conversation + 1) * each <= budget

@@ -12,7 +12,8 @@ path and at scale (100,000 conversations), so it is built for small memory:
 - keys are grouped in time buckets of ``ttl / 64``; a bucket expires whole. A key is
   remembered at least ``ttl`` seconds and at most ``ttl * 65 / 64``.
 - every ``add`` drops expired buckets from the front (O(1) each), and ``max_size``
-  evicts the oldest keys when full, so memory is bounded whatever the traffic.
+  evicts the oldest keys when full (a 64th of ``max_size`` at a time, oldest first
+  inside a bucket too), so memory is bounded whatever the traffic.
 """
 
 from __future__ import annotations
@@ -34,24 +35,44 @@ from crisp_plugin.stats import DispatchStats
 __all__ = ["CrossCopies", "Deduplicate", "DropEchoes", "TTLSet"]
 
 _FINGERPRINTED = frozenset({"message:send", "message:received"})
+_NEVER = float("inf")
 
 
 class TTLSet:
     """Keys seen in the last ``ttl`` seconds, at most ``max_size`` of them."""
 
-    __slots__ = ("_buckets", "_clock", "_grain", "_keys", "_peak", "max_size", "ttl")
+    __slots__ = (
+        "_buckets",
+        "_chunk",
+        "_clock",
+        "_first_expiry",
+        "_grain",
+        "_keys",
+        "_off",
+        "_peak",
+        "_slot",
+        "_slot_end",
+        "max_size",
+        "ttl",
+    )
 
     def __init__(
         self, ttl: float, max_size: int, *, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self.ttl = ttl
         self.max_size = max_size
+        self._off = ttl <= 0 or max_size <= 0
         self._clock = clock
         self._grain = ttl / 64 if ttl > 0 else 1.0
+        # Keys evicted at once when full: a 64th of the size (a call per add costs more)
+        self._chunk = max(1, max_size >> 6)
         self._keys: set[int] = set()
         self._peak = 0  # size the set's table was grown for (sets never shrink alone)
         # (expires_at, keys added in that time slot), oldest first
-        self._buckets: deque[tuple[float, list[int]]] = deque()
+        self._buckets: deque[tuple[float, deque[int]]] = deque()
+        self._first_expiry = _NEVER  # when the oldest bucket expires
+        self._slot: deque[int] = deque()  # the newest bucket's keys, taking adds until _slot_end
+        self._slot_end = -_NEVER
 
     def __len__(self) -> int:
         return len(self._keys)
@@ -61,6 +82,7 @@ class TTLSet:
         while buckets and buckets[0][0] <= now:
             for key in buckets.popleft()[1]:
                 keys.discard(key)
+        self._first_expiry = buckets[0][0] if buckets else _NEVER
         if self._peak > 4096 and len(keys) < self._peak // 4:
             self._keys = set(keys)  # a right-sized table: memory goes back after a peak
             self._peak = len(keys)
@@ -68,48 +90,73 @@ class TTLSet:
     def __contains__(self, key: Hashable) -> bool:
         if not self._keys:
             return False
-        self._expire(self._clock())
+        now = self._clock()
+        if now >= self._first_expiry:
+            self._expire(now)
         return hash(key) in self._keys
 
     def add(self, key: Hashable) -> bool:
         """Remember ``key``; True when it was already there (a duplicate)."""
-        if self.ttl <= 0 or self.max_size <= 0:
+        if self._off:
             return False
         now = self._clock()
-        buckets = self._buckets
-        if buckets and buckets[0][0] <= now:
+        if now >= self._first_expiry:
             self._expire(now)  # may replace self._keys: read it after
         keys = self._keys
         digest = hash(key)
         if digest in keys:
             return True
         keys.add(digest)
-        if len(keys) > self._peak:
-            self._peak = len(keys)
-        expires = (now // self._grain + 1) * self._grain + self.ttl
-        if buckets and buckets[-1][0] == expires:
-            buckets[-1][1].append(digest)
+        if now < self._slot_end:
+            self._slot.append(digest)
         else:
-            buckets.append((expires, [digest]))
-        if len(keys) > self.max_size:
+            self._open_slot(now, digest)
+        size = len(keys)
+        if size > self._peak:
+            self._peak = size
+        if size > self.max_size:
             self._evict_oldest()
         return False
+
+    def _open_slot(self, now: float, digest: int) -> None:
+        """Start the bucket of the time slot ``now`` falls in, with ``digest``."""
+        end = (now // self._grain + 1) * self._grain
+        slot = deque((digest,))
+        expires = end + self.ttl
+        buckets = self._buckets
+        if not buckets:
+            self._first_expiry = expires
+        buckets.append((expires, slot))
+        self._slot, self._slot_end = slot, end
 
     def discard(self, key: Hashable) -> None:
         """Forget ``key`` now (its time bucket keeps a stale digest, which is harmless)."""
         self._keys.discard(hash(key))
 
     def _evict_oldest(self) -> None:
-        oldest = self._buckets[0][1]
-        self._keys.discard(oldest.pop())
-        if not oldest:
-            self._buckets.popleft()
+        """Drop the oldest keys: down to ``max_size`` less a chunk."""
+        buckets, keys = self._buckets, self._keys
+        excess = len(keys) - self.max_size + self._chunk - 1
+        while excess > 0 and buckets:
+            oldest = buckets[0][1]
+            while oldest and excess > 0:
+                digest = oldest.popleft()
+                if digest in keys:  # (a discarded key's digest may still be listed)
+                    keys.discard(digest)
+                    excess -= 1
+            if not oldest:
+                buckets.popleft()
+                if oldest is self._slot:
+                    self._slot_end = -_NEVER  # the next add opens a new bucket
+        self._first_expiry = buckets[0][0] if buckets else _NEVER
 
     def clear(self) -> None:
         """Forget everything."""
         self._keys = set()
         self._buckets.clear()
         self._peak = 0
+        self._first_expiry = _NEVER
+        self._slot_end = -_NEVER
 
 
 class CrossCopies:

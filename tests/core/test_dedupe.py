@@ -51,3 +51,26 @@ def test_zero_ttl_disables() -> None:
     seen = TTLSet(0, 10)
     assert seen.add("a") is False and seen.add("a") is False
     assert len(seen) == 0
+
+
+def test_a_full_set_evicts_the_oldest_keys_in_chunks_within_one_time_slot() -> None:
+    clock = Clock()
+    seen = TTLSet(600, 6400, clock=clock)  # a chunk of 100 keys
+    for i in range(20_000):  # all in one time slot: the order inside it decides
+        seen.add(i)
+    assert 6300 <= len(seen) <= 6400
+    assert all(i in seen for i in range(20_000 - 6300, 20_000))  # the newest stay
+    assert not any(i in seen for i in range(20_000 - 6400))  # the oldest went
+
+
+def test_keys_keep_expiring_after_an_eviction_emptied_the_oldest_buckets() -> None:
+    clock = Clock()
+    seen = TTLSet(64, 10, clock=clock)  # one-second slots, a chunk of one key
+    for i in range(30):
+        seen.add(i)
+        clock.now += 1.0
+    assert len(seen) == 10 and 29 in seen and 19 not in seen
+    clock.now += 66  # past every key's TTL
+    assert 29 not in seen
+    assert seen.add("later") is False and len(seen) == 1
+    assert seen.add("later") is True
