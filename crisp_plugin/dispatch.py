@@ -227,7 +227,8 @@ class Dispatcher:
             stats.count("received", name)
         if redelivery:
             stats.count("redelivered", name)
-        if not self.plugin.wants(name):
+        plugin = self.plugin
+        if plugin.plan(name).empty and not plugin.wants(name):
             stats.count("ignored", name)  # nothing would run: no dedupe key to keep
             return True
         try:
