@@ -32,7 +32,11 @@ Semantics:
   never more than ``concurrency``) and the next new conversation wakes it, which costs
   less than a new task; the others exit, so tasks and queues are bounded by the traffic
   in flight, not by the number of conversations ever seen. A drain lets the parked
-  workers go.
+  workers go. New conversations that arrive while a woken worker has not run yet (one
+  read of many connections) line up for it: it takes them one after the other, and
+  when its handler waits on I/O a callback right after it hands the rest to more
+  workers, so a batch costs one wake-up when handlers do not wait, and a loop turn
+  of delay when they do.
 - Failures: a handler that raises or times out stops nothing else (:mod:`crisp_plugin.guard`).
 - Drain: ``drain()`` stops accepting and waits for every accepted event up to the
   deadline; what is still running then is cancelled and logged with its count.
@@ -143,6 +147,10 @@ class Dispatcher:
         # Idle workers, each waiting on its future for a conversation (None: exit).
         self._parked: deque[asyncio.Future[ConversationKey | None]] = deque()
         self._park_limit = min(PARKED_WORKERS, s.concurrency)
+        # Workers woken (or started) whose first step has not run yet: a new
+        # conversation lines up in _ready for them rather than waking one more.
+        self._waking = 0
+        self._spill_armed = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pending = 0
         self._idle = asyncio.Event()
@@ -321,19 +329,42 @@ class Dispatcher:
             queue.append(event)
             return
         self._queues[conversation] = deque((event,))
+        if self._waking:
+            # A worker runs soon: it takes this conversation after its own, unless its
+            # handler waits on something; then the spill, right after it, wakes another.
+            self._ready.append(conversation)
+            if not self._spill_armed:
+                self._spill_armed = True
+                self._running_loop().call_soon(self._spill)
+        elif not self._start(conversation):
+            self._ready.append(conversation)
+
+    def _start(self, conversation: ConversationKey) -> bool:
+        """Wake a parked worker for ``conversation``, or start one; False when
+        ``concurrency`` workers are busy."""
         parked = self._parked
         while parked:
             wake = parked.pop()  # the last parked: the warmest
             if not wake.done():
                 wake.set_result(conversation)
-                return
+                self._waking += 1
+                return True
         if self._alive < self.settings.concurrency:
             self._alive += 1
+            self._waking += 1
             task = self._running_loop().create_task(self._work(conversation))
             self._workers.add(task)
             task.add_done_callback(self._worker_done)
-        else:
-            self._ready.append(conversation)
+            return True
+        return False
+
+    def _spill(self) -> None:
+        """After the workers woken with a batch of new conversations ran: hand what
+        they left waiting (their handlers are waiting on I/O) to more workers."""
+        self._spill_armed = False
+        ready = self._ready
+        while ready and self._start(ready[0]):
+            ready.popleft()
 
     def _unpark(self) -> None:
         """Let every parked worker exit."""
@@ -351,6 +382,7 @@ class Dispatcher:
             self.log.error("dispatch worker crashed", exc_info=task.exception())
 
     async def _work(self, conversation: ConversationKey) -> None:
+        self._waking -= 1
         try:
             await self._serve(conversation)
         finally:
@@ -381,6 +413,7 @@ class Dispatcher:
                 woken = await wake
                 if woken is None:
                     return
+                self._waking -= 1
                 conversation = woken
             elif ready:
                 ready.append(conversation)
@@ -495,6 +528,7 @@ class Dispatcher:
             task.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
         self._alive = 0  # (a worker cancelled before its first step never counted down)
+        self._waking = 0
         for queue in self._queues.values():
             for event in queue:  # with ack on handled, their hooks get 503: redelivered
                 ack = event.__dict__.get(_ACK)

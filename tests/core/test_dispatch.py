@@ -114,6 +114,46 @@ async def test_a_thousand_conversations_run_concurrently() -> None:
     assert len(plugin.done) == total and not plugin.errors
 
 
+async def test_new_conversations_of_one_read_share_a_worker_unless_their_handlers_wait() -> None:
+    waiting = 0
+    release = asyncio.Event()
+    all_waiting = asyncio.Event()
+
+    class Bot(Recorder):
+        @on("message:send")
+        async def handle(self, event: MessageSend) -> None:
+            nonlocal waiting
+            if event.fingerprint >= 100:  # the second batch waits on each other
+                waiting += 1
+                if waiting == 50:
+                    all_waiting.set()
+                await asyncio.wait_for(release.wait(), 10)
+            self.done.append(("handle", event.session_id, event.fingerprint))
+
+    plugin = Bot(settings(concurrency=100))
+    dispatcher = Dispatcher(plugin)
+    assert dispatcher.feed("message:send", message("warm", 1))
+    await dispatcher.wait_idle()
+    assert len(dispatcher._workers) == 1  # parked, for the next conversation
+
+    # 50 new conversations fed in one go, as from one read of many connections: the
+    # woken worker takes them one after the other (handlers that do not wait).
+    for i in range(50):
+        assert dispatcher.feed("message:send", message(f"a{i}", 2))
+    await asyncio.wait_for(dispatcher.wait_idle(), 10)
+    assert len(plugin.done) == 51 and len(dispatcher._workers) == 1
+
+    # 50 more whose handlers wait: the ones left behind go to more workers, all at once.
+    for i in range(50):
+        assert dispatcher.feed("message:send", message(f"b{i}", 100 + i))
+    await asyncio.wait_for(all_waiting.wait(), 10)
+    assert len(dispatcher._workers) == 50 and dispatcher.active_conversations == 50
+    release.set()
+    await asyncio.wait_for(dispatcher.wait_idle(), 10)
+    assert len(plugin.done) == 101 and not plugin.errors
+    assert await dispatcher.drain(1.0)
+
+
 async def test_concurrency_is_bounded_and_nothing_lingers_afterwards() -> None:
     running = peak = 0
 
