@@ -79,6 +79,7 @@ PARKED_WORKERS = 64
 ConversationKey = tuple[str | None, str | None]
 
 _REACHED = "_crisp_reached"  # in an event's __dict__: it got past the outer middleware
+_NAME = "_crisp_name"  # its name, as parse_event sets it
 _ENTRY = "_crisp_entry"  # its inbox entry
 _RECOVERED = "_crisp_recovered"  # fed by a recovery after an RTM gap (event.recovered)
 _ACK = "_crisp_ack"  # the future a web hook waits on with webhooks.ack = "handled"
@@ -384,17 +385,19 @@ class Dispatcher:
     async def _work(self, conversation: ConversationKey) -> None:
         self._waking -= 1
         try:
-            await self._serve(conversation)
+            await self._serve(conversation, asyncio.current_task())
         finally:
             self._alive -= 1
 
-    async def _serve(self, conversation: ConversationKey) -> None:
+    async def _serve(self, conversation: ConversationKey, task: asyncio.Task[Any] | None) -> None:
+        """A worker's loop; ``task`` is the worker's own (the guard's key for the
+        handlers it runs, found once rather than per handler)."""
         queues, ready, parked = self._queues, self._ready, self._parked
         while True:
             queue = queues[conversation]
             event = queue[0]  # stays queued while running: later events line up behind
             try:
-                await self._process(event)
+                await self._process(event, task)
             finally:
                 queue.popleft()
                 self._release()
@@ -419,12 +422,12 @@ class Dispatcher:
                 ready.append(conversation)
                 conversation = ready.popleft()
 
-    async def _process(self, event: Event) -> None:
+    async def _process(self, event: Event, task: asyncio.Task[Any] | None = None) -> None:
         """The pipeline for one event (the echo drop, the gate, the outer middleware
         around the handlers), its outcome counted, its entry done. One coroutine for
         what every event goes through."""
         data = event.__dict__
-        name = event.name
+        name = data.get(_NAME) or event.name  # (the property's own first read, inline)
         entry = data.get(_ENTRY)
         if entry is not None and not self.inbox.current(entry):
             self.stats.count("fenced", name)  # its partition moved: not ours to run
@@ -439,7 +442,7 @@ class Dispatcher:
                 if plan.outer:
                     await chain(plan.outer, self._deliver)(event)
                 else:
-                    await self._handle(event, name, plan)
+                    await self._handle(event, name, plan, task)
             except Exception as exc:
                 await self.guard.failed(event, "outer middleware", exc)
             stats = self.stats
@@ -475,7 +478,9 @@ class Dispatcher:
         name = event.name
         await self._handle(event, name, self.plugin.plan(name))
 
-    async def _handle(self, event: Event, name: str, plan: Plan) -> None:
+    async def _handle(
+        self, event: Event, name: str, plan: Plan, task: asyncio.Task[Any] | None = None
+    ) -> None:
         event.__dict__[_REACHED] = True
         if isinstance(event, SessionEvent):
             self.plugin.bind_event(event)
@@ -485,7 +490,7 @@ class Dispatcher:
         if single is None:
             await run_steps(plan.steps, event, self.guard)
         elif not event.stopped:
-            await self.guard.run(event, single)
+            await self.guard.run(event, single, task)
         if name != "message:updated":
             return
         derived = derive(event)
@@ -496,7 +501,7 @@ class Dispatcher:
             return
         if FLOW_SLOT in event.__dict__:
             derived.__dict__[FLOW_SLOT] = event.__dict__[FLOW_SLOT]  # the same snapshot
-        await self._handle(derived, derived.name, plan)
+        await self._handle(derived, derived.name, plan, task)
         if FAILED in derived.__dict__:
             event.__dict__[FAILED] = True
 

@@ -69,9 +69,11 @@ class Guard:
 
     # -- one run ---------------------------------------------------------------------
 
-    async def run(self, event: Event, unit: Unit) -> None:
-        """Run one handler (through its inner middleware) and report the outcome."""
-        task = self._current_task()
+    async def run(self, event: Event, unit: Unit, task: asyncio.Task[Any] | None = None) -> None:
+        """Run one handler (through its inner middleware) and report the outcome.
+        ``task``: the task running it, when the caller knows (else looked up)."""
+        if task is None:
+            task = self._current_task()
         handler = unit.handler
         started = time.perf_counter()
         self._deadlines[task] = started + self.timeout

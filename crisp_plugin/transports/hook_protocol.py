@@ -43,9 +43,8 @@ from crisp_plugin.transports.hook_wire import (
     Answer,
     Head,
     HeadReader,
-    http_date,
+    answer_bytes,
     is_redelivery,
-    rendered,
 )
 
 __all__ = [
@@ -252,8 +251,7 @@ class HookProtocol(asyncio.Protocol):
             if transport is None:
                 return
             if isinstance(answer, tuple) and not self._waiting:
-                before, after = rendered(answer, close)
-                transport.write(before + http_date() + after)
+                transport.write(answer_bytes(answer, close))
             else:
                 self._waiting.append((answer, close))
                 if not isinstance(answer, tuple):
@@ -295,8 +293,7 @@ class HookProtocol(asyncio.Protocol):
             waiting.popleft()
             if transport is None or transport.is_closing():
                 continue
-            before, after = rendered(answer, close)
-            transport.write(before + http_date() + after)
+            transport.write(answer_bytes(answer, close))
             if close:
                 transport.close()
                 waiting.clear()

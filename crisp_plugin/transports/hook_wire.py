@@ -22,6 +22,7 @@ __all__ = [
     "Answer",
     "Head",
     "HeadReader",
+    "answer_bytes",
     "http_date",
     "is_redelivery",
     "parse_head",
@@ -113,6 +114,24 @@ def rendered(answer: Answer, close: bool) -> tuple[bytes, bytes]:
         if len(_rendered_cache) < 256:
             _rendered_cache[key] = found
     return found
+
+
+# The last answer written: its second, the answer, whether it closes, its bytes.
+_last: list[Any] = [-1, None, False, b""]
+
+
+def answer_bytes(answer: Answer, close: bool) -> bytes:
+    """The whole answer, ``Date`` included; the last one is reused within its second
+    (answers in a row are nearly all the same ``200``)."""
+    now = int(time.time())
+    last = _last
+    if answer is last[1] and now == last[0] and close == last[2]:
+        data: bytes = last[3]
+        return data
+    before, after = rendered(answer, close)
+    data = before + http_date() + after
+    last[0], last[1], last[2], last[3] = now, answer, close, data
+    return data
 
 
 def is_redelivery(attempt: str | None) -> bool:

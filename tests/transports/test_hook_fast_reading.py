@@ -5,6 +5,8 @@
 - :class:`HookKey` is HMAC-SHA256 for every key length, and shows nothing of its key.
 - ``load_hook_json`` with orjson accepts and refuses what ``json`` does, and reads
   every value the same (an integer past 64 bits stays exact).
+- ``answer_bytes`` reuses the last answer only for the same answer, close flag and
+  second: its bytes are always those rendered afresh.
 """
 
 from __future__ import annotations
@@ -164,3 +166,28 @@ def test_orjson_reads_every_body_as_json_does(monkeypatch: pytest.MonkeyPatch) -
     assert big["n"] == 123456789012345678901234567890 and isinstance(big["n"], int)
     assert math.isnan(load_hook_json(BODIES[5])["x"])
     assert [o[0] for o in with_json].count("too deep") == 3
+
+
+def test_answer_bytes_are_those_rendered_afresh_whatever_came_before(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    now = [1_700_000_000.2]
+    monkeypatch.setattr(hook_wire.time, "time", lambda: now[0])
+    ok: hook_wire.Answer = (200, b'{"ok":true}', ())
+    busy: hook_wire.Answer = (503, b'{"error":"busy"}', (("Retry-After", "1"),))
+
+    def fresh(answer: hook_wire.Answer, close: bool) -> bytes:
+        before, after = hook_wire.render_answer(answer, close)
+        return before + hook_wire.http_date() + after
+
+    rng = random.Random(7)
+    dates = set()
+    for _ in range(400):
+        if rng.random() < 0.1:
+            now[0] += rng.choice((0.3, 1.0, 2.5))
+        answer, close = rng.choice((ok, busy)), rng.random() < 0.2
+        written = hook_wire.answer_bytes(answer, close)
+        assert written == fresh(answer, close)
+        assert (b"Connection: close" in written) is close
+        dates.add(written.split(b"Date: ")[1].split(b"\r\n")[0])
+    assert len(dates) > 5  # the seconds did change under it
