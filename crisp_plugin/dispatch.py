@@ -439,10 +439,17 @@ class Dispatcher:
         ):
             plan = self.plugin.plan(name)
             try:
+                single = plan.single
                 if plan.outer:
                     await chain(plan.outer, self._deliver)(event)
-                else:
+                elif single is None or plan.needs_flow or name == "message:updated":
                     await self._handle(event, name, plan, task)
+                else:  # _handle's steps for the common plan, without its coroutine
+                    data[_REACHED] = True
+                    if isinstance(event, SessionEvent):
+                        self.plugin.bind_event(event)
+                    if not event.stopped:
+                        await self.guard.run(event, single, task)
             except Exception as exc:
                 await self.guard.failed(event, "outer middleware", exc)
             stats = self.stats

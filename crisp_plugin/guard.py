@@ -106,9 +106,10 @@ class Guard:
                 duration_ms=round(seconds * 1000, 3),
                 outcome="ok",
             )
+        name = event.__dict__.get("_crisp_name") or event.name  # (the property, inline)
         for observer in self.observers:
             try:
-                observer.handler_ran(event.name, handler, seconds, "ok")
+                observer.handler_ran(name, handler, seconds, "ok")
             except Exception:
                 self.log.exception("observer failed", handler=handler)
 

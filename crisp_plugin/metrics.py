@@ -74,6 +74,17 @@ _KINDS: dict[str, str] = {
 }
 
 
+class _Runs:
+    """The handler runs of one event name: how many per duration bucket, and the total
+    seconds (updated in place: this is on every handler run)."""
+
+    __slots__ = ("per_bucket", "seconds")
+
+    def __init__(self) -> None:
+        self.per_bucket = [0] * len(_BUCKET_LABELS)
+        self.seconds = 0.0
+
+
 class MetricsSource(Protocol):
     """What the metrics read from a running plugin at scrape time (the runner)."""
 
@@ -155,13 +166,13 @@ class _LiveCollector(Collector):
             "Time a handler took, by event name.",
             labels=["event"],
         )
-        for event, (per_bucket, seconds) in sorted(m._handler_runs.items()):
+        for event, entry in sorted(m._handler_runs.items()):
             cumulative = 0
             buckets: list[tuple[str, float]] = []
-            for label, runs in zip(_BUCKET_LABELS, per_bucket, strict=True):
+            for label, runs in zip(_BUCKET_LABELS, entry.per_bucket, strict=True):
                 cumulative += runs
                 buckets.append((label, float(cumulative)))
-            handlers.add_metric([event], buckets, seconds)
+            handlers.add_metric([event], buckets, entry.seconds)
         yield handlers
         rest = CounterMetricFamily(
             "crisp_rest_requests",
@@ -220,7 +231,7 @@ class Metrics(Observer):
         self.registry = registry if registry is not None else CollectorRegistry()
         self.source = source
         # event name -> [count per bucket, the last one past the largest bound], sum
-        self._handler_runs: dict[str, tuple[list[int], float]] = {}
+        self._handler_runs: dict[str, _Runs] = {}
         self._rest_calls: dict[tuple[str, str], int] = {}
         self._hook_answers: dict[int, int] = {}
         self._gaps: dict[str, tuple[int, float]] = {}
@@ -236,9 +247,11 @@ class Metrics(Observer):
         if entry is None:
             if len(runs) >= _MAX_LABELS:
                 event = "other"
-            entry = runs.setdefault(event, ([0] * len(_BUCKET_LABELS), 0.0))
-        entry[0][bisect_left(BUCKETS, seconds)] += 1
-        runs[event] = (entry[0], entry[1] + seconds)
+            entry = runs.get(event)
+            if entry is None:
+                entry = runs[event] = _Runs()
+        entry.per_bucket[bisect_left(BUCKETS, seconds)] += 1
+        entry.seconds += seconds
 
     def rest_answered(self, method: str, status: int | None, seconds: float) -> None:
         """Record one REST call; ``status`` is ``None`` when no answer came."""

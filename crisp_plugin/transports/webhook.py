@@ -367,6 +367,8 @@ class WebhookServer:
             accepted = self._sink.feed(name, data, "webhook", redelivery)
         except EventError as exc:
             return self._fed(name, exc)
+        if accepted is True:
+            return _OK
         if isinstance(accepted, bool):
             return self._fed(name, accepted)
         answer: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
@@ -394,7 +396,9 @@ class WebhookServer:
         answer = refused if refused is not None else self._feed(name, data, redelivery)
         counted = self._on_answer
         if counted is not None:
-            if isinstance(answer, tuple):
+            if answer is _OK:
+                counted(200)
+            elif isinstance(answer, tuple):
                 counted(answer[0])
             else:
                 answer.add_done_callback(lambda done: counted(done.result()[0]))
