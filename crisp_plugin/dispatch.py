@@ -141,7 +141,9 @@ class Dispatcher:
             stats=self.stats,
             log=self.log,
         )
-        self._queues: dict[ConversationKey, deque[Event]] = {}
+        # Each conversation's events, the running one first. A list: nearly always one
+        # event, and a deque's first block costs more than the rare long queue's pop(0).
+        self._queues: dict[ConversationKey, list[Event]] = {}
         self._ready: deque[ConversationKey] = deque()
         self._workers: set[asyncio.Task[None]] = set()
         self._alive = 0  # workers running or parked (their tasks may not be done yet)
@@ -329,7 +331,7 @@ class Dispatcher:
         if queue is not None:
             queue.append(event)
             return
-        self._queues[conversation] = deque((event,))
+        self._queues[conversation] = [event]
         if self._waking:
             # A worker runs soon: it takes this conversation after its own, unless its
             # handler waits on something; then the spill, right after it, wakes another.
@@ -399,7 +401,7 @@ class Dispatcher:
             try:
                 await self._process(event, task)
             finally:
-                queue.popleft()
+                del queue[0]
                 self._release()
                 ack = event.__dict__.get(_ACK)
                 if ack is not None and not ack.done():
