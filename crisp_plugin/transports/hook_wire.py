@@ -297,39 +297,29 @@ class HeadReader:
             for offset, fixed in self._fixed:
                 if not head.startswith(fixed, offset):
                     break
-            else:
-                found = self._from_holes(head)
-                if found is not None:
-                    return found
+            else:  # the template's shape: the values are read from the holes (inline)
+                (ls, le), (ts, te), (ss, se), (as_, ae) = self._holes
+                length = head[ls:le].strip(b" \t")
+                stamp = head[ts:te].strip(b" \t")
+                signature: str | None = None
+                redelivery = False
+                valid = length.isdigit() and len(length) <= 12 and (not te or stamp.isdigit())
+                if valid and se:
+                    sign = head[ss:se].strip(b" \t")
+                    valid = sign.isalnum() and sign.isascii()
+                    signature = sign.decode("ascii") if valid else None
+                if valid and ae:
+                    attempt = head[as_:ae].strip(b" \t")
+                    valid = attempt.isdigit()
+                    redelivery = valid and int(attempt) > 1
+                if valid:
+                    size = int(length)
+                    if size <= self._body_limit:
+                        return size, self._close, signature, stamp.decode("ascii"), redelivery
         answer = parse_head(head, self._request_line, self._body_limit)
         if answer is not None:
             self._learn(head, answer[1])
         return answer
-
-    def _from_holes(self, head: bytes) -> Head | None:
-        (ls, le), (ts, te), (ss, se), (as_, ae) = self._holes
-        length = head[ls:le].strip(b" \t")
-        if not length.isdigit() or len(length) > 12:
-            return None
-        size = int(length)
-        if size > self._body_limit:
-            return None
-        stamp = head[ts:te].strip(b" \t")
-        if te and not stamp.isdigit():
-            return None
-        signature: str | None = None
-        if se:
-            sign = head[ss:se].strip(b" \t")
-            if not (sign.isalnum() and sign.isascii()):
-                return None
-            signature = sign.decode("ascii")
-        redelivery = False
-        if ae:
-            attempt = head[as_:ae].strip(b" \t")
-            if not attempt.isdigit():
-                return None
-            redelivery = int(attempt) > 1
-        return size, self._close, signature, stamp.decode("ascii"), redelivery
 
     def _learn(self, head: bytes, close: bool) -> None:
         low = head.lower()

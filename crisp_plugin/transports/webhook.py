@@ -293,18 +293,19 @@ class WebhookServer:
         expected = key.hexdigest(message)
         return hmac.compare_digest(expected, signature.strip().lower())
 
-    def _refusal(
-        self, signature: str | None, timestamp: str, key: str | None, body: bytes
-    ) -> str | None:
-        """``None`` when the request may pass, else the reason it may not."""
+    def _stale(self, timestamp: str) -> str | None:
+        """The reason a well-signed request may not pass (its timestamp is outside the
+        replay window), or ``None``."""
+        age = timestamp_age(timestamp)
+        if age is None or abs(age) > self._replay_window:
+            return "timestamp outside the replay window"
+        return None
+
+    def _unsigned_refusal(self, signature: str | None, key: str | None) -> str | None:
+        """For a request without a valid signature: ``None`` when it may pass anyway
+        (an unsigned website hook with the right ``?key=``), else the reason."""
         if signature is not None:
-            if not self._signature_ok(timestamp, body, signature):
-                return "bad signature"
-            if self._replay_window > 0:
-                age = timestamp_age(timestamp)
-                if age is None or abs(age) > self._replay_window:
-                    return "timestamp outside the replay window"
-            return None
+            return "bad signature"
         if self._unsigned and self._key:
             given = key or ""
             if hmac.compare_digest(given.encode("utf-8"), self._key.encode("utf-8")):
@@ -322,7 +323,10 @@ class WebhookServer:
     ) -> tuple[Answer | None, str, dict[str, Any]]:
         """Checks before the dispatcher: ``(refusal answer, "", {})`` or
         ``(None, event name, payload)``."""
-        refusal = self._refusal(signature, timestamp, key, body)
+        if signature is not None and self._signature_ok(timestamp, body, signature):
+            refusal = self._stale(timestamp) if self._replay_window > 0 else None
+        else:
+            refusal = self._unsigned_refusal(signature, key)
         if refusal is not None:
             log.warning("hook refused", reason=refusal, peer=peer)
             return _error(403, "forbidden", refusal), "", {}
