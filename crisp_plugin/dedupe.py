@@ -252,10 +252,14 @@ class Deduplicate:
     def __len__(self) -> int:
         return len(self._dedupe)
 
-    def claim(self, event: Event, source: str, redelivery: bool) -> tuple[bool, Hashable | None]:
+    def claim(
+        self, event: Event, source: str, redelivery: bool, name: str | None = None
+    ) -> tuple[bool, Hashable | None]:
         """``(duplicate, key)``: True (and counted) when ``event`` was already taken;
-        ``key`` is the message key now remembered (``None`` for other events)."""
-        name = event.name
+        ``key`` is the message key now remembered (``None`` for other events). ``name``:
+        the event's, when the caller has it at hand."""
+        if name is None:
+            name = event.name
         key: Hashable | None = None
         if name in _FINGERPRINTED:
             fingerprint = getattr(event, "fingerprint", None)

@@ -243,7 +243,7 @@ class Dispatcher:
             stats.count("ignored", name)  # nothing would run: no dedupe key to keep
             return True
         try:
-            duplicate, key = self.dedupe.claim(event, source, redelivery)
+            duplicate, key = self.dedupe.claim(event, source, redelivery, name)
         except RecursionError:  # a payload too deep to digest (hooks refuse them earlier)
             raise EventError(f"{name}: payload nested too deep to read") from None
         if duplicate:

@@ -34,7 +34,7 @@ from typing_extensions import TypeVar
 from crisp_plugin.actions import PluginBinding
 from crisp_plugin.config import Config
 from crisp_plugin.errors import ConfigError, HandlerError
-from crisp_plugin.events.base import Event
+from crisp_plugin.events.base import BINDING_SLOT, Event
 from crisp_plugin.events.catalogue import EVENTS, expand, is_known
 from crisp_plugin.events.derived import DERIVED
 from crisp_plugin.filters import compile_filters
@@ -277,7 +277,7 @@ class Plugin(Generic[SettingsT]):
         the dispatcher does it before handlers run."""
         binding = self._crisp.binding
         assert binding is not None
-        event.bind(binding)
+        event.__dict__[BINDING_SLOT] = binding  # what event.bind does, without its call
 
     # ------------------------------------------------------------------- handlers
 

@@ -25,10 +25,20 @@ if TYPE_CHECKING:
     from crisp_plugin.flows import Flow
     from crisp_plugin.rest.models import SentMessage
 
-__all__ = ["RECOVERY_SOURCE", "Event", "GenericEvent", "SessionEvent", "WebsiteEvent"]
+__all__ = [
+    "BINDING_SLOT",
+    "RECOVERY_SOURCE",
+    "Event",
+    "GenericEvent",
+    "SessionEvent",
+    "WebsiteEvent",
+]
 
 RECOVERY_SOURCE = "recovery"
 """The source of the events a recovery after an RTM gap feeds (``event.recovered``)."""
+
+BINDING_SLOT = "_crisp_binding"
+"""Where an event's ``__dict__`` keeps the plugin's actions once bound (``event.reply``)."""
 
 
 class Event(BaseModel):
@@ -69,7 +79,7 @@ class Event(BaseModel):
 
     def bind(self, binding: EventBinding) -> None:
         """Attach the plugin's actions (the dispatcher does it before handlers run)."""
-        self.__dict__["_crisp_binding"] = binding
+        self.__dict__[BINDING_SLOT] = binding
 
     def stop(self) -> None:
         """No further handler runs for this event (the ones declared after the current
@@ -125,7 +135,7 @@ class SessionEvent(WebsiteEvent):
     inbox_id: str | None = None
 
     def _binding(self) -> EventBinding:
-        binding: EventBinding | None = self.__dict__.get("_crisp_binding")
+        binding: EventBinding | None = self.__dict__.get(BINDING_SLOT)
         if binding is None:
             raise Unbound(
                 f"{self.name} is not being handled by a running plugin: its actions "
