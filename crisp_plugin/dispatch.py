@@ -156,6 +156,7 @@ class Dispatcher:
         self._spill_armed = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pending = 0
+        self._queue_limit = s.queue_limit
         self._idle = asyncio.Event()
         self._idle.set()
         self._accepting = True
@@ -221,7 +222,7 @@ class Dispatcher:
         ``redelivery`` is True when the transport knows this is a repeated delivery of
         an event it delivered before (a web hook's attempt 2 and later)."""
         stats = self.stats
-        if not self._accepting or self._pending >= self.settings.queue_limit:
+        if not self._accepting or self._pending >= self._queue_limit:
             stats.count("rejected", name)
             return False
         try:
@@ -316,8 +317,9 @@ class Dispatcher:
         return future
 
     def _reserve(self) -> None:
+        if not self._pending:  # (idle is set exactly when nothing is pending)
+            self._idle.clear()
         self._pending += 1
-        self._idle.clear()
 
     def _release(self) -> None:
         self._pending -= 1
@@ -325,8 +327,9 @@ class Dispatcher:
             self._idle.set()
 
     def _enqueue(self, conversation: ConversationKey, event: Event) -> None:
+        if not self._pending:  # (idle is set exactly when nothing is pending)
+            self._idle.clear()
         self._pending += 1
-        self._idle.clear()
         queue = self._queues.get(conversation)
         if queue is not None:
             queue.append(event)
