@@ -35,6 +35,7 @@ import structlog
 
 from crisp_plugin.inbox.base import Entry, Inbox, InboxUnavailable, Recovered
 from crisp_plugin.inbox.leases import PartitionLeases, instance_id
+from crisp_plugin.inbox.payload_json import dump_payload
 
 if TYPE_CHECKING:
     from crisp_plugin.redis_client import RedisLink
@@ -64,8 +65,6 @@ for k = 0, #KEYS / 2 - 1 do
 end
 return out
 """
-
-_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 def partition_of(website_id: str | None, session_id: str | None, partitions: int) -> int:
@@ -119,6 +118,7 @@ class RedisInbox(Inbox):
         self._reading: set[int] = set()  # partitions of the read on its way
         self._next_scan = 0.0
         self._closed = False
+        self._loop: asyncio.AbstractEventLoop | None = None  # set by open()
         self.failure: BaseException | None = None  # the last write, until one succeeds
         self._read_failure: BaseException | None = None
         self.redeliveries = 0
@@ -148,7 +148,7 @@ class RedisInbox(Inbox):
                 if isinstance(result, Exception) and "BUSYGROUP" not in str(result):
                     raise result
             await self.leases.start()
-        loop = asyncio.get_running_loop()
+        loop = self._loop = asyncio.get_running_loop()
         self._tasks = [
             loop.create_task(self._write_loop(), name="crisp-inbox-writes"),
             loop.create_task(self._read_loop(), name="crisp-inbox-reads"),
@@ -176,7 +176,10 @@ class RedisInbox(Inbox):
     def put(self, entry: Entry, dedupe_key: int | None) -> asyncio.Future[None] | None:
         if self._closed:
             raise InboxUnavailable("the inbox is closed")
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        loop = self._loop
+        if loop is None or not loop.is_running():  # (get_running_loop: a getpid each time)
+            loop = self._loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
         self._writes.append((entry, dedupe_key, future))
         self._wake.set()
         return future
@@ -271,7 +274,7 @@ class RedisInbox(Inbox):
                 args += (
                     "" if key is None else "1",
                     entry.name,
-                    _dumps(payload),
+                    dump_payload(payload),
                     entry.source,
                     "1" if entry.redelivery else "0",
                 )

@@ -31,6 +31,7 @@ from typing import Any, Literal
 import structlog
 
 from crisp_plugin.inbox.base import Entry, Inbox, InboxUnavailable, Recovered
+from crisp_plugin.inbox.payload_json import dump_payload
 
 __all__ = ["SqliteInbox"]
 
@@ -55,8 +56,6 @@ CREATE TABLE IF NOT EXISTS crisp_seen (
 
 _DEDUPE, _SENT = 0, 1
 _SWEEP_EVERY = 512  # commits between two deletions of expired keys
-
-_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 # ("put", Entry id, name, payload text, source, redelivery, received, dedupe key, future)
 # ("done", Entry id) | ("sent", key) | ("stop",). The loop hands the writer a list of
@@ -179,7 +178,7 @@ class SqliteInbox(Inbox):
         self._next_id += 1
         future: asyncio.Future[None] = loop.create_future()
         self._pending[entry_id] = time.monotonic()
-        text = _dumps(entry.payload)
+        text = dump_payload(entry.payload)
         self._queue(
             (
                 "put",

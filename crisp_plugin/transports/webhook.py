@@ -141,6 +141,7 @@ class WebhookServer:
         self._key = key or ""
         self._extra_routes = extra_routes
         self._on_answer = on_answer
+        self._loop: asyncio.AbstractEventLoop | None = None  # the loop answers wait on
         self._runner: web.AppRunner | None = None
         self._listener: asyncio.Server | None = None
         self.guard = ConnectionGuard(request_timeout, max_connections)
@@ -375,7 +376,10 @@ class WebhookServer:
             return _OK
         if isinstance(accepted, bool):
             return self._fed(name, accepted)
-        answer: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
+        loop = self._loop
+        if loop is None or not loop.is_running():  # (get_running_loop: a getpid each time)
+            loop = self._loop = asyncio.get_running_loop()
+        answer: asyncio.Future[Answer] = loop.create_future()
 
         def settled(done: asyncio.Future[bool]) -> None:
             if answer.done():
