@@ -247,6 +247,7 @@ class Deduplicate:
         self.stats = stats
         self.stable = stable
         self._dedupe = TTLSet(settings.dedupe_ttl, settings.dedupe_max)
+        self._keyed = settings.dedupe_ttl > 0 and settings.dedupe_max > 0
         self._digests = CrossCopies(settings.dedupe_digest_ttl, settings.dedupe_max)
 
     def __len__(self) -> int:
@@ -262,6 +263,8 @@ class Deduplicate:
             name = event.name
         key: Hashable | None = None
         if name in _FINGERPRINTED:
+            if not self._keyed:
+                return False, None  # dedupe_ttl = 0: no key to compute, keep or restore
             fingerprint = getattr(event, "fingerprint", None)
             key = (name, event.website_id, event.session_id, fingerprint)
             if self.stable:

@@ -387,7 +387,11 @@ class WebhookServer:
             ok = not done.cancelled() and done.exception() is None and done.result()
             answer.set_result(self._fed(name, bool(ok)))
 
-        asyncio.ensure_future(accepted).add_done_callback(settled)
+        # (the dispatcher's is a future already: ensure_future only for other sinks)
+        pending = (
+            accepted if isinstance(accepted, asyncio.Future) else asyncio.ensure_future(accepted)
+        )
+        pending.add_done_callback(settled)
         return answer
 
     def answer_hook(

@@ -132,6 +132,20 @@ async def test_a_crashed_runs_events_are_handled_first_and_its_keys_remembered(
     assert (await SqliteInbox(path).open()).pending == []  # all done now
 
 
+async def test_without_message_dedupe_no_key_is_kept_and_each_copy_runs(tmp_path: Path) -> None:
+    path = tmp_path / "inbox.sqlite3"
+    plugin = Recorder(config(dedupe_ttl=0))
+    dispatcher = Dispatcher(plugin, inbox=SqliteInbox(path))
+    await dispatcher.recover()
+    for _ in range(2):  # the same message twice: both run, nothing remembers the first
+        assert await dispatcher.feed("message:send", message("s", 1), "webhook") is True
+    await dispatcher.wait_idle()
+    assert plugin.seen == [("s", 1), ("s", 1)]
+    await dispatcher.inbox.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT COUNT(*) FROM crisp_seen").fetchone() == (0,)
+
+
 async def test_a_refused_store_forgets_the_dedupe_key_so_the_redelivery_gets_in(
     tmp_path: Path,
 ) -> None:
