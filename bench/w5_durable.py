@@ -67,8 +67,12 @@ def workload(opts: Options) -> Workload:
         ],
         contenders=[contender("memory"), contender("sqlite"), contender("redis")],
         limits=(
-            "As W1, with every request a new event (dedupe off). The SQLite inbox adds, "
-            "per event, the JSON text of the payload and a queue hand-off to the writer "
+            "As W1, with every request a new event (dedupe off, so no dedupe key is "
+            "computed or kept either). The memory inbox is CPU-bound since new "
+            "conversations of one read share a worker wake-up (it was not before, at "
+            "about 27,000 hooks/s: the durable inboxes' shares of it read higher then). "
+            "The SQLite inbox adds, "
+            "per event, the JSON text of the payload (orjson) and a queue hand-off to the writer "
             "thread; the commit (one per batch, hundreds of events under this load) and "
             "the answer waiting for it cost latency more than CPU. synchronous = normal "
             "(WAL): a committed event survives kill -9, not a power loss. The Redis inbox "
@@ -76,7 +80,8 @@ def workload(opts: Options) -> Workload:
             "the load core) writes each batch of events in one script (SET NX + XADD "
             "each), reads them back with XREADGROUP, acknowledges with XACK + XDEL per "
             "partition: redis-py (with hiredis) packing and parsing those is most of the "
-            "extra CPU; the event is parsed twice (at intake, and when read back)."
+            "extra CPU (about a third of the process), the event's JSON read back with "
+            "json and parsed twice (at intake, and when read back)."
         ),
     )
 
