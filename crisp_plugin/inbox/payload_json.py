@@ -10,7 +10,10 @@ text read back is the same payload either way:
   real one is common: ``"inbox_id": null``), the payload is searched for such a float,
   and written by ``json`` if it holds one.
 
-``json`` with orjson missing, as before.
+Read back (:func:`load_payload`), a text goes to orjson only when it reads it as
+``json`` does: at most :data:`MAX_BRACKETS` opening brackets (some orjson versions
+recurse without a limit) and no run of 19 digits (orjson reads an integer past 64
+bits as a float). ``json`` with orjson missing, both ways.
 """
 
 from __future__ import annotations
@@ -22,10 +25,19 @@ from typing import Any
 
 try:
     from orjson import dumps as _fast_dumps
+    from orjson import loads as _fast_loads
 except ImportError:  # the speed extra is not installed
     _fast_dumps: Callable[[Any], bytes] | None = None  # type: ignore[no-redef]
+    _fast_loads: Callable[[bytes], Any] | None = None  # type: ignore[no-redef]
 
-__all__ = ["dump_payload"]
+__all__ = ["MAX_BRACKETS", "dump_payload", "load_payload"]
+
+MAX_BRACKETS = 100
+# Digits to "0" and "[" to "{": the brackets counted, a run of 19 zeros found at once.
+_SHAPE = bytes(
+    0x30 if 0x30 <= byte <= 0x39 else 0x7B if byte == 0x5B else byte for byte in range(256)
+)
+_LONG_RUN = b"0" * 19
 
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
@@ -62,3 +74,20 @@ def _has_nonfinite(doc: Any) -> bool:
 
 _SCALARS = frozenset({str, int, bool, type(None)})
 _CONTAINERS = (dict, list, tuple)
+
+
+def load_payload(text: str | bytes) -> Any:
+    """The payload a :func:`dump_payload` text holds (``ValueError`` when it is not
+    JSON)."""
+    if _fast_loads is not None:
+        try:
+            data = text.encode() if isinstance(text, str) else text
+        except UnicodeEncodeError:  # a lone surrogate json kept in the text
+            return json.loads(text)
+        shape = data.translate(_SHAPE)
+        if shape.count(b"{") <= MAX_BRACKETS and _LONG_RUN not in shape:
+            try:
+                return _fast_loads(data)
+            except ValueError:
+                pass  # (a NaN, a lone surrogate...): json's reading, or its error
+    return json.loads(text)

@@ -24,7 +24,6 @@ pipeline, so a busy instance makes a round trip per batch, not per event.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 import zlib
 from collections import Counter
@@ -35,7 +34,7 @@ import structlog
 
 from crisp_plugin.inbox.base import Entry, Inbox, InboxUnavailable, Recovered
 from crisp_plugin.inbox.leases import PartitionLeases, instance_id
-from crisp_plugin.inbox.payload_json import dump_payload
+from crisp_plugin.inbox.payload_json import dump_payload, load_payload
 
 if TYPE_CHECKING:
     from crisp_plugin.redis_client import RedisLink
@@ -426,7 +425,7 @@ class RedisInbox(Inbox):
                     continue  # delivered here already, not yet acknowledged
                 held.add(stream_id)
                 try:
-                    payload = json.loads(fields["p"])
+                    payload = load_payload(fields["p"])
                 except (KeyError, ValueError):
                     log.error("redis inbox: an unreadable entry was dropped", entry=stream_id)
                     self._acks.append((partition, stream_id))

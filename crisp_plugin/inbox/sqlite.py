@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
-import json
 import queue
 import sqlite3
 import threading
@@ -31,7 +30,7 @@ from typing import Any, Literal
 import structlog
 
 from crisp_plugin.inbox.base import Entry, Inbox, InboxUnavailable, Recovered
-from crisp_plugin.inbox.payload_json import dump_payload
+from crisp_plugin.inbox.payload_json import dump_payload, load_payload
 
 __all__ = ["SqliteInbox"]
 
@@ -152,7 +151,7 @@ class SqliteInbox(Inbox):
         pending: list[Entry] = []
         for row_id, name, payload, source, redelivery in rows:
             try:
-                data = json.loads(payload)
+                data = load_payload(payload)
             except ValueError:
                 log.error("inbox: an unreadable entry was dropped", entry_id=row_id)
                 db.execute("DELETE FROM crisp_inbox WHERE id = ?", (row_id,))

@@ -1,4 +1,4 @@
-"""A kept payload's JSON text reads back as the same payload, with orjson or without."""
+"""A kept payload's JSON text, written and read back: the same payload, with orjson or without."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from crisp_plugin.inbox import payload_json
-from crisp_plugin.inbox.payload_json import dump_payload
+from crisp_plugin.inbox.payload_json import dump_payload, load_payload
 
 PAYLOADS: list[Any] = [
     {"website_id": "w", "session_id": "s", "content": "hello", "fingerprint": 163239623707986},
@@ -66,3 +66,22 @@ def test_orjson_writes_the_common_payload(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(payload_json, "_fast_dumps", counting)
     assert json.loads(dump_payload(PAYLOADS[0])) == PAYLOADS[0]
     assert calls == [PAYLOADS[0]]
+
+
+@pytest.mark.parametrize("payload", PAYLOADS[:-1], ids=range(len(PAYLOADS) - 1))
+def test_what_is_written_reads_back_as_it_was(payload: Any) -> None:
+    text = dump_payload(payload)
+    assert _same(load_payload(text), payload)
+    if text.isascii() or "\ud800" not in text:  # (a lone surrogate has no UTF-8 bytes)
+        assert _same(load_payload(text.encode()), payload)
+
+
+def test_texts_orjson_would_read_differently_are_read_by_json() -> None:
+    assert load_payload('{"big":123456789012345678901234567890}') == {
+        "big": 123456789012345678901234567890
+    }
+    assert math.isnan(load_payload('{"x":NaN}')["x"])
+    deep = "[" * 150 + "]" * 150
+    assert load_payload(deep) == json.loads(deep)
+    with pytest.raises(ValueError):
+        load_payload("{not json")
