@@ -396,17 +396,62 @@ class Dispatcher:
 
     async def _serve(self, conversation: ConversationKey, task: asyncio.Task[Any] | None) -> None:
         """A worker's loop; ``task`` is the worker's own (the guard's key for the
-        handlers it runs, found once rather than per handler)."""
+        handlers it runs, found once rather than per handler).
+
+        Each event goes through the pipeline here, inline (a coroutine less per event):
+        the echo drop, the gate, the outer middleware around the handlers, its outcome
+        counted, its entry done."""
         queues, ready, parked = self._queues, self._ready, self._parked
+        stats, admission, perf_counter = self.stats, self.admission, time.perf_counter
         while True:
             queue = queues[conversation]
             event = queue[0]  # stays queued while running: later events line up behind
+            data = event.__dict__
             try:
-                await self._process(event, task)
+                name = data.get(_NAME) or event.name  # (the property's first read, inline)
+                entry = data.get(_ENTRY)
+                started = perf_counter() if admission is not None else 0.0
+                fenced = entry is not None and not self.inbox.current(entry)
+                if fenced:
+                    stats.count("fenced", name)  # its partition moved: not ours to run
+                elif not (name == "message:received" and await self.echoes.is_echo(event)) and (
+                    self.gate is None or await self._passes_gate(event, name)
+                ):
+                    plan = self.plugin.plan(name)
+                    try:
+                        single = plan.single
+                        if plan.outer:
+                            await chain(plan.outer, self._deliver)(event)
+                        elif single is None or plan.needs_flow or name == "message:updated":
+                            await self._handle(event, name, plan, task)
+                        else:  # _handle's steps for the common plan, without its coroutine
+                            data[_REACHED] = True
+                            if isinstance(event, SessionEvent):
+                                self.plugin.bind_event(event)
+                            if not event.stopped:
+                                await self.guard.run(event, single, task)
+                    except Exception as exc:
+                        await self.guard.failed(event, "outer middleware", exc)
+                    if FAILED in data:
+                        stats.count("failed", name)
+                    elif _REACHED not in data:
+                        stats.count("dropped", name)  # an outer middleware did not pass it on
+                    elif name in stats.handled:
+                        stats.handled[name] += 1  # the common case, without the generic path
+                    else:
+                        stats.count("handled", name)
+                if not fenced:
+                    if entry is not None:
+                        self.inbox.done(entry)
+                    ack = data.get(_ACK)
+                    if ack is not None and not ack.done():
+                        ack.set_result(True)
+                    if admission is not None:
+                        admission.finished(perf_counter() - started)
             finally:
                 del queue[0]
                 self._release()
-                ack = event.__dict__.get(_ACK)
+                ack = data.get(_ACK)
                 if ack is not None and not ack.done():
                     ack.set_result(False)  # cancelled (the drain deadline): not handled
             if not queue:
@@ -426,53 +471,6 @@ class Dispatcher:
             elif ready:
                 ready.append(conversation)
                 conversation = ready.popleft()
-
-    async def _process(self, event: Event, task: asyncio.Task[Any] | None = None) -> None:
-        """The pipeline for one event (the echo drop, the gate, the outer middleware
-        around the handlers), its outcome counted, its entry done. One coroutine for
-        what every event goes through."""
-        data = event.__dict__
-        name = data.get(_NAME) or event.name  # (the property's own first read, inline)
-        entry = data.get(_ENTRY)
-        if entry is not None and not self.inbox.current(entry):
-            self.stats.count("fenced", name)  # its partition moved: not ours to run
-            return
-        admission = self.admission
-        started = time.perf_counter() if admission is not None else 0.0
-        if not (name == "message:received" and await self.echoes.is_echo(event)) and (
-            self.gate is None or await self._passes_gate(event, name)
-        ):
-            plan = self.plugin.plan(name)
-            try:
-                single = plan.single
-                if plan.outer:
-                    await chain(plan.outer, self._deliver)(event)
-                elif single is None or plan.needs_flow or name == "message:updated":
-                    await self._handle(event, name, plan, task)
-                else:  # _handle's steps for the common plan, without its coroutine
-                    data[_REACHED] = True
-                    if isinstance(event, SessionEvent):
-                        self.plugin.bind_event(event)
-                    if not event.stopped:
-                        await self.guard.run(event, single, task)
-            except Exception as exc:
-                await self.guard.failed(event, "outer middleware", exc)
-            stats = self.stats
-            if FAILED in data:
-                stats.count("failed", name)
-            elif _REACHED not in data:
-                stats.count("dropped", name)  # an outer middleware did not pass it on
-            elif name in stats.handled:
-                stats.handled[name] += 1  # the common case, without the generic path
-            else:
-                stats.count("handled", name)
-        if entry is not None:
-            self.inbox.done(entry)
-        ack = data.get(_ACK)
-        if ack is not None and not ack.done():
-            ack.set_result(True)
-        if admission is not None:
-            admission.finished(time.perf_counter() - started)
 
     async def _passes_gate(self, event: Event, name: str) -> bool:
         assert self.gate is not None
