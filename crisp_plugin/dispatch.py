@@ -61,7 +61,7 @@ from crisp_plugin.admission import Admission
 from crisp_plugin.config import DispatchSettings
 from crisp_plugin.dedupe import Deduplicate, DropEchoes
 from crisp_plugin.errors import EventError
-from crisp_plugin.events.base import RECOVERY_SOURCE, Event, SessionEvent
+from crisp_plugin.events.base import RECOVERY_SOURCE, STOPPED_SLOT, Event, SessionEvent
 from crisp_plugin.events.derived import derive
 from crisp_plugin.events.parse import parse_event
 from crisp_plugin.guard import FAILED, Guard
@@ -428,7 +428,7 @@ class Dispatcher:
                             data[_REACHED] = True
                             if isinstance(event, SessionEvent):
                                 self.plugin.bind_event(event)
-                            if not event.stopped:
+                            if STOPPED_SLOT not in data:  # (event.stopped, inline)
                                 await self.guard.run(event, single, task)
                     except Exception as exc:
                         await self.guard.failed(event, "outer middleware", exc)
@@ -450,7 +450,9 @@ class Dispatcher:
                         admission.finished(perf_counter() - started)
             finally:
                 del queue[0]
-                self._release()
+                self._pending -= 1  # (_release, inline)
+                if not self._pending:
+                    self._idle.set()
                 ack = data.get(_ACK)
                 if ack is not None and not ack.done():
                     ack.set_result(False)  # cancelled (the drain deadline): not handled

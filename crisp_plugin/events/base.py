@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BINDING_SLOT",
     "RECOVERY_SOURCE",
+    "STOPPED_SLOT",
     "Event",
     "GenericEvent",
     "SessionEvent",
@@ -39,6 +40,9 @@ RECOVERY_SOURCE = "recovery"
 
 BINDING_SLOT = "_crisp_binding"
 """Where an event's ``__dict__`` keeps the plugin's actions once bound (``event.reply``)."""
+
+STOPPED_SLOT = "_crisp_stopped"
+"""In an event's ``__dict__`` once a handler called ``event.stop()``."""
 
 
 class Event(BaseModel):
@@ -84,12 +88,12 @@ class Event(BaseModel):
     def stop(self) -> None:
         """No further handler runs for this event (the ones declared after the current
         one); middleware already running finishes as usual."""
-        self.__dict__["_crisp_stopped"] = True
+        self.__dict__[STOPPED_SLOT] = True
 
     @property
     def stopped(self) -> bool:
         """True once a handler called :meth:`stop`."""
-        return "_crisp_stopped" in self.__dict__
+        return STOPPED_SLOT in self.__dict__
 
     @property
     def recovered(self) -> bool:
