@@ -141,6 +141,7 @@ async def test_without_message_dedupe_no_key_is_kept_and_each_copy_runs(tmp_path
         assert await dispatcher.feed("message:send", message("s", 1), "webhook") is True
     await dispatcher.wait_idle()
     assert plugin.seen == [("s", 1), ("s", 1)]
+    await dispatcher.drain(1.0)  # (its parked worker goes: nothing left pending)
     await dispatcher.inbox.close()
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT COUNT(*) FROM crisp_seen").fetchone() == (0,)
