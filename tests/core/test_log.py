@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gc
 import io
 import json
 import logging
@@ -28,6 +29,9 @@ HOOK = "hook-signing-secret-99"
 
 @pytest.fixture(autouse=True)
 def _reset_logging() -> Iterator[None]:
+    # What earlier tests left for the garbage collector (a pending task asyncio reports
+    # when it is destroyed) is collected now, before a test points logging at its stream.
+    gc.collect()
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
     yield
