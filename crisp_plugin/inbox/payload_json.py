@@ -23,6 +23,8 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from crisp_plugin.json_shape import LONG_RUN, SHAPE
+
 try:
     from orjson import dumps as _fast_dumps
     from orjson import loads as _fast_loads
@@ -33,11 +35,6 @@ except ImportError:  # the speed extra is not installed
 __all__ = ["MAX_BRACKETS", "dump_payload", "load_payload"]
 
 MAX_BRACKETS = 100
-# Digits to "0" and "[" to "{": the brackets counted, a run of 19 zeros found at once.
-_SHAPE = bytes(
-    0x30 if 0x30 <= byte <= 0x39 else 0x7B if byte == 0x5B else byte for byte in range(256)
-)
-_LONG_RUN = b"0" * 19
 
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
@@ -84,8 +81,8 @@ def load_payload(text: str | bytes) -> Any:
             data = text.encode() if isinstance(text, str) else text
         except UnicodeEncodeError:  # a lone surrogate json kept in the text
             return json.loads(text)
-        shape = data.translate(_SHAPE)
-        if shape.count(b"{") <= MAX_BRACKETS and _LONG_RUN not in shape:
+        shape = data.translate(SHAPE)
+        if shape.count(b"{") <= MAX_BRACKETS and LONG_RUN not in shape:
             try:
                 return _fast_loads(data)
             except ValueError:

@@ -27,18 +27,12 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from crisp_plugin.json_shape import LONG_RUN, SHAPE
+
 try:
     from orjson import loads as _fast_loads
 except ImportError:  # the speed extra is not installed
     _fast_loads: Callable[[bytes], Any] | None = None  # type: ignore[no-redef]
-
-# Every digit to "0" and both opening brackets to "{", everything else kept: the
-# brackets counted bound the nesting, a run of 19 zeros is an integer (or a string)
-# orjson might not read exactly.
-_SHAPE = bytes(
-    0x30 if 0x30 <= byte <= 0x39 else 0x7B if byte == 0x5B else byte for byte in range(256)
-)
-_LONG_RUN = b"0" * 19
 
 __all__ = ["MAX_DEPTH", "TooDeep", "load_hook_json", "too_deep"]
 
@@ -53,7 +47,7 @@ def load_hook_json(body: bytes) -> Any:
     """The document in ``body``; ``ValueError`` when it is not JSON, :class:`TooDeep`
     (a ``ValueError`` too) when it nests deeper than :data:`MAX_DEPTH`."""
     doc: Any = None
-    shape = body.translate(_SHAPE)
+    shape = body.translate(SHAPE)
     brackets = shape.count(b"{")
     try:
         # orjson only sees bodies that cannot nest past MAX_DEPTH: some of its versions
@@ -62,7 +56,7 @@ def load_hook_json(body: bytes) -> Any:
             _fast_loads is not None
             and brackets <= MAX_DEPTH
             and body[:1] == b"{"
-            and _LONG_RUN not in shape
+            and LONG_RUN not in shape
         ):
             try:
                 doc = _fast_loads(body)
