@@ -30,6 +30,7 @@ from crisp_plugin.rest.http11 import (
     PoolClosed,
     TlsFailed,
 )
+from tests.waiting import until
 
 Script = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
@@ -251,10 +252,7 @@ async def test_a_kept_connection_the_server_closed_is_not_reused(
     server = await scripted(serve, make)
     pool = pool_for(server)
     assert (await pool.request("GET", "/1", None, 5.0)).body == OK
-    for _ in range(200):  # until the client has seen the close
-        if pool._idle and pool._idle[0].lost:
-            break
-        await asyncio.sleep(0.005)
+    await until(lambda: bool(pool._idle) and pool._idle[0].lost)  # the client saw the close
     assert (await pool.request("GET", "/2", None, 5.0)).body == OK
     await pool.close()
     assert server.connections == 2
@@ -357,10 +355,7 @@ async def test_waiting_for_a_full_pool_past_the_deadline_is_a_connect_timeout(
     server = await scripted(serve, make)
     pool = pool_for(server, limit=1)
     held = asyncio.ensure_future(pool.request("GET", "/held", None, 5.0))
-    for _ in range(200):
-        if server.requests:
-            break
-        await asyncio.sleep(0.005)
+    await until(lambda: bool(server.requests))
     with pytest.raises(ConnectTimeout):
         await pool.request("GET", "/waits", None, 0.1)
     held.cancel()
@@ -422,11 +417,7 @@ async def test_a_waiter_cancelled_as_it_is_woken_passes_its_turn_on(
     held = asyncio.ensure_future(pool.request("GET", "/held", None, 10.0))
     first = asyncio.ensure_future(pool.request("GET", "/first", None, 10.0))
     second = asyncio.ensure_future(pool.request("GET", "/second", None, 10.0))
-    for _ in range(1000):  # until both wait for the one connection
-        if len(pool._waiters) == 2 and server.requests:
-            break
-        await asyncio.sleep(0.005)
-    assert len(pool._waiters) == 2
+    await until(lambda: len(pool._waiters) == 2 and bool(server.requests))  # both wait
     wake = pool._wake
 
     def wake_then_cancel() -> None:  # the first waiter's caller gives up in that tick

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -20,6 +19,7 @@ import socketio
 
 from crisp_plugin.sandbox import Sandbox
 from crisp_plugin.sandbox.eio3_wire import decode_payload, encode_payload
+from tests.waiting import until
 
 PATHS = ["/socket.io/", "/relay/"]
 TEXT = {"Content-Type": "text/plain;charset=UTF-8"}  # what socket.io-client 2.x posts
@@ -73,15 +73,6 @@ def auth_packet(sb: Sandbox, *, key: str | None = None, events: list[str] | None
         "events": events or ["message:send"],
     }
     return "42" + json.dumps(["authentication", payload])
-
-
-async def until(check: Callable[[], bool], within: float = 5) -> None:
-    """Poll the condition ``check()`` until it holds; fail after ``within`` seconds."""
-    deadline = time.monotonic() + within
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met in {within} s")
-        await asyncio.sleep(0.01)
 
 
 @pytest.fixture

@@ -4,13 +4,13 @@ records what reached its handler, and a polling wait."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from typing import Any
 
 from crisp_plugin import Config, Plugin, on
 from crisp_plugin.events import Event
 from crisp_plugin.sandbox import Sandbox
+from tests.waiting import until
 
 
 class Recorder(Plugin):
@@ -52,9 +52,5 @@ def settings_for(sb: Sandbox, transport: str = "rtm", **sections: dict[str, Any]
 
 
 async def eventually(check: Callable[[], bool], timeout: float = 5.0) -> None:  # noqa: ASYNC109
-    """Wait until ``check()`` is true, polling briefly."""
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.01)
+    """Wait until ``check()`` is true (:func:`tests.waiting.until`)."""
+    await until(check, timeout)

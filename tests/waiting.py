@@ -1,0 +1,16 @@
+"""``until``: wait on a condition, not a fixed time (import it as ``tests.waiting``)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+
+async def until(check: Callable[[], bool], within: float = 5.0) -> None:
+    """Poll ``check()`` until it holds; fail after ``within`` seconds."""
+    deadline = time.monotonic() + within
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met in {within:g} s")
+        await asyncio.sleep(0.005)
