@@ -373,11 +373,17 @@ class Dispatcher:
             ready.popleft()
 
     def _unpark(self) -> None:
-        """Let every parked worker exit."""
-        parked = self._parked
+        """Let every parked worker exit, or first take a conversation still lined up
+        for a spill (a drain must not leave those to the busy workers alone)."""
+        parked, ready = self._parked, self._ready
         while parked:
             wake = parked.pop()
-            if not wake.done():
+            if wake.done():
+                continue
+            if ready:
+                wake.set_result(ready.popleft())
+                self._waking += 1
+            else:
                 wake.set_result(None)
 
     # -------------------------------------------------------------------- workers

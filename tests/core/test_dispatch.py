@@ -18,6 +18,7 @@ from crisp_plugin.events import Event, GenericEvent, MessageSend
 from crisp_plugin.observer import Observer
 from crisp_plugin.rest import RestClient
 from crisp_plugin.sandbox import Sandbox
+from tests.waiting import until
 
 
 def settings(**dispatch: Any) -> Config:
@@ -152,6 +153,39 @@ async def test_new_conversations_of_one_read_share_a_worker_unless_their_handler
     await asyncio.wait_for(dispatcher.wait_idle(), 10)
     assert len(plugin.done) == 101 and not plugin.errors
     assert await dispatcher.drain(1.0)
+
+
+async def test_a_drain_gives_conversations_lined_up_for_a_spill_to_parked_workers() -> None:
+    gate: asyncio.Event | None = asyncio.Event()
+    waiting = 0
+
+    class Bot(Recorder):
+        @on("message:send")
+        async def handle(self, event: MessageSend) -> None:
+            nonlocal waiting
+            if gate is not None:  # the warm-up: six workers, each held, then parked
+                waiting += 1
+                await gate.wait()
+            else:
+                await asyncio.sleep(0.3)
+            self.done.append(("handle", event.session_id, event.fingerprint))
+
+    plugin = Bot(settings(concurrency=6))  # the six parked are all the workers allowed
+    dispatcher = Dispatcher(plugin)
+    for i in range(6):
+        assert dispatcher.feed("message:send", message(f"warm{i}", 1))
+    await until(lambda: waiting == 6)
+    gate.set()
+    gate = None
+    await dispatcher.wait_idle()
+    assert len(dispatcher._parked) == 6
+    # Six new conversations in one go: the first wakes a worker, the others line up for
+    # the spill; the drain starts before the loop runs either. Each must get a worker:
+    # one after the other on the first, 1.8 s, would pass the 1 s deadline.
+    for i in range(6):
+        assert dispatcher.feed("message:send", message(f"late{i}", 2))
+    assert await dispatcher.drain(1.0)
+    assert len(plugin.done) == 12 and not plugin.errors
 
 
 async def test_concurrency_is_bounded_and_nothing_lingers_afterwards() -> None:
