@@ -201,12 +201,17 @@ class Dispatcher:
     def deliver(self, entry: Entry) -> None:
         """Queue an event the inbox kept (a replay, or a routing inbox handing over what
         another instance stored): no dedupe or admission, it passed them when put."""
-        try:
-            event = parse_event(entry.name, entry.payload)
-        except EventError as exc:
-            self.log.error("inbox: a kept event no longer parses", error=str(exc))
-            self.inbox.done(entry)
-            return
+        known = entry.event
+        if isinstance(known, Event):
+            entry.event = None  # the event holds its entry from here on: no cycle
+            event = known  # put by this instance, which parsed it then
+        else:
+            try:
+                event = parse_event(entry.name, entry.payload)
+            except EventError as exc:
+                self.log.error("inbox: a kept event no longer parses", error=str(exc))
+                self.inbox.done(entry)
+                return
         event.__dict__[_ENTRY] = entry
         if entry.source == RECOVERY_SOURCE:
             event.__dict__[_RECOVERED] = True
@@ -260,12 +265,14 @@ class Dispatcher:
         if not self._keeps:  # the memory inbox: the queues are the only copy
             self._enqueue(conversation, event)
             return self._ack_of(event) if self._ack_handled else True
-        entry = Entry(0, name, payload, source, redelivery)
+        routes = self.inbox.routes  # handed back through deliver: it may take the event
+        entry = Entry(0, name, payload, source, redelivery, event if routes else None)
         try:
             stored = self.inbox.put(entry, key if isinstance(key, int) else None)
         except InboxUnavailable as exc:
             return self._refused(event, key, exc)
-        event.__dict__[_ENTRY] = entry
+        if stored is None or not routes:  # (a routed one gets it in deliver: no cycle)
+            event.__dict__[_ENTRY] = entry
         if stored is None:
             self._enqueue(conversation, event)
             return self._ack_of(event) if self._ack_handled else True

@@ -43,6 +43,10 @@ class Entry:
     payload: dict[str, Any]
     source: str = "direct"
     redelivery: bool = False
+    event: object = None
+    """The typed event the dispatcher made of it, while this process holds the entry:
+    a routing inbox that hands back what this instance put passes it on, and the event
+    is not parsed twice."""
 
 
 @dataclass(slots=True)

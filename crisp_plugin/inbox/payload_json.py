@@ -32,11 +32,12 @@ except ImportError:  # the speed extra is not installed
     _fast_dumps: Callable[[Any], bytes] | None = None  # type: ignore[no-redef]
     _fast_loads: Callable[[bytes], Any] | None = None  # type: ignore[no-redef]
 
-__all__ = ["MAX_BRACKETS", "dump_payload", "load_payload"]
+__all__ = ["MAX_BRACKETS", "dump_payload", "dump_payload_bytes", "load_payload"]
 
 MAX_BRACKETS = 100
 
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_ascii_dumps = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def dump_payload(payload: Any) -> str:
@@ -50,6 +51,21 @@ def dump_payload(payload: Any) -> str:
             if b"null" not in data or not _has_nonfinite(payload):
                 return data.decode()
     return _dumps(payload)
+
+
+def dump_payload_bytes(payload: Any) -> bytes:
+    """``payload`` as compact JSON in UTF-8 bytes (what a socket takes, without the
+    round trip through ``str``). What orjson cannot write goes to ``json`` with every
+    character past ASCII escaped, so a lone surrogate still makes valid UTF-8."""
+    if _fast_dumps is not None:
+        try:
+            data = _fast_dumps(payload)
+        except TypeError:
+            pass
+        else:
+            if b"null" not in data or not _has_nonfinite(payload):
+                return data
+    return _ascii_dumps(payload).encode()
 
 
 def _has_nonfinite(doc: Any) -> bool:

@@ -18,7 +18,12 @@
   ``sent_ttl``, so an echo is recognised whichever instance it reaches.
 
 Writes are batched: the event loop queues them and one task sends each batch in one
-pipeline, so a busy instance makes a round trip per batch, not per event.
+pipeline, so a busy instance makes a round trip per batch, not per event. A batch is one
+script call with one argument (each event's entry, :func:`entry_value`: one stream
+field), and so are the acknowledgements: redis-py packs every argument in Python, and
+one per event and field was most of a busy instance's Redis cost. What an instance
+stored in a partition it owns comes back to it as it was put (the script returns the
+entry ids): its JSON is not read again, nor the event parsed twice.
 """
 
 from __future__ import annotations
@@ -34,36 +39,100 @@ import structlog
 
 from crisp_plugin.inbox.base import Entry, Inbox, InboxUnavailable, Recovered
 from crisp_plugin.inbox.leases import PartitionLeases, instance_id
-from crisp_plugin.inbox.payload_json import dump_payload, load_payload
+from crisp_plugin.inbox.payload_json import dump_payload_bytes, load_payload
 
 if TYPE_CHECKING:
     from crisp_plugin.redis_client import RedisLink
 
-__all__ = ["RedisInbox", "partition_of"]
+__all__ = ["RedisInbox", "entry_value", "partition_of", "read_entry"]
 
 log = structlog.get_logger("crisp_plugin.inbox")
 
 GROUP = "crisp"
+_MINE_MAX = 20_000  # entries stored here kept to be handed back without a read
 CONSUMER = "owner"  # one name for every owner: the pending entries pass with the lease
 
-# Every event of a batch in one script: event k has KEYS[2k+1] (its partition's stream)
-# and KEYS[2k+2] (its dedupe key), ARGV[5k+2..5k+6] (dedupe or not, name, payload,
-# source, redelivery); ARGV[1] is the dedupe TTL in ms. 1 for an event stored, 0 for a
-# duplicate (its key was set already: another instance, or a restart, has it).
+# Every event of a batch in one script, and the batch in one argument (redis-py packs
+# each argument in Python: one per event was most of a busy instance's Redis cost).
+# ARGV[1] is the dedupe TTL in ms; ARGV[2] is, per event, "<stream> <seen> <length>\n"
+# then the entry's value (``<length>`` bytes): <stream> and <seen> index KEYS (its
+# partition's stream; its dedupe key, empty when it has none). Per event, its entry id
+# when stored, 0 for a duplicate (its key was set already: another instance, or a
+# restart, has it).
 _PUT = """
+local batch = ARGV[2]
 local out = {}
-for k = 0, #KEYS / 2 - 1 do
-  local a = 5 * k + 1
-  if ARGV[a + 1] ~= '' and not redis.call('SET', KEYS[2 * k + 2], '1', 'NX', 'PX', ARGV[1]) then
-    out[k + 1] = 0
+local at = 1
+while at <= #batch do
+  local s, d, n, from = string.match(batch, '^(%d+) (%d*) (%d+)\\n()', at)
+  local stop = from + tonumber(n)
+  if d ~= '' and not redis.call('SET', KEYS[tonumber(d)], '1', 'NX', 'PX', ARGV[1]) then
+    out[#out + 1] = 0
   else
-    redis.call('XADD', KEYS[2 * k + 1], '*',
-      'n', ARGV[a + 2], 'p', ARGV[a + 3], 's', ARGV[a + 4], 'r', ARGV[a + 5])
-    out[k + 1] = 1
+    out[#out + 1] = redis.call('XADD', KEYS[tonumber(s)], '*', 'e',
+      string.sub(batch, from, stop - 1))
   end
+  at = stop
 end
 return out
 """
+
+# The entries handled, acknowledged and deleted in one script: KEYS are streams,
+# ARGV[1] the group, ARGV[k + 1] the ids of KEYS[k] separated by spaces (one argument
+# per stream, not one per id: the same saving as above).
+_ACK = """
+local function settle(stream, ids)
+  redis.call('XACK', stream, ARGV[1], unpack(ids))
+  redis.call('XDEL', stream, unpack(ids))
+end
+for k = 1, #KEYS do
+  local ids = {}
+  for id in string.gmatch(ARGV[k + 1], '%S+') do
+    ids[#ids + 1] = id
+    if #ids == 500 then
+      settle(KEYS[k], ids)
+      ids = {}
+    end
+  end
+  if #ids > 0 then
+    settle(KEYS[k], ids)
+  end
+end
+return #KEYS
+"""
+
+
+def entry_value(entry: Entry) -> bytes:
+    """What a stream entry holds for ``entry`` (its one field, ``e``):
+    ``<name length>,<source length>,<redelivery 0|1>:<name><source><payload JSON>``,
+    lengths in characters, so a name may hold any character."""
+    name, source = entry.name, entry.source
+    head = f"{len(name)},{len(source)},{1 if entry.redelivery else 0}:{name}{source}"
+    return head.encode() + dump_payload_bytes(entry.payload)
+
+
+def read_entry(fields: dict[str, str]) -> tuple[str, str, bool, dict[str, Any]]:
+    """The name, source, redelivery and payload a stream entry holds: the one field of
+    :func:`entry_value`, or the four fields (``n``, ``s``, ``r``, ``p``) of the entries
+    earlier versions wrote, which may still be pending. ``KeyError`` or ``ValueError``
+    when it is neither."""
+    value = fields.get("e")
+    if value is None:
+        name, source, again = fields.get("n", ""), fields.get("s", "redis"), fields.get("r")
+        text = fields["p"]
+    else:
+        head, colon, rest = value.partition(":")
+        lengths = head.split(",")
+        if not colon or len(lengths) != 3:
+            raise ValueError("not an inbox entry")
+        a, b = int(lengths[0]), int(lengths[1])
+        if a < 0 or b < 0 or a + b > len(rest):
+            raise ValueError("not an inbox entry")
+        name, source, again, text = rest[:a], rest[a : a + b], lengths[2], rest[a + b :]
+    payload = load_payload(text)
+    if not isinstance(payload, dict):
+        raise ValueError("an inbox entry's payload is not a JSON object")
+    return name, source, again == "1", payload
 
 
 def partition_of(website_id: str | None, session_id: str | None, partitions: int) -> int:
@@ -100,7 +169,6 @@ class RedisInbox(Inbox):
         self._max_in_flight = in_flight
         self.owner = owner or instance_id()
         self._streams = [link.key("inbox", str(p)) for p in range(partitions)]
-        self._none = link.key("none")  # the dedupe key slot of an event without one
         self._deliver: Callable[[Entry], None] | None = None
         self._writes: list[tuple[Entry, int | None, asyncio.Future[None]]] = []
         self._acks: list[tuple[int, str]] = []
@@ -113,6 +181,10 @@ class RedisInbox(Inbox):
         # Entry ids delivered here and not yet acknowledged in Redis, by partition: a
         # pending entry not among them was read by an owner that lost the lease meanwhile.
         self._held: dict[int, set[str]] = {}
+        # What this instance stored in a partition it owns, by entry id, until it reads
+        # it back: handed over as it is, without reading its JSON or parsing it again.
+        self._mine: dict[int, dict[str, Entry]] = {}
+        self._mine_count = 0
         self._delivering = True
         self._reading: set[int] = set()  # partitions of the read on its way
         self._next_scan = 0.0
@@ -262,34 +334,40 @@ class RedisInbox(Inbox):
         pipe = client.pipeline(transaction=False)
         if writes:
             keys: list[str] = []
-            args: list[str | int] = [self._dedupe_ms]
+            at: dict[str, bytes] = {}  # a key's place in KEYS (1-based, as Lua counts)
+            parts: list[bytes] = []
+            places: list[int] = []
             for entry, key, _ in writes:
                 payload = entry.payload
                 p = partition_of(
                     payload.get("website_id"), payload.get("session_id"), self.partitions
                 )
-                keys.append(self._streams[p])
-                keys.append(self.link.key("seen", str(key)) if key is not None else self._none)
-                args += (
-                    "" if key is None else "1",
-                    entry.name,
-                    dump_payload(payload),
-                    entry.source,
-                    "1" if entry.redelivery else "0",
-                )
+                places.append(p)
+                stream = self._streams[p]
+                place = at.get(stream)
+                if place is None:
+                    keys.append(stream)
+                    place = at[stream] = b"%d" % len(keys)
+                seen = b""
+                if key is not None:
+                    keys.append(self.link.key("seen", str(key)))
+                    seen = b"%d" % len(keys)
+                value = entry_value(entry)
+                parts.append(b"%s %s %d\n" % (place, seen, len(value)))
+                parts.append(value)
             # EVAL, not a registered script: a Redis restarted without its script cache
             # needs no reload, and Redis caches the compiled body by its digest anyway.
-            pipe.eval(_PUT, len(keys), *keys, *args)
+            pipe.eval(_PUT, len(keys), *keys, self._dedupe_ms, b"".join(parts))
         by_stream: dict[int, list[str]] = {}
         for p, stream_id in acks:
             by_stream.setdefault(p, []).append(stream_id)
-        for p, ids in by_stream.items():
-            pipe.xack(self._streams[p], GROUP, *ids)
-            pipe.xdel(self._streams[p], *ids)
+        if by_stream:
+            streams = [self._streams[p] for p in by_stream]
+            pipe.eval(_ACK, len(streams), *streams, GROUP, *map(" ".join, by_stream.values()))
         for key in sent:
             pipe.set(self.link.key("sent", str(key)), "1", px=self._sent_ms)
         try:
-            await pipe.execute()
+            results = await pipe.execute()
         except Exception as exc:
             self.failure = exc
             error = self.link.unavailable("inbox write", exc)
@@ -302,6 +380,8 @@ class RedisInbox(Inbox):
                 await asyncio.sleep(0.2)
             return
         self.failure = None
+        if writes:
+            self._keep_mine(writes, places, results[0])
         for p, stream_id in acks:
             held = self._held.get(p)
             if held is not None:
@@ -309,6 +389,27 @@ class RedisInbox(Inbox):
         for _, _, future in writes:
             if not future.done():
                 future.set_result(None)
+
+    def _keep_mine(
+        self,
+        writes: list[tuple[Entry, int | None, asyncio.Future[None]]],
+        places: list[int],
+        ids: list[Any],
+    ) -> None:
+        """Keep the entries just stored in partitions this instance owns, by their ids,
+        until it reads them back (at most ``_MINE_MAX``: past it, they are read)."""
+        owned = self.leases.owned
+        for (entry, _, _), p, stream_id in zip(writes, places, ids, strict=True):
+            if (
+                isinstance(stream_id, str)
+                and p in owned
+                and entry.event is not None
+                and self._mine_count < _MINE_MAX
+            ):
+                self._mine.setdefault(p, {})[stream_id] = entry
+                self._mine_count += 1
+            else:
+                entry.event = None
 
     # -- reading the partitions this instance owns ---------------------------------------
 
@@ -318,6 +419,7 @@ class RedisInbox(Inbox):
         log.info("partition taken", partition=partition, token=token, owner=self.owner)
 
     def _lost(self, partition: int) -> None:
+        self._mine_count -= len(self._mine.pop(partition, {}))
         self._unread.discard(partition)
         self._in_flight.pop(partition, None)  # not ours to acknowledge any more
         self._held.pop(partition, None)
@@ -418,26 +520,38 @@ class RedisInbox(Inbox):
             if token is None:
                 continue  # lost meanwhile: its next owner reads these
             held = self._held.setdefault(partition, set())
+            mine = self._mine.get(partition)
             for stream_id, fields in entries:
                 if not fields:
                     continue  # deleted while pending: handled already
                 if stream_id in held:
                     continue  # delivered here already, not yet acknowledged
                 held.add(stream_id)
+                entry = mine.pop(stream_id, None) if mine else None
+                if entry is not None:  # stored from here: as it was put
+                    self._mine_count -= 1
+                    entry.id = f"{partition}/{stream_id}@{token}"
+                    if redelivered:
+                        self.redeliveries += 1
+                        entry.redelivery = True
+                    self._in_flight[partition] += 1
+                    deliver(entry)
+                    continue
                 try:
-                    payload = load_payload(fields["p"])
+                    name, source, again, payload = read_entry(fields)
                 except (KeyError, ValueError):
                     log.error("redis inbox: an unreadable entry was dropped", entry=stream_id)
                     self._acks.append((partition, stream_id))
+                    self._wake.set()  # (or it waited for the next write to go)
                     continue
                 if redelivered:
                     self.redeliveries += 1
                 entry = Entry(
                     f"{partition}/{stream_id}@{token}",
-                    fields.get("n", ""),
+                    name,
                     payload,
-                    fields.get("s", "redis"),
-                    fields.get("r") == "1" or redelivered,
+                    source,
+                    again or redelivered,
                 )
                 self._in_flight[partition] += 1
                 deliver(entry)

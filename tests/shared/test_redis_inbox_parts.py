@@ -10,6 +10,8 @@ is no longer ``current``; a dead Redis makes ``put`` fail with ``InboxUnavailabl
 from __future__ import annotations
 
 import asyncio
+import json
+import math
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -17,10 +19,11 @@ import pytest
 
 from crisp_plugin.config import Config
 from crisp_plugin.inbox import Entry, InboxUnavailable
-from crisp_plugin.inbox.redis_streams import RedisInbox, partition_of
+from crisp_plugin.inbox.redis_streams import RedisInbox, entry_value, partition_of, read_entry
 from crisp_plugin.redis_client import RedisLink, open_redis
 from tests.redis_server import RedisServer
 from tests.transports.transport_kit import eventually
+from tests.waiting import until_async
 
 WEBSITE = "42a6c4bb-ae62-4e0d-8f4c-1b1aa3e8a2a5"
 
@@ -101,13 +104,10 @@ async def test_an_event_comes_back_on_its_owner_and_done_deletes_it(
     stream = link.key("inbox", str(partition_of(WEBSITE, "session_a", 4)))
 
     async def gone() -> bool:
-        return await link.client.xlen(stream) == 0
+        return bool(await link.client.xlen(stream) == 0)
 
-    for _ in range(200):
-        if await gone():
-            break
-        await asyncio.sleep(0.01)
-    assert await gone() and one.inbox.depth == 0
+    await until_async(gone)
+    assert one.inbox.depth == 0
 
 
 async def test_a_key_is_stored_once_whichever_instance_puts_it(
@@ -153,3 +153,74 @@ async def test_put_fails_with_inbox_unavailable_when_redis_is_gone(
     with pytest.raises(InboxUnavailable, match="Redis cannot be reached"):
         await asyncio.wait_for(stored, 10)
     assert not one.inbox.healthy
+
+
+async def test_an_entry_an_earlier_version_wrote_in_four_fields_is_still_read(
+    redis_server: RedisServer, pair: Pair
+) -> None:
+    one = await pair.add(redis_server.url)
+    link = pair.links[0]
+    stream = link.key("inbox", str(partition_of(WEBSITE, "session_e", 4)))
+    text = json.dumps(payload("session_e", "from before"))
+    await link.client.xadd(stream, {"n": "message:send", "p": text, "s": "rtm", "r": "1"})
+    await eventually(lambda: one.texts() == ["from before"])
+    entry = one.got[0]
+    assert (entry.name, entry.source, entry.redelivery) == ("message:send", "rtm", True)
+
+
+async def test_an_unreadable_entry_is_dropped_and_the_next_one_still_comes(
+    redis_server: RedisServer, pair: Pair
+) -> None:
+    one = await pair.add(redis_server.url)
+    link = pair.links[0]
+    stream = link.key("inbox", str(partition_of(WEBSITE, "session_f", 4)))
+    await link.client.xadd(stream, {"e": "not one of ours"})
+    await put(one, "session_f", "after it", None)
+    await eventually(lambda: one.texts() == ["after it"])
+
+    async def only_the_good_one_left() -> bool:
+        return bool(await link.client.xlen(stream) == 1)
+
+    await until_async(only_the_good_one_left)
+
+
+async def test_what_an_instance_stored_comes_back_to_it_as_put_and_others_read_it(
+    redis_server: RedisServer, pair: Pair
+) -> None:
+    one = await pair.add(redis_server.url)
+    parsed = object()  # what the dispatcher would have made of it
+    mine = Entry(0, "message:send", payload("session_g", "kept here"), "webhook", False, parsed)
+    stored = one.inbox.put(mine, None)
+    assert stored is not None
+    await stored
+    await eventually(lambda: one.texts() == ["kept here"])
+    assert one.got[0] is mine and mine.event is parsed  # neither read back nor parsed
+    assert str(mine.id).startswith(f"{partition_of(WEBSITE, 'session_g', 4)}/")
+    # Put by an instance that owns none of the partitions: read from Redis by the owner.
+    two = await pair.add(redis_server.url)
+    theirs = Entry(0, "message:send", payload("session_g", "from two"), "webhook", False, parsed)
+    stored = two.inbox.put(theirs, None)
+    assert stored is not None
+    await stored
+    await eventually(lambda: one.texts() == ["kept here", "from two"])
+    assert one.got[1] is not theirs and one.got[1].event is None
+    assert theirs.event is None  # let go once stored: nothing of it is kept on two
+
+
+@pytest.mark.parametrize(
+    ("name", "source"),
+    [("message:send", "webhook"), ("odd:na,me\n:with 3:0:", "so:ur,ce"), ("été ✓", "")],
+)
+def test_an_entry_value_keeps_any_name_source_and_payload(name: str, source: str) -> None:
+    body = {"website_id": WEBSITE, "text": "line\nbreak \udc80 ✓", "x": float("nan"), "n": 2**70}
+    value = entry_value(Entry(0, name, body, source, True))
+    value.decode()  # valid UTF-8, lone surrogate and all
+    got_name, got_source, again, got = read_entry({"e": value.decode()})
+    assert (got_name, got_source, again) == (name, source, True)
+    assert got["text"] == body["text"] and got["n"] == 2**70 and math.isnan(got["x"])
+
+
+@pytest.mark.parametrize("value", ["", "x", "1,2:", "a,b,c:xyz", "-1,0,0:{}", "0,0,0:[1]"])
+def test_a_value_that_is_not_an_entry_is_refused(value: str) -> None:
+    with pytest.raises(ValueError):
+        read_entry({"e": value})
