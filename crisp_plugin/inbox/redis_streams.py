@@ -8,9 +8,11 @@
   (:mod:`crisp_plugin.inbox.leases`), through a consumer group, with one consumer name
   for all owners: the entries an owner read and did not acknowledge stay pending under
   that name, so whoever takes the partition next reads them first (``XREADGROUP ... 0``)
-  and then the new ones (``>``). An entry is acknowledged and deleted (``XACK``,
-  ``XDEL``) once its handlers finished. A conversation's events are in one stream, read
-  by one owner, handled in order: order holds across instances.
+  and then the new ones (``>``). A flush stores each partition's share of its events as
+  one entry (:mod:`crisp_plugin.inbox.redis_entries`), acknowledged and deleted
+  (``XACK``, ``XDEL``) once the handlers of all its events finished. A conversation's
+  events are in one stream, read by one owner, handled in order: order holds across
+  instances.
 - **Fencing.** Every delivered entry carries its partition's fencing token; an instance
   whose lease ran out (or was taken) stops acting on those entries before they run
   (``current``): the new owner handles them.
@@ -18,121 +20,48 @@
   ``sent_ttl``, so an echo is recognised whichever instance it reaches.
 
 Writes are batched: the event loop queues them and one task sends each batch in one
-pipeline, so a busy instance makes a round trip per batch, not per event. A batch is one
-script call with one argument (each event's entry, :func:`entry_value`: one stream
-field), and so are the acknowledgements: redis-py packs every argument in Python, and
-one per event and field was most of a busy instance's Redis cost. What an instance
-stored in a partition it owns comes back to it as it was put (the script returns the
-entry ids): its JSON is not read again, nor the event parsed twice.
+pipeline, so a busy instance makes a round trip per batch, not per event; the batch and
+the acknowledgements are one script call each. What an instance stored in a partition
+it owns comes back to it as it was put (a batch names the inbox and flush it came
+from): its JSON is not read again, nor the event parsed twice. A crash re-runs at most
+the events of the entries it had not finished, as before: at least once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import secrets
 import time
 import zlib
 from collections import Counter
 from collections.abc import Callable
+from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
 import structlog
 
 from crisp_plugin.inbox.base import Entry, Inbox, InboxUnavailable, Recovered
 from crisp_plugin.inbox.leases import PartitionLeases, instance_id
-from crisp_plugin.inbox.payload_json import dump_payload_bytes, load_payload
+from crisp_plugin.inbox.redis_entries import (
+    ACK,
+    PUT,
+    batch_value,
+    entry_value,
+    read_batch,
+    read_fields,
+    read_value,
+)
 
 if TYPE_CHECKING:
     from crisp_plugin.redis_client import RedisLink
 
-__all__ = ["RedisInbox", "entry_value", "partition_of", "read_entry"]
+__all__ = ["RedisInbox", "partition_of"]
 
 log = structlog.get_logger("crisp_plugin.inbox")
 
 GROUP = "crisp"
-_MINE_MAX = 20_000  # entries stored here kept to be handed back without a read
 CONSUMER = "owner"  # one name for every owner: the pending entries pass with the lease
-
-# Every event of a batch in one script, and the batch in one argument (redis-py packs
-# each argument in Python: one per event was most of a busy instance's Redis cost).
-# ARGV[1] is the dedupe TTL in ms; ARGV[2] is, per event, "<stream> <seen> <length>\n"
-# then the entry's value (``<length>`` bytes): <stream> and <seen> index KEYS (its
-# partition's stream; its dedupe key, empty when it has none). Per event, its entry id
-# when stored, 0 for a duplicate (its key was set already: another instance, or a
-# restart, has it).
-_PUT = """
-local batch = ARGV[2]
-local out = {}
-local at = 1
-while at <= #batch do
-  local s, d, n, from = string.match(batch, '^(%d+) (%d*) (%d+)\\n()', at)
-  local stop = from + tonumber(n)
-  if d ~= '' and not redis.call('SET', KEYS[tonumber(d)], '1', 'NX', 'PX', ARGV[1]) then
-    out[#out + 1] = 0
-  else
-    out[#out + 1] = redis.call('XADD', KEYS[tonumber(s)], '*', 'e',
-      string.sub(batch, from, stop - 1))
-  end
-  at = stop
-end
-return out
-"""
-
-# The entries handled, acknowledged and deleted in one script: KEYS are streams,
-# ARGV[1] the group, ARGV[k + 1] the ids of KEYS[k] separated by spaces (one argument
-# per stream, not one per id: the same saving as above).
-_ACK = """
-local function settle(stream, ids)
-  redis.call('XACK', stream, ARGV[1], unpack(ids))
-  redis.call('XDEL', stream, unpack(ids))
-end
-for k = 1, #KEYS do
-  local ids = {}
-  for id in string.gmatch(ARGV[k + 1], '%S+') do
-    ids[#ids + 1] = id
-    if #ids == 500 then
-      settle(KEYS[k], ids)
-      ids = {}
-    end
-  end
-  if #ids > 0 then
-    settle(KEYS[k], ids)
-  end
-end
-return #KEYS
-"""
-
-
-def entry_value(entry: Entry) -> bytes:
-    """What a stream entry holds for ``entry`` (its one field, ``e``):
-    ``<name length>,<source length>,<redelivery 0|1>:<name><source><payload JSON>``,
-    lengths in characters, so a name may hold any character."""
-    name, source = entry.name, entry.source
-    head = f"{len(name)},{len(source)},{1 if entry.redelivery else 0}:{name}{source}"
-    return head.encode() + dump_payload_bytes(entry.payload)
-
-
-def read_entry(fields: dict[str, str]) -> tuple[str, str, bool, dict[str, Any]]:
-    """The name, source, redelivery and payload a stream entry holds: the one field of
-    :func:`entry_value`, or the four fields (``n``, ``s``, ``r``, ``p``) of the entries
-    earlier versions wrote, which may still be pending. ``KeyError`` or ``ValueError``
-    when it is neither."""
-    value = fields.get("e")
-    if value is None:
-        name, source, again = fields.get("n", ""), fields.get("s", "redis"), fields.get("r")
-        text = fields["p"]
-    else:
-        head, colon, rest = value.partition(":")
-        lengths = head.split(",")
-        if not colon or len(lengths) != 3:
-            raise ValueError("not an inbox entry")
-        a, b = int(lengths[0]), int(lengths[1])
-        if a < 0 or b < 0 or a + b > len(rest):
-            raise ValueError("not an inbox entry")
-        name, source, again, text = rest[:a], rest[a : a + b], lengths[2], rest[a + b :]
-    payload = load_payload(text)
-    if not isinstance(payload, dict):
-        raise ValueError("an inbox entry's payload is not a JSON object")
-    return name, source, again == "1", payload
+_MINE_MAX = 20_000  # events stored here, kept to be handed back without a read
 
 
 def partition_of(website_id: str | None, session_id: str | None, partitions: int) -> int:
@@ -183,8 +112,13 @@ class RedisInbox(Inbox):
         self._held: dict[int, set[str]] = {}
         # What this instance stored in a partition it owns, by entry id, until it reads
         # it back: handed over as it is, without reading its JSON or parsing it again.
-        self._mine: dict[int, dict[str, Entry]] = {}
+        self._mine: dict[int, dict[str, Entry]] = {}  # by "<flush>.<position>"
         self._mine_count = 0
+        self._tag = secrets.token_hex(6)  # what tells this inbox's batches from others'
+        self._flushes = 0
+        # The entries delivered here, by partition and id: [lease token, events of it
+        # not done yet]; acknowledged when the last one is done.
+        self._open: dict[int, dict[str, list[Any]]] = {}
         self._delivering = True
         self._reading: set[int] = set()  # partitions of the read on its way
         self._next_scan = 0.0
@@ -258,12 +192,21 @@ class RedisInbox(Inbox):
     def done(self, entry: Entry) -> None:
         partition, _, rest = str(entry.id).partition("/")
         p = int(partition)
+        where, _, token = rest.partition("@")
         self._in_flight[p] -= 1
         if self._in_flight[p] <= 0:
             del self._in_flight[p]
-        self._acks.append((p, rest.split("@", 1)[0]))
-        self._wake.set()
         self._readable.set()
+        stream_id = where.partition("#")[0]
+        opened = self._open.get(p)
+        left = opened.get(stream_id) if opened is not None else None
+        if opened is None or left is None or left[0] != token:
+            return  # its partition moved since: whoever reads it next counts anew
+        left[1] -= 1
+        if left[1] <= 0:
+            del opened[stream_id]
+            self._acks.append((p, stream_id))
+            self._wake.set()
 
     def stop_delivering(self) -> None:
         """Read nothing more (a drain): what is pending passes to the next owner."""
@@ -332,38 +275,38 @@ class RedisInbox(Inbox):
     ) -> None:
         client: Any = self.link.client
         pipe = client.pipeline(transaction=False)
+        batches: dict[int, list[int]] = {}  # partition -> its writes, by position
         if writes:
-            keys: list[str] = []
-            at: dict[str, bytes] = {}  # a key's place in KEYS (1-based, as Lua counts)
-            parts: list[bytes] = []
-            places: list[int] = []
-            for entry, key, _ in writes:
+            for i, (entry, _, _) in enumerate(writes):
                 payload = entry.payload
                 p = partition_of(
                     payload.get("website_id"), payload.get("session_id"), self.partitions
                 )
-                places.append(p)
-                stream = self._streams[p]
-                place = at.get(stream)
-                if place is None:
-                    keys.append(stream)
-                    place = at[stream] = b"%d" % len(keys)
-                seen = b""
-                if key is not None:
-                    keys.append(self.link.key("seen", str(key)))
-                    seen = b"%d" % len(keys)
-                value = entry_value(entry)
-                parts.append(b"%s %s %d\n" % (place, seen, len(value)))
-                parts.append(value)
+                batches.setdefault(p, []).append(i)
+            self._flushes += 1
+            flush = self._flushes
+            origin = f"{self._tag}.{flush}".encode()
+            self._keep_mine(writes, batches, flush)  # (the read may come before the answer)
+            keys = [self._streams[p] for p in batches]
+            args: list[Any] = [self._dedupe_ms]
+            for members in batches.values():
+                spec = [b"%d" % len(members)]
+                for k, i in enumerate(members):
+                    key = writes[i][1]
+                    if key is not None:
+                        keys.append(self.link.key("seen", str(key)))
+                        spec.append(b"%d:%d" % (k, len(keys)))
+                args.append(batch_value(origin, [entry_value(writes[i][0]) for i in members]))
+                args.append(b" ".join(spec))
             # EVAL, not a registered script: a Redis restarted without its script cache
             # needs no reload, and Redis caches the compiled body by its digest anyway.
-            pipe.eval(_PUT, len(keys), *keys, self._dedupe_ms, b"".join(parts))
+            pipe.eval(PUT, len(keys), *keys, *args)
         by_stream: dict[int, list[str]] = {}
         for p, stream_id in acks:
             by_stream.setdefault(p, []).append(stream_id)
         if by_stream:
             streams = [self._streams[p] for p in by_stream]
-            pipe.eval(_ACK, len(streams), *streams, GROUP, *map(" ".join, by_stream.values()))
+            pipe.eval(ACK, len(streams), *streams, GROUP, *map(" ".join, by_stream.values()))
         for key in sent:
             pipe.set(self.link.key("sent", str(key)), "1", px=self._sent_ms)
         try:
@@ -372,6 +315,8 @@ class RedisInbox(Inbox):
             self.failure = exc
             error = self.link.unavailable("inbox write", exc)
             log.error("redis inbox: a write failed", error=str(error))
+            if writes:
+                self._forget_mine(batches, flush, None)
             for _, _, future in writes:
                 if not future.done():
                     future.set_exception(InboxUnavailable(str(error)))
@@ -381,7 +326,7 @@ class RedisInbox(Inbox):
             return
         self.failure = None
         if writes:
-            self._keep_mine(writes, places, results[0])
+            self._forget_mine(batches, flush, results[0])
         for p, stream_id in acks:
             held = self._held.get(p)
             if held is not None:
@@ -393,23 +338,39 @@ class RedisInbox(Inbox):
     def _keep_mine(
         self,
         writes: list[tuple[Entry, int | None, asyncio.Future[None]]],
-        places: list[int],
-        ids: list[Any],
+        batches: dict[int, list[int]],
+        flush: int,
     ) -> None:
-        """Keep the entries just stored in partitions this instance owns, by their ids,
-        until it reads them back (at most ``_MINE_MAX``: past it, they are read)."""
+        """Keep the events of a flush to partitions this instance owns, until it reads
+        them back (at most ``_MINE_MAX``: past it, they are read)."""
         owned = self.leases.owned
-        for (entry, _, _), p, stream_id in zip(writes, places, ids, strict=True):
-            if (
-                isinstance(stream_id, str)
-                and p in owned
-                and entry.event is not None
-                and self._mine_count < _MINE_MAX
-            ):
-                self._mine.setdefault(p, {})[stream_id] = entry
-                self._mine_count += 1
-            else:
-                entry.event = None
+        for p, members in batches.items():
+            mine = self._mine.setdefault(p, {}) if p in owned else None
+            for k, i in enumerate(members):
+                entry = writes[i][0]
+                if mine is not None and entry.event is not None and self._mine_count < _MINE_MAX:
+                    mine[f"{flush}.{k}"] = entry
+                    self._mine_count += 1
+                else:
+                    entry.event = None  # (nothing of it kept past its write)
+
+    def _forget_mine(
+        self, batches: dict[int, list[int]], flush: int, stored: list[Any] | None
+    ) -> None:
+        """Forget the events of a flush that will not be read back: all of them when
+        it failed (``stored`` None), else the duplicates."""
+        for (p, members), skipped in zip(
+            batches.items(), stored[1::2] if stored is not None else repeat(None), strict=False
+        ):
+            mine = self._mine.get(p)
+            if not mine or skipped == "":
+                continue
+            gone = range(len(members)) if skipped is None else map(int, skipped.split(","))
+            for k in gone:
+                entry = mine.pop(f"{flush}.{k}", None)
+                if entry is not None:
+                    entry.event = None
+                    self._mine_count -= 1
 
     # -- reading the partitions this instance owns ---------------------------------------
 
@@ -420,6 +381,7 @@ class RedisInbox(Inbox):
 
     def _lost(self, partition: int) -> None:
         self._mine_count -= len(self._mine.pop(partition, {}))
+        self._open.pop(partition, None)
         self._unread.discard(partition)
         self._in_flight.pop(partition, None)  # not ours to acknowledge any more
         self._held.pop(partition, None)
@@ -520,6 +482,7 @@ class RedisInbox(Inbox):
             if token is None:
                 continue  # lost meanwhile: its next owner reads these
             held = self._held.setdefault(partition, set())
+            opened = self._open.setdefault(partition, {})
             mine = self._mine.get(partition)
             for stream_id, fields in entries:
                 if not fields:
@@ -527,31 +490,53 @@ class RedisInbox(Inbox):
                 if stream_id in held:
                     continue  # delivered here already, not yet acknowledged
                 held.add(stream_id)
-                entry = mine.pop(stream_id, None) if mine else None
-                if entry is not None:  # stored from here: as it was put
-                    self._mine_count -= 1
-                    entry.id = f"{partition}/{stream_id}@{token}"
+                try:
+                    # (an entry of an earlier version: one event, in fields of its own)
+                    origin, events = read_batch(fields) if "b" in fields else ("", [(-1, "")])
+                except (KeyError, ValueError):
+                    self._drop(partition, stream_id, unreadable=True)
+                    continue
+                tag, _, flush = origin.partition(".")
+                ours = mine if mine and tag == self._tag else None
+                left = opened[stream_id] = [str(token), len(events)]
+                for k, value in events:
+                    entry = ours.pop(f"{flush}.{k}", None) if ours else None
+                    if entry is not None:  # stored from here: handed back as it was put
+                        self._mine_count -= 1
+                        entry.id = f"{partition}/{stream_id}#{k}@{token}"
+                        entry.redelivery = entry.redelivery or redelivered
+                    else:
+                        try:
+                            name, source, again, payload = (
+                                read_value(value) if k >= 0 else read_fields(fields)
+                            )
+                        except (KeyError, ValueError):
+                            log.error(
+                                "redis inbox: an unreadable event was dropped",
+                                entry=stream_id,
+                                position=k,
+                            )
+                            left[1] -= 1
+                            continue
+                        place = f"#{k}" if k >= 0 else ""
+                        entry = Entry(
+                            f"{partition}/{stream_id}{place}@{token}",
+                            name,
+                            payload,
+                            source,
+                            again or redelivered,
+                        )
                     if redelivered:
                         self.redeliveries += 1
-                        entry.redelivery = True
                     self._in_flight[partition] += 1
                     deliver(entry)
-                    continue
-                try:
-                    name, source, again, payload = read_entry(fields)
-                except (KeyError, ValueError):
-                    log.error("redis inbox: an unreadable entry was dropped", entry=stream_id)
-                    self._acks.append((partition, stream_id))
-                    self._wake.set()  # (or it waited for the next write to go)
-                    continue
-                if redelivered:
-                    self.redeliveries += 1
-                entry = Entry(
-                    f"{partition}/{stream_id}@{token}",
-                    name,
-                    payload,
-                    source,
-                    again or redelivered,
-                )
-                self._in_flight[partition] += 1
-                deliver(entry)
+                if left[1] <= 0 and opened.get(stream_id) is left:
+                    del opened[stream_id]  # nothing of it to run
+                    self._drop(partition, stream_id, unreadable=False)
+
+    def _drop(self, partition: int, stream_id: str, *, unreadable: bool) -> None:
+        """Acknowledge an entry none of whose events is to run."""
+        if unreadable:
+            log.error("redis inbox: an unreadable entry was dropped", entry=stream_id)
+        self._acks.append((partition, stream_id))
+        self._wake.set()  # (or it waited for the next write to go)

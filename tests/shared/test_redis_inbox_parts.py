@@ -19,7 +19,8 @@ import pytest
 
 from crisp_plugin.config import Config
 from crisp_plugin.inbox import Entry, InboxUnavailable
-from crisp_plugin.inbox.redis_streams import RedisInbox, entry_value, partition_of, read_entry
+from crisp_plugin.inbox.redis_entries import batch_value, entry_value, read_batch, read_value
+from crisp_plugin.inbox.redis_streams import RedisInbox, partition_of
 from crisp_plugin.redis_client import RedisLink, open_redis
 from tests.redis_server import RedisServer
 from tests.transports.transport_kit import eventually
@@ -168,20 +169,26 @@ async def test_an_entry_an_earlier_version_wrote_in_four_fields_is_still_read(
     assert (entry.name, entry.source, entry.redelivery) == ("message:send", "rtm", True)
 
 
-async def test_an_unreadable_entry_is_dropped_and_the_next_one_still_comes(
+async def test_what_cannot_be_read_is_dropped_and_the_rest_still_comes(
     redis_server: RedisServer, pair: Pair
 ) -> None:
     one = await pair.add(redis_server.url)
     link = pair.links[0]
     stream = link.key("inbox", str(partition_of(WEBSITE, "session_f", 4)))
-    await link.client.xadd(stream, {"e": "not one of ours"})
-    await put(one, "session_f", "after it", None)
-    await eventually(lambda: one.texts() == ["after it"])
+    good = entry_value(Entry(0, "message:send", payload("session_f", "in a mixed batch")))
+    mixed = batch_value(b"elsewhere.1", [b"0,0,0:[not an object]", good, b"garbage"]).decode()
+    await link.client.xadd(stream, {"b": "no header line"})
+    await link.client.xadd(stream, {"b": mixed})
+    await link.client.xadd(stream, {"b": batch_value(b"elsewhere.1", [b"0,0,0:{"]).decode()})
+    await put(one, "session_f", "after them", None)
+    await eventually(lambda: one.texts() == ["in a mixed batch", "after them"])
+    for entry in one.got:
+        one.inbox.done(entry)
 
-    async def only_the_good_one_left() -> bool:
-        return bool(await link.client.xlen(stream) == 1)
+    async def all_gone() -> bool:
+        return bool(await link.client.xlen(stream) == 0)
 
-    await until_async(only_the_good_one_left)
+    await until_async(all_gone)
 
 
 async def test_what_an_instance_stored_comes_back_to_it_as_put_and_others_read_it(
@@ -211,16 +218,50 @@ async def test_what_an_instance_stored_comes_back_to_it_as_put_and_others_read_i
     ("name", "source"),
     [("message:send", "webhook"), ("odd:na,me\n:with 3:0:", "so:ur,ce"), ("été ✓", "")],
 )
-def test_an_entry_value_keeps_any_name_source_and_payload(name: str, source: str) -> None:
+def test_a_batch_keeps_any_name_source_and_payload(name: str, source: str) -> None:
     body = {"website_id": WEBSITE, "text": "line\nbreak \udc80 ✓", "x": float("nan"), "n": 2**70}
-    value = entry_value(Entry(0, name, body, source, True))
-    value.decode()  # valid UTF-8, lone surrogate and all
-    got_name, got_source, again, got = read_entry({"e": value.decode()})
+    first = entry_value(Entry(0, name, body, source, True))
+    second = entry_value(Entry(0, "message:send", {"text": "ünïcode"}, "rtm"))
+    text = batch_value(b"elsewhere.1", [first, second]).decode()  # valid UTF-8 throughout
+    origin, events = read_batch({"b": text})
+    assert origin == "elsewhere.1" and [k for k, _ in events] == [0, 1]
+    got_name, got_source, again, got = read_value(events[0][1])
     assert (got_name, got_source, again) == (name, source, True)
     assert got["text"] == body["text"] and got["n"] == 2**70 and math.isnan(got["x"])
+    assert read_value(events[1][1]) == ("message:send", "rtm", False, {"text": "ünïcode"})
+    assert [k for k, _ in read_batch({"b": text, "x": "0"})[1]] == [1]  # a duplicate: skipped
 
 
 @pytest.mark.parametrize("value", ["", "x", "1,2:", "a,b,c:xyz", "-1,0,0:{}", "0,0,0:[1]"])
-def test_a_value_that_is_not_an_entry_is_refused(value: str) -> None:
+def test_a_value_that_is_not_an_event_is_refused(value: str) -> None:
     with pytest.raises(ValueError):
-        read_entry({"e": value})
+        read_value(value)
+
+
+@pytest.mark.parametrize(
+    "text", ["", "no newline", "o 5\nab", "o x\n", "o 2,-1\nabc", "1\n1", "o \nx"]
+)
+def test_a_batch_that_is_not_one_is_refused(text: str) -> None:
+    with pytest.raises(ValueError):
+        read_batch({"b": text})
+
+
+async def test_duplicates_within_one_flush_and_a_flush_of_only_duplicates_store_nothing(
+    redis_server: RedisServer, pair: Pair
+) -> None:
+    one = await pair.add(redis_server.url)
+    parsed = object()
+    same = [
+        Entry(0, "message:send", payload("session_h", text), "webhook", False, parsed)
+        for text in ("first", "copy of first", "second")
+    ]
+    stored = [one.inbox.put(e, k) for e, k in zip(same, (21, 21, 22), strict=True)]
+    await asyncio.gather(*[s for s in stored if s is not None])  # one flush, one batch
+    await eventually(lambda: sorted(one.texts()) == ["first", "second"])
+    assert same[1].event is None  # a duplicate: not kept to be handed back
+    again = one.inbox.put(Entry(0, "message:send", payload("session_h", "x"), "webhook"), 22)
+    assert again is not None
+    await again  # every event of the flush a duplicate: no entry at all
+    link = pair.links[0]
+    stream = link.key("inbox", str(partition_of(WEBSITE, "session_h", 4)))
+    assert await link.client.xlen(stream) == 1 and len(one.got) == 2
