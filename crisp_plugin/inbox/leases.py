@@ -126,6 +126,10 @@ class PartitionLeases:
         self.owner = owner
         self._leases = [Lease(link, f"partition:{p}", owner, ttl) for p in range(partitions)]
         self._members = link.key("instances")
+        # The instances that read batch entries (redis_entries): while one that does not
+        # is live (an older version, mid-deploy), events are written one entry each.
+        self._batch_readers = link.key("instances", "batches")
+        self.everyone_reads_batches = False  # known after the first round
         self._on_gained = on_gained
         self._on_lost = on_lost
         self._releasable = releasable
@@ -171,6 +175,7 @@ class PartitionLeases:
                 pass  # a lost Redis: the lease runs out on its own
         try:
             await self._link.client.zrem(self._members, self.owner)
+            await self._link.client.zrem(self._batch_readers, self.owner)
         except Exception:
             pass
 
@@ -207,11 +212,13 @@ class PartitionLeases:
         client: Any = self._link.client
         now_ms = int(time.time() * 1000)
         pipe = client.pipeline(transaction=False)
-        pipe.zadd(self._members, {self.owner: now_ms})
-        pipe.zremrangebyscore(self._members, "-inf", now_ms - int(self.ttl * 1000))
-        pipe.zcard(self._members)
+        for members in (self._members, self._batch_readers):
+            pipe.zadd(members, {self.owner: now_ms})
+            pipe.zremrangebyscore(members, "-inf", now_ms - int(self.ttl * 1000))
+            pipe.zcard(members)
         results = await pipe.execute()
         self.live = max(1, int(results[2]))
+        self.everyone_reads_batches = int(results[5]) >= int(results[2])
         share = math.ceil(self.partitions / self.live)
         for partition, token in list(self.owned.items()):
             # The clock starts before the call: Redis starts its TTL later than that.

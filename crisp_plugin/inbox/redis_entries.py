@@ -15,7 +15,9 @@ and flush, rather than per event, is what lets one instance keep up with its hoo
   a newline, then the events one after the other.
 - **Entries of earlier versions** (one event in four fields: ``n``, ``s``, ``r``,
   ``p``) may still be pending when an instance is upgraded: :func:`read_fields` reads
-  them too.
+  them too. And those versions drop an entry they cannot read: while an instance that
+  does not read batches is live (a rolling deploy), events are written their way
+  (:data:`ONE_BY_ONE`).
 """
 
 from __future__ import annotations
@@ -25,7 +27,21 @@ from typing import Any
 from crisp_plugin.inbox.base import Entry
 from crisp_plugin.inbox.payload_json import dump_payload_bytes, load_payload
 
-__all__ = ["ACK", "PUT", "batch_value", "entry_value", "read_batch", "read_fields", "read_value"]
+__all__ = [
+    "ACK",
+    "ENTRY_MAX",
+    "ONE_BY_ONE",
+    "PUT",
+    "batch_value",
+    "entry_value",
+    "read_batch",
+    "read_fields",
+    "read_value",
+]
+
+ENTRY_MAX = 32
+"""Events in one batch entry at most: a read of N entries hands over at most N times
+this many, which the inbox's limit on events in flight counts on."""
 
 # One call per flush. KEYS[1..n] are the partitions' streams, then the dedupe keys;
 # ARGV[1] is the dedupe TTL in ms, then per stream i: ARGV[2i] its batch, ARGV[2i + 1]
@@ -53,6 +69,25 @@ for i = 1, (#ARGV - 1) / 2 do
   end
   out[#out + 1] = id
   out[#out + 1] = skipped
+end
+return out
+"""
+
+# The format of earlier versions, one entry per event, for as long as one of them is
+# live. KEYS[k] is event k's stream, then the dedupe keys; ARGV[1] the dedupe TTL in ms,
+# then per event 5: its dedupe key's place in KEYS ('' for none), name, payload JSON,
+# source, redelivery. Per event: its entry id, or 0 for a duplicate.
+ONE_BY_ONE = """
+local out = {}
+for k = 1, (#ARGV - 1) / 5 do
+  local a = 5 * (k - 1) + 1
+  local seen = ARGV[a + 1]
+  if seen ~= '' and not redis.call('SET', KEYS[tonumber(seen)], '1', 'NX', 'PX', ARGV[1]) then
+    out[k] = 0
+  else
+    out[k] = redis.call('XADD', KEYS[k], '*', 'n', ARGV[a + 2], 'p', ARGV[a + 3],
+      's', ARGV[a + 4], 'r', ARGV[a + 5])
+  end
 end
 return out
 """

@@ -42,8 +42,11 @@ import structlog
 
 from crisp_plugin.inbox.base import Entry, Inbox, InboxUnavailable, Recovered
 from crisp_plugin.inbox.leases import PartitionLeases, instance_id
+from crisp_plugin.inbox.payload_json import dump_payload_bytes
 from crisp_plugin.inbox.redis_entries import (
     ACK,
+    ENTRY_MAX,
+    ONE_BY_ONE,
     PUT,
     batch_value,
     entry_value,
@@ -101,6 +104,7 @@ class RedisInbox(Inbox):
         self._deliver: Callable[[Entry], None] | None = None
         self._writes: list[tuple[Entry, int | None, asyncio.Future[None]]] = []
         self._acks: list[tuple[int, str]] = []
+        self._dead: list[tuple[int, str, dict[str, str]]] = []  # unreadable, to set aside
         self._sent: list[int] = []
         self._wake = asyncio.Event()
         self._readable = asyncio.Event()
@@ -214,6 +218,11 @@ class RedisInbox(Inbox):
         self._readable.set()
         for task in self._tasks[1:]:
             task.cancel()
+        for mine in self._mine.values():
+            for entry in mine.values():
+                entry.event = None
+        self._mine.clear()
+        self._mine_count = 0
 
     def sent(self, key: int) -> None:
         self._sent.append(key)
@@ -260,9 +269,9 @@ class RedisInbox(Inbox):
             writes, self._writes = self._writes[: self._batch * 5], self._writes[self._batch * 5 :]
             acks, self._acks = self._acks, []
             sent, self._sent = self._sent, []
-            if writes or acks or sent:
+            if writes or acks or sent or self._dead:
                 await self._flush(writes, acks, sent)
-            if self._writes or self._acks or self._sent:
+            if self._writes or self._acks or self._sent or self._dead:
                 self._wake.set()
             elif self._closed:
                 return
@@ -275,32 +284,38 @@ class RedisInbox(Inbox):
     ) -> None:
         client: Any = self.link.client
         pipe = client.pipeline(transaction=False)
-        batches: dict[int, list[int]] = {}  # partition -> its writes, by position
-        if writes:
-            for i, (entry, _, _) in enumerate(writes):
-                payload = entry.payload
-                p = partition_of(
-                    payload.get("website_id"), payload.get("session_id"), self.partitions
-                )
-                batches.setdefault(p, []).append(i)
+        chunks: list[tuple[int, list[int]]] = []  # (partition, its writes by position)
+        flush = 0
+        if writes and not self.leases.everyone_reads_batches:
+            self._one_by_one(pipe, writes)  # an older version is live: its format
+        elif writes:
             self._flushes += 1
             flush = self._flushes
-            origin = f"{self._tag}.{flush}".encode()
-            self._keep_mine(writes, batches, flush)  # (the read may come before the answer)
-            keys = [self._streams[p] for p in batches]
+            chunks = self._chunks(writes)
+            self._keep_mine(writes, chunks, flush)  # (the read may come before the answer)
+            keys = [self._streams[p] for p, _ in chunks]
             args: list[Any] = [self._dedupe_ms]
-            for members in batches.values():
+            for c, (_, members) in enumerate(chunks):
                 spec = [b"%d" % len(members)]
                 for k, i in enumerate(members):
                     key = writes[i][1]
                     if key is not None:
                         keys.append(self.link.key("seen", str(key)))
                         spec.append(b"%d:%d" % (k, len(keys)))
+                origin = f"{self._tag}.{flush}-{c}".encode()
                 args.append(batch_value(origin, [entry_value(writes[i][0]) for i in members]))
                 args.append(b" ".join(spec))
             # EVAL, not a registered script: a Redis restarted without its script cache
             # needs no reload, and Redis caches the compiled body by its digest anyway.
             pipe.eval(PUT, len(keys), *keys, *args)
+        dead, self._dead = self._dead, []
+        for p, stream_id, fields in dead:  # kept aside, not deleted: a newer version's?
+            pipe.xadd(
+                self.link.key("inbox", "unreadable"),
+                {**fields, "from": self._streams[p], "id": stream_id},
+                maxlen=10_000,
+                approximate=True,
+            )
         by_stream: dict[int, list[str]] = {}
         for p, stream_id in acks:
             by_stream.setdefault(p, []).append(stream_id)
@@ -315,8 +330,9 @@ class RedisInbox(Inbox):
             self.failure = exc
             error = self.link.unavailable("inbox write", exc)
             log.error("redis inbox: a write failed", error=str(error))
-            if writes:
-                self._forget_mine(batches, flush, None)
+            if chunks:
+                self._forget_mine(chunks, flush, None)
+            self._dead.extend(dead)
             for _, _, future in writes:
                 if not future.done():
                     future.set_exception(InboxUnavailable(str(error)))
@@ -325,8 +341,8 @@ class RedisInbox(Inbox):
                 await asyncio.sleep(0.2)
             return
         self.failure = None
-        if writes:
-            self._forget_mine(batches, flush, results[0])
+        if chunks:
+            self._forget_mine(chunks, flush, results[0])
         for p, stream_id in acks:
             held = self._held.get(p)
             if held is not None:
@@ -335,42 +351,87 @@ class RedisInbox(Inbox):
             if not future.done():
                 future.set_result(None)
 
+    def _chunks(
+        self, writes: list[tuple[Entry, int | None, asyncio.Future[None]]]
+    ) -> list[tuple[int, list[int]]]:
+        """The writes by partition, at most ``ENTRY_MAX`` to an entry."""
+        shares: dict[int, list[int]] = {}
+        for i, (entry, _, _) in enumerate(writes):
+            payload = entry.payload
+            p = partition_of(payload.get("website_id"), payload.get("session_id"), self.partitions)
+            shares.setdefault(p, []).append(i)
+        return [
+            (p, members[at : at + ENTRY_MAX])
+            for p, members in shares.items()
+            for at in range(0, len(members), ENTRY_MAX)
+        ]
+
+    def _one_by_one(
+        self, pipe: Any, writes: list[tuple[Entry, int | None, asyncio.Future[None]]]
+    ) -> None:
+        """The writes in the format of earlier versions: one entry per event."""
+        keys: list[str] = []
+        args: list[Any] = [self._dedupe_ms]
+        for entry, _, _ in writes:
+            payload = entry.payload
+            p = partition_of(payload.get("website_id"), payload.get("session_id"), self.partitions)
+            keys.append(self._streams[p])
+        for entry, key, _ in writes:
+            entry.event = None  # read back from Redis, as those versions do
+            seen = ""
+            if key is not None:
+                keys.append(self.link.key("seen", str(key)))
+                seen = str(len(keys))
+            source, again = entry.source, "1" if entry.redelivery else "0"
+            args += (seen, entry.name, dump_payload_bytes(entry.payload), source, again)
+        pipe.eval(ONE_BY_ONE, len(keys), *keys, *args)
+
     def _keep_mine(
         self,
         writes: list[tuple[Entry, int | None, asyncio.Future[None]]],
-        batches: dict[int, list[int]],
+        chunks: list[tuple[int, list[int]]],
         flush: int,
     ) -> None:
         """Keep the events of a flush to partitions this instance owns, until it reads
         them back (at most ``_MINE_MAX``: past it, they are read)."""
         owned = self.leases.owned
-        for p, members in batches.items():
-            mine = self._mine.setdefault(p, {}) if p in owned else None
+        for c, (p, members) in enumerate(chunks):
+            mine = self._mine.setdefault(p, {}) if p in owned and self._delivering else None
             for k, i in enumerate(members):
                 entry = writes[i][0]
                 if mine is not None and entry.event is not None and self._mine_count < _MINE_MAX:
-                    mine[f"{flush}.{k}"] = entry
+                    mine[f"{flush}-{c}.{k}"] = entry
                     self._mine_count += 1
                 else:
                     entry.event = None  # (nothing of it kept past its write)
 
     def _forget_mine(
-        self, batches: dict[int, list[int]], flush: int, stored: list[Any] | None
+        self, chunks: list[tuple[int, list[int]]], flush: int, stored: list[Any] | None
     ) -> None:
         """Forget the events of a flush that will not be read back: all of them when
         it failed (``stored`` None), else the duplicates."""
-        for (p, members), skipped in zip(
-            batches.items(), stored[1::2] if stored is not None else repeat(None), strict=False
-        ):
+        skips = stored[1::2] if stored is not None else repeat(None)
+        for c, ((p, members), skipped) in enumerate(zip(chunks, skips, strict=False)):
             mine = self._mine.get(p)
             if not mine or skipped == "":
                 continue
             gone = range(len(members)) if skipped is None else map(int, skipped.split(","))
             for k in gone:
-                entry = mine.pop(f"{flush}.{k}", None)
+                entry = mine.pop(f"{flush}-{c}.{k}", None)
                 if entry is not None:
                     entry.event = None
                     self._mine_count -= 1
+
+    def _forget_older(self, mine: dict[str, Entry], flush: int) -> None:
+        """Forget what this instance stored in a partition before ``flush`` and did not
+        read back: a partition's entries are read in the order the flushes wrote them,
+        so those were lost (a Redis that lost writes it had confirmed)."""
+        while mine:
+            first = next(iter(mine))
+            if int(first.partition("-")[0]) >= flush:
+                return
+            mine.pop(first).event = None
+            self._mine_count -= 1
 
     # -- reading the partitions this instance owns ---------------------------------------
 
@@ -427,7 +488,7 @@ class RedisInbox(Inbox):
                 self._reading = set(owned)  # not to be let go while this read is out
                 try:
                     answer = await client.xreadgroup(
-                        GROUP, CONSUMER, streams, count=self._batch, block=200
+                        GROUP, CONSUMER, streams, count=self._read_count(), block=200
                     )
                 finally:
                     self._reading = set()
@@ -439,6 +500,12 @@ class RedisInbox(Inbox):
                 self._read_failure = exc
                 log.warning("redis inbox: a read failed", error=str(exc))
                 await asyncio.sleep(0.5)
+
+    def _read_count(self) -> int:
+        """Entries to read at most: what the limit on events in flight leaves room for,
+        counting every entry full."""
+        room = self._max_in_flight - sum(self._in_flight.values())
+        return max(1, min(self._batch, room // ENTRY_MAX))
 
     async def _find_strays(self, client: Any) -> None:
         """Partitions with more entries pending than this owner holds: an owner that lost
@@ -463,7 +530,7 @@ class RedisInbox(Inbox):
             self._reading = {partition}
             try:
                 answer = await client.xreadgroup(
-                    GROUP, CONSUMER, {stream: after}, count=self._batch
+                    GROUP, CONSUMER, {stream: after}, count=self._read_count()
                 )
             finally:
                 self._reading = set()
@@ -494,13 +561,15 @@ class RedisInbox(Inbox):
                     # (an entry of an earlier version: one event, in fields of its own)
                     origin, events = read_batch(fields) if "b" in fields else ("", [(-1, "")])
                 except (KeyError, ValueError):
-                    self._drop(partition, stream_id, unreadable=True)
+                    self._drop(partition, stream_id, unreadable=fields)
                     continue
-                tag, _, flush = origin.partition(".")
+                tag, _, where = origin.partition(".")
                 ours = mine if mine and tag == self._tag else None
+                if ours:
+                    self._forget_older(ours, int(where.partition("-")[0]))
                 left = opened[stream_id] = [str(token), len(events)]
                 for k, value in events:
-                    entry = ours.pop(f"{flush}.{k}", None) if ours else None
+                    entry = ours.pop(f"{where}.{k}", None) if ours else None
                     if entry is not None:  # stored from here: handed back as it was put
                         self._mine_count -= 1
                         entry.id = f"{partition}/{stream_id}#{k}@{token}"
@@ -512,10 +581,13 @@ class RedisInbox(Inbox):
                             )
                         except (KeyError, ValueError):
                             log.error(
-                                "redis inbox: an unreadable event was dropped",
+                                "redis inbox: an unreadable event was set aside",
                                 entry=stream_id,
                                 position=k,
                             )
+                            kept = {"event": value} if k >= 0 else fields
+                            self._dead.append((partition, stream_id, kept))
+                            self._wake.set()
                             left[1] -= 1
                             continue
                         place = f"#{k}" if k >= 0 else ""
@@ -532,11 +604,19 @@ class RedisInbox(Inbox):
                     deliver(entry)
                 if left[1] <= 0 and opened.get(stream_id) is left:
                     del opened[stream_id]  # nothing of it to run
-                    self._drop(partition, stream_id, unreadable=False)
+                    self._drop(partition, stream_id)
 
-    def _drop(self, partition: int, stream_id: str, *, unreadable: bool) -> None:
-        """Acknowledge an entry none of whose events is to run."""
-        if unreadable:
-            log.error("redis inbox: an unreadable entry was dropped", entry=stream_id)
+    def _drop(
+        self, partition: int, stream_id: str, *, unreadable: dict[str, str] | None = None
+    ) -> None:
+        """Acknowledge an entry none of whose events is to run; one this version cannot
+        read is copied to ``<prefix>:inbox:unreadable`` first (never just deleted)."""
+        if unreadable is not None:
+            log.error(
+                "redis inbox: an unreadable entry was set aside",
+                entry=stream_id,
+                kept_in=self.link.key("inbox", "unreadable"),
+            )
+            self._dead.append((partition, stream_id, unreadable))
         self._acks.append((partition, stream_id))
         self._wake.set()  # (or it waited for the next write to go)

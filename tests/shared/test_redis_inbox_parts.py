@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -19,7 +20,13 @@ import pytest
 
 from crisp_plugin.config import Config
 from crisp_plugin.inbox import Entry, InboxUnavailable
-from crisp_plugin.inbox.redis_entries import batch_value, entry_value, read_batch, read_value
+from crisp_plugin.inbox.redis_entries import (
+    ENTRY_MAX,
+    batch_value,
+    entry_value,
+    read_batch,
+    read_value,
+)
 from crisp_plugin.inbox.redis_streams import RedisInbox, partition_of
 from crisp_plugin.redis_client import RedisLink, open_redis
 from tests.redis_server import RedisServer
@@ -169,7 +176,7 @@ async def test_an_entry_an_earlier_version_wrote_in_four_fields_is_still_read(
     assert (entry.name, entry.source, entry.redelivery) == ("message:send", "rtm", True)
 
 
-async def test_what_cannot_be_read_is_dropped_and_the_rest_still_comes(
+async def test_what_cannot_be_read_is_set_aside_and_the_rest_still_comes(
     redis_server: RedisServer, pair: Pair
 ) -> None:
     one = await pair.add(redis_server.url)
@@ -189,6 +196,55 @@ async def test_what_cannot_be_read_is_dropped_and_the_rest_still_comes(
         return bool(await link.client.xlen(stream) == 0)
 
     await until_async(all_gone)
+    aside = [fields for _, fields in await link.client.xrange(link.key("inbox", "unreadable"))]
+    assert [f.get("b") for f in aside] == ["no header line", None, None, None]  # kept
+    assert [f.get("event") for f in aside[1:]] == ["0,0,0:[not an object]", "garbage", "0,0,0:{"]
+    assert aside[0]["from"] == stream
+
+
+async def test_while_an_older_version_is_live_events_are_written_its_way(
+    redis_server: RedisServer, pair: Pair
+) -> None:
+    one = await pair.add(redis_server.url)
+    link = pair.links[0]
+    stream = link.key("inbox", str(partition_of(WEBSITE, "session_i", 4)))
+    assert one.inbox.leases.everyone_reads_batches
+    # An instance of an earlier version heartbeats into the instances only.
+    now_ms = int(time.time() * 1000)
+    await link.client.zadd(link.key("instances"), {"older": now_ms + 60_000})
+    await eventually(lambda: not one.inbox.leases.everyone_reads_batches)
+    await put(one, "session_i", "for everyone", 31)
+    await eventually(lambda: one.texts() == ["for everyone"])
+    [(_, fields)] = await link.client.xrange(stream)
+    assert set(fields) == {"n", "p", "s", "r"}  # what the older version reads
+    one.inbox.done(one.got[0])
+    await link.client.zrem(link.key("instances"), "older")
+    await eventually(lambda: one.inbox.leases.everyone_reads_batches)
+    await put(one, "session_i", "batched again", 32)
+    await eventually(lambda: one.texts()[-1:] == ["batched again"])
+    [(_, fields)] = await link.client.xrange(stream)
+    assert set(fields) == {"b"}
+
+
+async def test_a_read_hands_over_no_more_than_the_limit_on_events_in_flight_leaves_room_for(
+    redis_server: RedisServer, pair: Pair
+) -> None:
+    one = await pair.add(redis_server.url, in_flight=10)
+    stored = [
+        one.inbox.put(Entry(0, "message:send", payload("session_j", f"m{i}"), "webhook"), None)
+        for i in range(300)
+    ]
+    await asyncio.gather(*[s for s in stored if s is not None])  # entries of up to 32 events
+    done = 0
+    peak = 0
+    while done < 300:
+        await eventually(lambda d=done: len(one.got) > d)
+        peak = max(peak, len(one.got) - done)
+        for entry in one.got[done:]:
+            one.inbox.done(entry)
+        done = len(one.got)
+    assert one.texts() == [f"m{i}" for i in range(300)]  # in order, every one
+    assert peak <= 10 + ENTRY_MAX
 
 
 async def test_what_an_instance_stored_comes_back_to_it_as_put_and_others_read_it(
