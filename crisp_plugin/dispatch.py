@@ -427,6 +427,8 @@ class Dispatcher:
                 fenced = entry is not None and not self.inbox.current(entry)
                 if fenced:
                     stats.count("fenced", name)  # its partition moved: not ours to run
+                    if entry is not None:
+                        self.inbox.fenced(entry)
                 elif not (name == "message:received" and await self.echoes.is_echo(event)) and (
                     self.gate is None or await self._passes_gate(event, name)
                 ):

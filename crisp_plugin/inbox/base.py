@@ -101,6 +101,11 @@ class Inbox(ABC):
         lease ran out or was taken: another instance handles it now)."""
         return True
 
+    def fenced(self, entry: Entry) -> None:  # noqa: B027
+        """``entry`` was not run, ``current`` being False: whoever reads its partition
+        next (this instance again, if its lease turns out to be still held) hands it
+        over anew."""
+
     @property
     def depth(self) -> int:
         """Entries kept and not done."""

@@ -240,6 +240,26 @@ class RedisInbox(Inbox):
         token = int(rest.split("@", 1)[1]) if "@" in rest else 0
         return self.leases.valid(int(partition), token)
 
+    def fenced(self, entry: Entry) -> None:
+        """Not run: its entry is no longer held here, so if this instance still owns the
+        partition (its clock, not Redis, ended the lease: a late renewal), the check for
+        pending entries it does not hold reads the entry again; else its owner does."""
+        partition, _, rest = str(entry.id).partition("/")
+        p = int(partition)
+        where, _, token = rest.partition("@")
+        stream_id = where.partition("#")[0]
+        self._in_flight[p] -= 1
+        if self._in_flight[p] <= 0:
+            del self._in_flight[p]
+        opened = self._open.get(p)
+        left = opened.get(stream_id) if opened is not None else None
+        if opened is not None and left is not None and left[0] == token:
+            del opened[stream_id]  # what else of it is done or fenced counts no more
+            held = self._held.get(p)
+            if held is not None:
+                held.discard(stream_id)
+        self._readable.set()
+
     @property
     def depth(self) -> int:
         return sum(self._in_flight.values()) + len(self._writes)

@@ -321,3 +321,28 @@ async def test_duplicates_within_one_flush_and_a_flush_of_only_duplicates_store_
     link = pair.links[0]
     stream = link.key("inbox", str(partition_of(WEBSITE, "session_h", 4)))
     assert await link.client.xlen(stream) == 1 and len(one.got) == 2
+
+
+async def test_an_entry_fenced_by_a_late_renewal_is_handed_over_again_once_renewed(
+    redis_server: RedisServer, pair: Pair
+) -> None:
+    one = await pair.add(redis_server.url)
+    await put(one, "session_k", "fenced then run", None)
+    await eventually(lambda: one.texts() == ["fenced then run"])
+    first = one.got[0]
+    p = partition_of(WEBSITE, "session_k", 4)
+    # The renewal is late: by this process's clock the lease ran out, Redis still has it.
+    one.inbox.leases._renewed[p] = time.monotonic() - 60
+    assert not one.inbox.current(first) and p in one.inbox.leases.owned
+    one.inbox.fenced(first)  # what the dispatcher does with an event it may not run
+    await eventually(lambda: len(one.got) == 2, timeout=10)  # renewed, then read again
+    again = one.got[1]
+    assert again.payload["content"] == "fenced then run" and again.redelivery
+    assert one.inbox.current(again)
+    one.inbox.done(again)
+    link = pair.links[0]
+
+    async def gone() -> bool:
+        return bool(await link.client.xlen(link.key("inbox", str(p))) == 0)
+
+    await until_async(gone)
