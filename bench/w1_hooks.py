@@ -196,7 +196,7 @@ def workload(opts: Options) -> Workload:
             "event before); with that and a dozen smaller cuts ours went from 24 to 20 us "
             "per event, level with the Node client's whole cycle (C++ http parser, V8's "
             "JIT): 20-22 us on this machine; the ratio moves by a few percent from run to "
-            "run (0.99x to 1.03x over four full runs when this was written)."
+            "run (0.99x to 1.04x over five full runs when this was written)."
         ),
     )
 
