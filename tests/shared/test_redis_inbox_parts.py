@@ -78,6 +78,11 @@ class Pair:
         self.owners.append(owner)
         return owner
 
+    async def alone(self, url: str, session: str) -> tuple[Owner, RedisLink, str]:
+        """The first instance, its link, and the stream ``session`` goes to."""
+        owner = await self.add(url)
+        return owner, self.links[0], stream_of(self.links[0], session)
+
     async def close(self) -> None:
         for owner in self.owners:
             await owner.inbox.close()
@@ -90,6 +95,20 @@ async def pair() -> AsyncIterator[Pair]:
     made = Pair()
     yield made
     await made.close()
+
+
+def stream_of(link: RedisLink, session: str) -> str:
+    """The stream a conversation of ``WEBSITE`` goes to (the tests' inboxes have 4)."""
+    return link.key("inbox", str(partition_of(WEBSITE, session, 4)))
+
+
+async def until_emptied(link: RedisLink, stream: str) -> None:
+    """Wait until every entry of ``stream`` was acknowledged and deleted."""
+
+    async def empty() -> bool:
+        return bool(await link.client.xlen(stream) == 0)
+
+    await until_async(empty)
 
 
 async def put(owner: Owner, session: str, text: str, key: int | None) -> None:
@@ -109,12 +128,9 @@ async def test_an_event_comes_back_on_its_owner_and_done_deletes_it(
     assert one.inbox.depth == 1
     one.inbox.done(entry)
     link = pair.links[0]
-    stream = link.key("inbox", str(partition_of(WEBSITE, "session_a", 4)))
+    stream = stream_of(link, "session_a")
 
-    async def gone() -> bool:
-        return bool(await link.client.xlen(stream) == 0)
-
-    await until_async(gone)
+    await until_emptied(link, stream)
     assert one.inbox.depth == 0
 
 
@@ -166,9 +182,7 @@ async def test_put_fails_with_inbox_unavailable_when_redis_is_gone(
 async def test_an_entry_an_earlier_version_wrote_in_four_fields_is_still_read(
     redis_server: RedisServer, pair: Pair
 ) -> None:
-    one = await pair.add(redis_server.url)
-    link = pair.links[0]
-    stream = link.key("inbox", str(partition_of(WEBSITE, "session_e", 4)))
+    one, link, stream = await pair.alone(redis_server.url, "session_e")
     text = json.dumps(payload("session_e", "from before"))
     await link.client.xadd(stream, {"n": "message:send", "p": text, "s": "rtm", "r": "1"})
     await eventually(lambda: one.texts() == ["from before"])
@@ -179,9 +193,7 @@ async def test_an_entry_an_earlier_version_wrote_in_four_fields_is_still_read(
 async def test_what_cannot_be_read_is_set_aside_and_the_rest_still_comes(
     redis_server: RedisServer, pair: Pair
 ) -> None:
-    one = await pair.add(redis_server.url)
-    link = pair.links[0]
-    stream = link.key("inbox", str(partition_of(WEBSITE, "session_f", 4)))
+    one, link, stream = await pair.alone(redis_server.url, "session_f")
     good = entry_value(Entry(0, "message:send", payload("session_f", "in a mixed batch")))
     mixed = batch_value(b"elsewhere.1", [b"0,0,0:[not an object]", good, b"garbage"]).decode()
     await link.client.xadd(stream, {"b": "no header line"})
@@ -192,10 +204,7 @@ async def test_what_cannot_be_read_is_set_aside_and_the_rest_still_comes(
     for entry in one.got:
         one.inbox.done(entry)
 
-    async def all_gone() -> bool:
-        return bool(await link.client.xlen(stream) == 0)
-
-    await until_async(all_gone)
+    await until_emptied(link, stream)
     aside = [fields for _, fields in await link.client.xrange(link.key("inbox", "unreadable"))]
     assert [f.get("b") for f in aside] == ["no header line", None, None, None]  # kept
     assert [f.get("event") for f in aside[1:]] == ["0,0,0:[not an object]", "garbage", "0,0,0:{"]
@@ -205,9 +214,7 @@ async def test_what_cannot_be_read_is_set_aside_and_the_rest_still_comes(
 async def test_while_an_older_version_is_live_events_are_written_its_way(
     redis_server: RedisServer, pair: Pair
 ) -> None:
-    one = await pair.add(redis_server.url)
-    link = pair.links[0]
-    stream = link.key("inbox", str(partition_of(WEBSITE, "session_i", 4)))
+    one, link, stream = await pair.alone(redis_server.url, "session_i")
     assert one.inbox.leases.everyone_reads_batches
     # An instance of an earlier version heartbeats into the instances only.
     now_ms = int(time.time() * 1000)
@@ -319,7 +326,7 @@ async def test_duplicates_within_one_flush_and_a_flush_of_only_duplicates_store_
     assert again is not None
     await again  # every event of the flush a duplicate: no entry at all
     link = pair.links[0]
-    stream = link.key("inbox", str(partition_of(WEBSITE, "session_h", 4)))
+    stream = stream_of(link, "session_h")
     assert await link.client.xlen(stream) == 1 and len(one.got) == 2
 
 
@@ -340,9 +347,4 @@ async def test_an_entry_fenced_by_a_late_renewal_is_handed_over_again_once_renew
     assert again.payload["content"] == "fenced then run" and again.redelivery
     assert one.inbox.current(again)
     one.inbox.done(again)
-    link = pair.links[0]
-
-    async def gone() -> bool:
-        return bool(await link.client.xlen(link.key("inbox", str(p))) == 0)
-
-    await until_async(gone)
+    await until_emptied(pair.links[0], stream_of(pair.links[0], "session_k"))
