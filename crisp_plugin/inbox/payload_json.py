@@ -42,30 +42,29 @@ _ascii_dumps = json.JSONEncoder(separators=(",", ":")).encode
 
 def dump_payload(payload: Any) -> str:
     """``payload`` as compact JSON text (UTF-8 characters kept as they are)."""
-    if _fast_dumps is not None:
-        try:
-            data = _fast_dumps(payload)
-        except TypeError:
-            pass  # something orjson does not write as json would: json's own text
-        else:
-            if b"null" not in data or not _has_nonfinite(payload):
-                return data.decode()
-    return _dumps(payload)
+    data = _orjson_text(payload)
+    return data.decode() if data is not None else _dumps(payload)
 
 
 def dump_payload_bytes(payload: Any) -> bytes:
     """``payload`` as compact JSON in UTF-8 bytes (what a socket takes, without the
     round trip through ``str``). What orjson cannot write goes to ``json`` with every
     character past ASCII escaped, so a lone surrogate still makes valid UTF-8."""
-    if _fast_dumps is not None:
-        try:
-            data = _fast_dumps(payload)
-        except TypeError:
-            pass
-        else:
-            if b"null" not in data or not _has_nonfinite(payload):
-                return data
-    return _ascii_dumps(payload).encode()
+    data = _orjson_text(payload)
+    return data if data is not None else _ascii_dumps(payload).encode()
+
+
+def _orjson_text(payload: Any) -> bytes | None:
+    """orjson's text of ``payload`` when it is what ``json`` would write, else None."""
+    if _fast_dumps is None:
+        return None
+    try:
+        data = _fast_dumps(payload)
+    except TypeError:
+        return None  # something orjson does not write as json would: json's own text
+    if b"null" in data and _has_nonfinite(payload):
+        return None
+    return data
 
 
 def _has_nonfinite(doc: Any) -> bool:

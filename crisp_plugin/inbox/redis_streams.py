@@ -114,9 +114,9 @@ class RedisInbox(Inbox):
         # Entry ids delivered here and not yet acknowledged in Redis, by partition: a
         # pending entry not among them was read by an owner that lost the lease meanwhile.
         self._held: dict[int, set[str]] = {}
-        # What this instance stored in a partition it owns, by entry id, until it reads
-        # it back: handed over as it is, without reading its JSON or parsing it again.
-        self._mine: dict[int, dict[str, Entry]] = {}  # by "<flush>.<position>"
+        # What this instance stored in a partition it owns, until it reads it back:
+        # handed over as it was put, without reading its JSON or parsing it again.
+        self._mine: dict[int, dict[str, Entry]] = {}  # by "<flush>-<entry>.<position>"
         self._mine_count = 0
         self._tag = secrets.token_hex(6)  # what tells this inbox's batches from others'
         self._flushes = 0
@@ -194,6 +194,18 @@ class RedisInbox(Inbox):
         return future
 
     def done(self, entry: Entry) -> None:
+        p, stream_id, left = self._let_go(entry)
+        if left is None:
+            return  # its partition moved since: whoever reads it next counts anew
+        left[1] -= 1
+        if left[1] <= 0:
+            del self._open[p][stream_id]
+            self._acks.append((p, stream_id))
+            self._wake.set()
+
+    def _let_go(self, entry: Entry) -> tuple[int, str, list[Any] | None]:
+        """``entry`` is no longer in flight here: its partition, its stream entry's id,
+        and that entry's [token, events not done] while this lease still counts them."""
         partition, _, rest = str(entry.id).partition("/")
         p = int(partition)
         where, _, token = rest.partition("@")
@@ -202,15 +214,8 @@ class RedisInbox(Inbox):
             del self._in_flight[p]
         self._readable.set()
         stream_id = where.partition("#")[0]
-        opened = self._open.get(p)
-        left = opened.get(stream_id) if opened is not None else None
-        if opened is None or left is None or left[0] != token:
-            return  # its partition moved since: whoever reads it next counts anew
-        left[1] -= 1
-        if left[1] <= 0:
-            del opened[stream_id]
-            self._acks.append((p, stream_id))
-            self._wake.set()
+        left = self._open.get(p, {}).get(stream_id)
+        return p, stream_id, left if left is not None and left[0] == token else None
 
     def stop_delivering(self) -> None:
         """Read nothing more (a drain): what is pending passes to the next owner."""
@@ -244,21 +249,10 @@ class RedisInbox(Inbox):
         """Not run: its entry is no longer held here, so if this instance still owns the
         partition (its clock, not Redis, ended the lease: a late renewal), the check for
         pending entries it does not hold reads the entry again; else its owner does."""
-        partition, _, rest = str(entry.id).partition("/")
-        p = int(partition)
-        where, _, token = rest.partition("@")
-        stream_id = where.partition("#")[0]
-        self._in_flight[p] -= 1
-        if self._in_flight[p] <= 0:
-            del self._in_flight[p]
-        opened = self._open.get(p)
-        left = opened.get(stream_id) if opened is not None else None
-        if opened is not None and left is not None and left[0] == token:
-            del opened[stream_id]  # what else of it is done or fenced counts no more
-            held = self._held.get(p)
-            if held is not None:
-                held.discard(stream_id)
-        self._readable.set()
+        p, stream_id, left = self._let_go(entry)
+        if left is not None:
+            del self._open[p][stream_id]  # what else of it is done or fenced counts no more
+            self._held.get(p, set()).discard(stream_id)
 
     @property
     def depth(self) -> int:
@@ -371,15 +365,17 @@ class RedisInbox(Inbox):
             if not future.done():
                 future.set_result(None)
 
+    def _partition(self, entry: Entry) -> int:
+        payload = entry.payload
+        return partition_of(payload.get("website_id"), payload.get("session_id"), self.partitions)
+
     def _chunks(
         self, writes: list[tuple[Entry, int | None, asyncio.Future[None]]]
     ) -> list[tuple[int, list[int]]]:
         """The writes by partition, at most ``ENTRY_MAX`` to an entry."""
         shares: dict[int, list[int]] = {}
         for i, (entry, _, _) in enumerate(writes):
-            payload = entry.payload
-            p = partition_of(payload.get("website_id"), payload.get("session_id"), self.partitions)
-            shares.setdefault(p, []).append(i)
+            shares.setdefault(self._partition(entry), []).append(i)
         return [
             (p, members[at : at + ENTRY_MAX])
             for p, members in shares.items()
@@ -390,12 +386,8 @@ class RedisInbox(Inbox):
         self, pipe: Any, writes: list[tuple[Entry, int | None, asyncio.Future[None]]]
     ) -> None:
         """The writes in the format of earlier versions: one entry per event."""
-        keys: list[str] = []
+        keys = [self._streams[self._partition(entry)] for entry, _, _ in writes]
         args: list[Any] = [self._dedupe_ms]
-        for entry, _, _ in writes:
-            payload = entry.payload
-            p = partition_of(payload.get("website_id"), payload.get("session_id"), self.partitions)
-            keys.append(self._streams[p])
         for entry, key, _ in writes:
             entry.event = None  # read back from Redis, as those versions do
             seen = ""
